@@ -1,0 +1,43 @@
+//! # sisu-kex: the SSH transport
+//!
+//! This crate owns one connection's SSH-2 transport layer (RFC 4253), both roles: the
+//! identification exchange, `SSH_MSG_KEXINIT` negotiation, the key exchange methods,
+//! the exchange hash and key derivation, host-key signatures, strict kex
+//! (`kex-strict-*-v00@openssh.com`), `SSH_MSG_EXT_INFO` (RFC 8308) and rekeying. It is a
+//! sans-IO state machine: bytes in through [`Transport::handle_input`], bytes out through
+//! [`Transport::poll_transmit`], messages for the layers above as [`Event::Message`].
+//! Randomness comes from the caller; there is no clock: a caller that wants time-based
+//! rekeying calls [`Transport::start_rekey`].
+//!
+//! This slice implements `curve25519-sha256` (and its `@libssh.org` name) with
+//! ssh-ed25519, ECDSA and rsa-sha2-256/512 host keys.
+//!
+//! ```
+//! use sisu_kex::{Transport, TransportConfig, HostKey, Event};
+//! use rand_core::OsRng;
+//! let key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519).unwrap();
+//! let mut server = Transport::server(TransportConfig::default(), vec![HostKey::new(key).unwrap()], Box::new(OsRng));
+//! let mut client = Transport::client(TransportConfig::default(), Box::new(OsRng));
+//! // Shuttle bytes until both sides have keys.
+//! for _ in 0..10 {
+//!     if let Some(b) = client.poll_transmit() { server.handle_input(&b).unwrap(); }
+//!     if let Some(b) = server.poll_transmit() { client.handle_input(&b).unwrap(); }
+//! }
+//! assert_eq!(server.session_id(), client.session_id());
+//! assert!(server.session_id().is_some());
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod alg;
+pub mod derive;
+pub mod hostkey;
+pub mod kexinit;
+mod transport;
+
+pub use alg::{HostKeyAlg, KexAlg};
+pub use hostkey::HostKey;
+pub use transport::{
+    Event, Negotiated, Role, Transport, TransportConfig, TransportError, DEFAULT_REKEY_BYTES,
+    EXT_INFO_C, KEX_STRICT_C, KEX_STRICT_S, MAX_PENDING_EVENTS, MAX_QUEUED_MESSAGES,
+};
