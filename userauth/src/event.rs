@@ -1,0 +1,69 @@
+//! What the [`Server`](crate::Server) tells the daemon: [`Event`]s, and the
+//! [`Authenticated`] result.
+
+use crate::Method;
+use ssh_key::PublicKey;
+
+/// Something the daemon must know or decide.
+///
+/// `KeyOffered` and `KeyVerified` are questions: answer each with
+/// [`Server::answer`](crate::Server::answer). The others are for logging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// "Is this key authorized for this user?" for a publickey query without a
+    /// signature. Allowing it sends SSH_MSG_USERAUTH_PK_OK; it does NOT authenticate.
+    KeyOffered {
+        /// The user name from the request.
+        user: String,
+        /// The signature algorithm name, e.g. `rsa-sha2-512`.
+        algorithm: String,
+        /// The offered key.
+        key: PublicKey,
+    },
+    /// The signature over the RFC 4252 §7 blob verified with this key: "is this key
+    /// authorized for this user?". Allowing it sends SSH_MSG_USERAUTH_SUCCESS.
+    KeyVerified {
+        /// The user name from the request.
+        user: String,
+        /// The signature algorithm name.
+        algorithm: String,
+        /// The key that made the signature.
+        key: PublicKey,
+    },
+    /// An attempt failed ("Failed publickey for USER from ...").
+    Failed {
+        /// The user name from the request.
+        user: String,
+        /// The method name from the request, e.g. `publickey`, `none`, or an unknown one.
+        method: String,
+        /// The key, for `publickey` requests whose key blob parsed.
+        key: Option<PublicKey>,
+        /// Whether the request succeeded but more methods are required (always false
+        /// until multi-method authentication exists).
+        partial: bool,
+        /// Whether the failure counted against `max_tries` (a first `none` does not).
+        counted: bool,
+    },
+    /// Authentication succeeded ("Accepted publickey for USER ... ssh2: ED25519 SHA256:...").
+    Success {
+        /// The authenticated user.
+        user: String,
+        /// The method that succeeded.
+        method: String,
+        /// The key, for `publickey`.
+        key: Option<PublicKey>,
+    },
+}
+
+/// The outcome of a successful authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The user name.
+    pub user: String,
+    /// The service to start: always `ssh-connection`.
+    pub service: String,
+    /// The method that succeeded.
+    pub method: Method,
+    /// The key, for `publickey`.
+    pub key: Option<PublicKey>,
+}

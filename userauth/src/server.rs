@@ -1,0 +1,377 @@
+//! [`Server`]: the server side of RFC 4252 as a sans-IO state machine.
+
+use crate::config::SERVICE_CONNECTION;
+use crate::limits::{
+    MAX_ATTEMPTS, MAX_BANNER_LEN, MAX_EVENT_QUEUE, MAX_MESSAGE_LEN, MAX_PENDING_MESSAGES,
+    MAX_TRANSMIT_QUEUE,
+};
+use crate::message::ServerMessage;
+use crate::publickey::{check_key, signed_data, verify_signature, PubkeyAlgorithm};
+use crate::request::{MethodRequest, PublicKeyRequest, UserauthRequest};
+use crate::{AuthError, Authenticated, Event, Method, ServerConfig};
+use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
+use sisu_wire::{NameList, WireError};
+use ssh_key::PublicKey;
+use std::collections::VecDeque;
+
+/// The question the daemon has not answered yet.
+#[derive(Debug)]
+enum Question {
+    /// A publickey query: allow → SSH_MSG_USERAUTH_PK_OK.
+    KeyOffered {
+        user: String,
+        algorithm: PubkeyAlgorithm,
+        key: PublicKey,
+        key_blob: Vec<u8>,
+    },
+    /// A verified signature: allow → SSH_MSG_USERAUTH_SUCCESS.
+    KeyVerified {
+        user: String,
+        service: String,
+        key: PublicKey,
+    },
+}
+
+/// The server role of SSH user authentication (RFC 4252).
+///
+/// Feed it every message numbered 50..=79 with [`handle_message`](Server::handle_message),
+/// send what [`poll_transmit`](Server::poll_transmit) returns, and answer each
+/// [`Event::KeyOffered`] / [`Event::KeyVerified`] from
+/// [`poll_event`](Server::poll_event) with [`answer`](Server::answer). Only one question
+/// is pending at a time; messages that arrive meanwhile wait (at most
+/// [`MAX_PENDING_MESSAGES`]) and are processed after the answer.
+///
+/// Behaviour follows OpenSSH's `auth2.c` where RFC 4252 leaves room:
+/// - the user and service of the first request are fixed; a change is an
+///   [`AuthError::ChangeOfUserOrService`] (SSH_DISCONNECT_PROTOCOL_ERROR);
+/// - a service other than `ssh-connection` is treated as OpenSSH treats it (like an
+///   invalid user): every request fails, counted, without asking the daemon;
+/// - a first `none` request fails without counting; every other failure, including a
+///   refused publickey query, counts; at `max_tries` counted failures (or
+///   [`MAX_ATTEMPTS`] requests) the result is [`AuthError::TooManyFailures`];
+/// - the banner is sent in answer to the first request;
+/// - after SSH_MSG_USERAUTH_SUCCESS, further messages are ignored (RFC 4252 §5.1).
+#[derive(Debug)]
+pub struct Server {
+    config: ServerConfig,
+    session_id: Vec<u8>,
+    /// (user, service) of the first request.
+    identity: Option<(String, String)>,
+    attempts: u32,
+    failures: u32,
+    pending: Option<Question>,
+    authenticated: Option<Authenticated>,
+    error: Option<AuthError>,
+    inbox: VecDeque<Vec<u8>>,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<Event>,
+}
+
+impl Server {
+    /// A server for one connection; `session_id` is the exchange hash H of the first
+    /// key exchange (RFC 4253 §7.2).
+    pub fn new(config: ServerConfig, session_id: &[u8]) -> Self {
+        Server {
+            config,
+            session_id: session_id.to_vec(),
+            identity: None,
+            attempts: 0,
+            failures: 0,
+            pending: None,
+            authenticated: None,
+            error: None,
+            inbox: VecDeque::new(),
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Handles one message from the client (payload starting with its number, 50..=79).
+    /// An `Err` ends the connection: send SSH_MSG_DISCONNECT with
+    /// [`AuthError::reason`]. Errors are sticky.
+    pub fn handle_message(&mut self, payload: &[u8]) -> Result<(), AuthError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let r = if payload.len() > MAX_MESSAGE_LEN {
+            Err(AuthError::Malformed {
+                field: "message",
+                error: WireError::TooLong,
+            })
+        } else if self.pending.is_some() {
+            if self.inbox.len() >= MAX_PENDING_MESSAGES {
+                Err(AuthError::TooManyPending)
+            } else {
+                self.inbox.push_back(payload.to_vec());
+                Ok(())
+            }
+        } else {
+            self.dispatch(payload)
+        };
+        self.sticky(r)
+    }
+
+    /// The next message to send to the client, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event for the daemon, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Answers the pending question ([`Event::KeyOffered`] or [`Event::KeyVerified`]);
+    /// does nothing when none is pending. Then processes the messages that waited. May
+    /// return an error that ends the connection (e.g. a refusal that reaches
+    /// `max_tries`).
+    pub fn answer(&mut self, allow: bool) -> Result<(), AuthError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let r = self.answer_inner(allow);
+        self.sticky(r)
+    }
+
+    /// Whether a question is waiting for [`answer`](Server::answer).
+    pub fn is_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The result, once authentication succeeded.
+    pub fn is_authenticated(&self) -> Option<&Authenticated> {
+        self.authenticated.as_ref()
+    }
+
+    /// Failures counted against `max_tries` so far.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    fn sticky(&mut self, r: Result<(), AuthError>) -> Result<(), AuthError> {
+        if let Err(e) = &r {
+            self.error = Some(e.clone());
+            self.pending = None;
+            self.inbox.clear();
+        }
+        r
+    }
+
+    fn answer_inner(&mut self, allow: bool) -> Result<(), AuthError> {
+        let Some(question) = self.pending.take() else {
+            return Ok(());
+        };
+        match (question, allow) {
+            (
+                Question::KeyOffered {
+                    algorithm,
+                    key_blob,
+                    ..
+                },
+                true,
+            ) => self.push_transmit(
+                ServerMessage::PkOk {
+                    algorithm: algorithm.name(),
+                    key_blob: &key_blob,
+                }
+                .encode(),
+            )?,
+            (Question::KeyVerified { user, service, key }, true) => {
+                self.push_event(Event::Success {
+                    user: user.clone(),
+                    method: Method::PublicKey.name().to_owned(),
+                    key: Some(key.clone()),
+                })?;
+                self.push_transmit(ServerMessage::Success.encode())?;
+                self.authenticated = Some(Authenticated {
+                    user,
+                    service,
+                    method: Method::PublicKey,
+                    key: Some(key),
+                });
+            }
+            (Question::KeyOffered { user, key, .. }, false)
+            | (Question::KeyVerified { user, key, .. }, false) => {
+                self.fail(user, Method::PublicKey.name(), Some(key), true)?
+            }
+        }
+        while self.pending.is_none() {
+            let Some(m) = self.inbox.pop_front() else {
+                break;
+            };
+            self.dispatch(&m)?;
+        }
+        Ok(())
+    }
+
+    /// Handles one message when no question is pending.
+    fn dispatch(&mut self, payload: &[u8]) -> Result<(), AuthError> {
+        let Some(&n) = payload.first() else {
+            return Err(AuthError::Malformed {
+                field: "message number",
+                error: WireError::Truncated,
+            });
+        };
+        if !(50..=79).contains(&n) {
+            return Err(AuthError::UnexpectedMessage(n));
+        }
+        if self.authenticated.is_some() {
+            // RFC 4252 §5.1: requests after success are silently ignored.
+            return Ok(());
+        }
+        if n != SSH_MSG_USERAUTH_REQUEST {
+            // TODO: OpenSSH answers SSH_MSG_UNIMPLEMENTED here; that needs the packet's
+            // sequence number, which only the transport has.
+            return Err(AuthError::UnexpectedMessage(n));
+        }
+        self.on_request(payload)
+    }
+
+    fn on_request(&mut self, payload: &[u8]) -> Result<(), AuthError> {
+        if self.attempts >= MAX_ATTEMPTS {
+            return Err(AuthError::TooManyFailures);
+        }
+        let req = UserauthRequest::parse(payload)?;
+        let first = self.attempts == 0;
+        self.attempts += 1;
+        match &self.identity {
+            None => self.identity = Some((req.user.to_owned(), req.service.to_owned())),
+            Some((user, service)) if user != req.user || service != req.service => {
+                return Err(AuthError::ChangeOfUserOrService {
+                    from: (user.clone(), service.clone()),
+                    to: (req.user.to_owned(), req.service.to_owned()),
+                });
+            }
+            Some(_) => {}
+        }
+        if first {
+            self.send_banner()?;
+        }
+        let user = req.user.to_owned();
+        match req.method {
+            MethodRequest::None => self.fail(user, "none", None, !first),
+            MethodRequest::PublicKey(pk) if self.config.methods.contains(&Method::PublicKey) => {
+                self.on_publickey(user, req.service, &pk)
+            }
+            // TODO: password, keyboard-interactive, hostbased.
+            other => self.fail(user, other.name(), None, true),
+        }
+    }
+
+    fn on_publickey(
+        &mut self,
+        user: String,
+        service: &str,
+        pk: &PublicKeyRequest<'_>,
+    ) -> Result<(), AuthError> {
+        let (algorithm, key) =
+            match check_key(pk.algorithm, pk.key_blob, &self.config.pubkey_algorithms) {
+                Ok(checked) => checked,
+                Err(_) => {
+                    let key = PublicKey::from_bytes(pk.key_blob).ok();
+                    return self.fail(user, Method::PublicKey.name(), key, true);
+                }
+            };
+        if service != SERVICE_CONNECTION {
+            return self.fail(user, Method::PublicKey.name(), Some(key), true);
+        }
+        match pk.signature {
+            None => {
+                self.push_event(Event::KeyOffered {
+                    user: user.clone(),
+                    algorithm: algorithm.name().to_owned(),
+                    key: key.clone(),
+                })?;
+                self.pending = Some(Question::KeyOffered {
+                    user,
+                    algorithm,
+                    key,
+                    key_blob: pk.key_blob.to_vec(),
+                });
+                Ok(())
+            }
+            Some(signature) => {
+                let data = signed_data(&self.session_id, &user, service, pk.algorithm, pk.key_blob);
+                if verify_signature(algorithm, &key, &data, signature).is_err() {
+                    return self.fail(user, Method::PublicKey.name(), Some(key), true);
+                }
+                self.push_event(Event::KeyVerified {
+                    user: user.clone(),
+                    algorithm: algorithm.name().to_owned(),
+                    key: key.clone(),
+                })?;
+                self.pending = Some(Question::KeyVerified {
+                    user,
+                    service: service.to_owned(),
+                    key,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Records a failed attempt and sends SSH_MSG_USERAUTH_FAILURE, or ends the
+    /// connection at `max_tries` (OpenSSH checks before sending the failure).
+    fn fail(
+        &mut self,
+        user: String,
+        method: &str,
+        key: Option<PublicKey>,
+        counted: bool,
+    ) -> Result<(), AuthError> {
+        if counted {
+            self.failures = self.failures.saturating_add(1);
+        }
+        self.push_event(Event::Failed {
+            user,
+            method: method.to_owned(),
+            key,
+            partial: false,
+            counted,
+        })?;
+        if self.failures >= self.config.max_tries {
+            return Err(AuthError::TooManyFailures);
+        }
+        let names: Vec<&str> = self.config.methods.iter().map(|m| m.name()).collect();
+        let list = names.join(",");
+        self.push_transmit(
+            ServerMessage::Failure {
+                methods: NameList(&list),
+                partial_success: false,
+            }
+            .encode(),
+        )
+    }
+
+    fn send_banner(&mut self) -> Result<(), AuthError> {
+        let Some(banner) = &self.config.banner else {
+            return Ok(());
+        };
+        let mut end = banner.len().min(MAX_BANNER_LEN);
+        while !banner.is_char_boundary(end) {
+            end -= 1;
+        }
+        let msg = ServerMessage::Banner {
+            message: &banner[..end],
+            language: "",
+        }
+        .encode();
+        self.push_transmit(msg)
+    }
+
+    fn push_transmit(&mut self, msg: Vec<u8>) -> Result<(), AuthError> {
+        if self.transmit.len() >= MAX_TRANSMIT_QUEUE {
+            return Err(AuthError::QueueFull("transmit"));
+        }
+        self.transmit.push_back(msg);
+        Ok(())
+    }
+
+    fn push_event(&mut self, event: Event) -> Result<(), AuthError> {
+        if self.events.len() >= MAX_EVENT_QUEUE {
+            return Err(AuthError::QueueFull("event"));
+        }
+        self.events.push_back(event);
+        Ok(())
+    }
+}
