@@ -1,0 +1,151 @@
+//! The algorithm names the protocol crates implement, for `sshd_config` lists and `-Q`,
+//! and the translation of the configuration into session settings.
+
+use crate::session::{AuthSettings, ChannelSettings, Endpoints, SessionSettings, UserEnvironment};
+use sisu_cipher::{CipherAlg, MacAlg};
+use sisu_daemon::cli::Query;
+use sisu_daemon::config::{AlgorithmSets, Algs, Config, PermitRootLogin, PermitUserEnvironment};
+use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
+use sisu_userauth::publickey::PubkeyAlgorithm;
+use std::time::Duration;
+
+fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|a| f(*a)).collect()
+}
+
+/// Supported and default names for every list keyword.
+pub fn sets() -> AlgorithmSets {
+    let pk = names(&PubkeyAlgorithm::ALL, PubkeyAlgorithm::name);
+    AlgorithmSets {
+        ciphers: Algs::new(
+            &names(CipherAlg::ALL, CipherAlg::name),
+            &names(CipherAlg::DEFAULT, CipherAlg::name),
+        ),
+        macs: Algs::new(
+            &names(MacAlg::ALL, MacAlg::name),
+            &names(MacAlg::DEFAULT, MacAlg::name),
+        ),
+        kex: Algs::new(
+            &names(KexAlg::ALL, KexAlg::name),
+            &names(KexAlg::DEFAULT, KexAlg::name),
+        ),
+        host_key: Algs::new(
+            &names(HostKeyAlg::ALL, HostKeyAlg::name),
+            &names(HostKeyAlg::DEFAULT, HostKeyAlg::name),
+        ),
+        pubkey: Algs::new(&pk, &pk),
+    }
+}
+
+/// `-Q`: the names of one kind.
+pub fn query(kind: Query) -> Option<Vec<String>> {
+    let v: Vec<&str> = match kind {
+        Query::Cipher => names(CipherAlg::ALL, CipherAlg::name),
+        Query::CipherAuth => CipherAlg::ALL
+            .iter()
+            .filter(|c| c.is_aead())
+            .map(|c| c.name())
+            .collect(),
+        Query::Mac => names(MacAlg::ALL, MacAlg::name),
+        Query::Kex => names(KexAlg::ALL, KexAlg::name),
+        Query::Key | Query::KeyPlain => vec![
+            "ssh-ed25519",
+            "ecdsa-sha2-nistp256",
+            "ecdsa-sha2-nistp384",
+            "ecdsa-sha2-nistp521",
+            "ssh-rsa",
+        ],
+        Query::Sig | Query::HostKeyAlgorithms => names(HostKeyAlg::ALL, HostKeyAlg::name),
+        Query::PubkeyAcceptedAlgorithms => names(&PubkeyAlgorithm::ALL, PubkeyAlgorithm::name),
+        Query::ProtocolVersion => vec!["2"],
+        Query::KeyCert => return None,
+        Query::Help => Query::NAMES.to_vec(),
+    };
+    Some(v.into_iter().map(String::from).collect())
+}
+
+fn nonzero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+/// The session's settings from the effective configuration.
+pub fn session_settings(
+    cfg: &Config,
+    host_keys: Vec<HostKey>,
+    _ends: &Endpoints,
+) -> SessionSettings {
+    let transport = TransportConfig {
+        kex: cfg
+            .kex_algorithms
+            .iter()
+            .filter_map(|n| KexAlg::from_name(n))
+            .collect(),
+        host_key_algs: cfg
+            .host_key_algorithms
+            .iter()
+            .filter_map(|n| HostKeyAlg::from_name(n))
+            .collect(),
+        ciphers: cfg
+            .ciphers
+            .iter()
+            .filter_map(|n| CipherAlg::from_name(n))
+            .collect(),
+        macs: cfg
+            .macs
+            .iter()
+            .filter_map(|n| MacAlg::from_name(n))
+            .collect(),
+        rekey_bytes: if cfg.rekey_limit.bytes == 0 {
+            sisu_kex::DEFAULT_REKEY_BYTES
+        } else {
+            cfg.rekey_limit.bytes
+        },
+        server_sig_algs: cfg.pubkey_accepted_algorithms.clone(),
+        ..TransportConfig::default()
+    };
+    let root = sisu_daemon::os::is_root();
+    let only_user = if root {
+        None
+    } else {
+        sisu_daemon::os::current_user().ok().map(|u| u.name)
+    };
+    let auth = AuthSettings {
+        pubkey_algorithms: cfg.pubkey_accepted_algorithms.clone(),
+        pubkey_authentication: cfg.pubkey_authentication,
+        permit_root_login: match cfg.permit_root_login {
+            PermitRootLogin::Yes => crate::session::RootLogin::Yes,
+            PermitRootLogin::ProhibitPassword => crate::session::RootLogin::ProhibitPassword,
+            PermitRootLogin::ForcedCommandsOnly => crate::session::RootLogin::ForcedCommandsOnly,
+            PermitRootLogin::No => crate::session::RootLogin::No,
+        },
+        authorized_keys_files: cfg.authorized_keys_file.clone(),
+        strict_modes: cfg.strict_modes,
+        only_user,
+        permit_user_environment: match &cfg.permit_user_environment {
+            PermitUserEnvironment::No => UserEnvironment::No,
+            PermitUserEnvironment::Yes => UserEnvironment::Yes,
+            PermitUserEnvironment::Patterns(p) => UserEnvironment::Patterns(p.clone()),
+        },
+    };
+    let channels = ChannelSettings {
+        accept_env: cfg.accept_env.clone(),
+        subsystems: cfg
+            .subsystems
+            .iter()
+            .map(|s| (s.name.clone(), s.command.clone()))
+            .collect(),
+        switch_user: root,
+        permit_tty: cfg.permit_tty,
+        max_sessions: cfg.max_sessions as usize,
+        force_command: cfg.force_command.clone(),
+    };
+    SessionSettings {
+        transport,
+        host_keys,
+        auth,
+        channels,
+        login_grace_time: nonzero(cfg.login_grace_time),
+        max_auth_tries: cfg.max_auth_tries,
+        rekey_interval: nonzero(cfg.rekey_limit.interval),
+    }
+}

@@ -1,0 +1,112 @@
+//! `sshd -T`: the effective configuration, one `keyword value` per line, in the order
+//! and the spelling OpenSSH's `sshd -T` uses.
+
+use std::fmt::Write;
+
+use super::values::fmt_host_port;
+use super::Config;
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn path_or_none(p: &Option<std::path::PathBuf>) -> String {
+    p.as_ref()
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string())
+}
+
+/// Prints `c` as `sshd -T` does.
+pub(crate) fn dump(c: &Config) -> String {
+    let mut o = String::new();
+    let mut kv = |k: &str, v: &dyn std::fmt::Display| {
+        let _ = writeln!(o, "{k} {v}");
+    };
+    for p in &c.ports {
+        kv("port", p);
+    }
+    kv("addressfamily", &c.address_family);
+    for (host, port) in c.listen_addrs() {
+        kv("listenaddress", &fmt_host_port(&host, &port));
+    }
+    kv("usepam", &yes_no(c.use_pam));
+    kv("logingracetime", &c.login_grace_time.as_secs());
+    kv("maxauthtries", &c.max_auth_tries);
+    kv("maxsessions", &c.max_sessions);
+    kv("clientaliveinterval", &c.client_alive_interval.as_secs());
+    kv("clientalivecountmax", &c.client_alive_count_max);
+    kv("permitrootlogin", &c.permit_root_login);
+    kv("pubkeyauthentication", &yes_no(c.pubkey_authentication));
+    kv("passwordauthentication", &yes_no(c.password_authentication));
+    kv(
+        "kbdinteractiveauthentication",
+        &yes_no(c.kbd_interactive_authentication),
+    );
+    kv("printmotd", &yes_no(c.print_motd));
+    kv("printlastlog", &yes_no(c.print_last_log));
+    kv("x11forwarding", &yes_no(c.x11_forwarding));
+    kv("permittty", &yes_no(c.permit_tty));
+    kv("strictmodes", &yes_no(c.strict_modes));
+    kv("permitemptypasswords", &yes_no(c.permit_empty_passwords));
+    kv("gatewayports", &c.gateway_ports);
+    kv("usedns", &yes_no(c.use_dns));
+    kv("allowtcpforwarding", &c.allow_tcp_forwarding);
+    kv("allowagentforwarding", &yes_no(c.allow_agent_forwarding));
+    kv("disableforwarding", &yes_no(c.disable_forwarding));
+    kv("pidfile", &path_or_none(&c.pid_file));
+    kv("modulifile", &c.moduli_file.display());
+    kv("ciphers", &c.ciphers.join(","));
+    kv("macs", &c.macs.join(","));
+    kv("banner", &path_or_none(&c.banner));
+    kv(
+        "forcecommand",
+        &c.force_command.as_deref().unwrap_or("none"),
+    );
+    kv(
+        "chrootdirectory",
+        &c.chroot_directory.as_deref().unwrap_or("none"),
+    );
+    kv("kexalgorithms", &c.kex_algorithms.join(","));
+    kv("hostkeyalgorithms", &c.host_key_algorithms.join(","));
+    kv(
+        "pubkeyacceptedalgorithms",
+        &c.pubkey_accepted_algorithms.join(","),
+    );
+    kv("loglevel", &c.log_level);
+    kv("syslogfacility", &c.syslog_facility);
+    kv("authorizedkeysfile", &c.authorized_keys_file.join(" "));
+    for k in &c.host_keys {
+        kv("hostkey", &k.display());
+    }
+    for k in &c.host_certificates {
+        kv("hostcertificate", &k.display());
+    }
+    for u in &c.allow_users {
+        kv("allowusers", u);
+    }
+    for u in &c.deny_users {
+        kv("denyusers", u);
+    }
+    for g in &c.allow_groups {
+        kv("allowgroups", g);
+    }
+    for g in &c.deny_groups {
+        kv("denygroups", g);
+    }
+    for e in &c.accept_env {
+        kv("acceptenv", e);
+    }
+    for s in &c.subsystems {
+        kv("subsystem", &format_args!("{} {}", s.name, s.command));
+    }
+    kv("maxstartups", &c.max_startups);
+    kv("rekeylimit", &c.rekey_limit);
+    kv("permitopen", &c.permit_open);
+    kv("permituserenvironment", &c.permit_user_environment);
+    let protocol: Vec<String> = c.protocol.iter().map(|p| p.to_string()).collect();
+    kv("protocol", &protocol.join(","));
+    o
+}

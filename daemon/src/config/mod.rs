@@ -1,0 +1,517 @@
+//! # `sshd_config`: parsing, defaults, `Match` blocks and `-T` output
+//!
+//! This module owns the daemon's configuration as OpenSSH users know it:
+//!
+//! - [`parse_config`] reads the text of an `sshd_config` (keywords case-insensitive,
+//!   `Keyword value` or `Keyword=value`, `"quotes"`, `#` comments) after the `-o` options
+//!   of the command line, which therefore win: for a single-valued keyword the **first**
+//!   value seen is kept; list keywords (`Port`, `ListenAddress`, `HostKey`, `AcceptEnv`,
+//!   `Subsystem`, `AllowUsers`, ...) accumulate;
+//! - [`Config`] is the result, with OpenSSH 9's defaults for what the file leaves out
+//!   ([`Config::default_for`]);
+//! - `Match` blocks are kept and applied per connection by [`Config::for_connection`];
+//! - [`Config::dump`] prints the effective configuration as `sshd -T` does.
+//!
+//! Every keyword OpenSSH 9 knows is recognised; those Sisu does not act on yet, and the
+//! deprecated ones, are accepted with a warning. An unknown keyword or a bad value is a
+//! [`ConfigError`] naming the file and line. The module does no I/O: the caller reads
+//! the file and passes the algorithm names it supports ([`AlgorithmSets`]).
+//!
+//! ```
+//! use sisu_daemon::config::{parse_config, AlgorithmSets, Algs, ConnectionSpec, PermitRootLogin};
+//! use std::path::Path;
+//!
+//! let algs = AlgorithmSets {
+//!     ciphers: Algs::new(&["aes128-ctr", "aes256-ctr", "3des-cbc"], &["aes128-ctr", "aes256-ctr"]),
+//!     ..AlgorithmSets::default()
+//! };
+//! let text = "Port 2222\nCiphers +3des-cbc\nPermitRootLogin no\n\
+//!             Match User alice\n  PermitRootLogin yes\n";
+//! let (cfg, warnings) =
+//!     parse_config(text, Path::new("/etc/sisu/sshd_config"), &["Port=22".into()], &algs).unwrap();
+//! assert!(warnings.is_empty());
+//! assert_eq!(cfg.ports, [22, 2222]);
+//! assert_eq!(cfg.ciphers, ["aes128-ctr", "aes256-ctr", "3des-cbc"]);
+//! assert_eq!(cfg.permit_root_login, PermitRootLogin::No);
+//!
+//! let alice = ConnectionSpec { user: Some("alice".into()), ..Default::default() };
+//! assert_eq!(cfg.for_connection(&alice).permit_root_login, PermitRootLogin::Yes);
+//! assert!(cfg.dump().contains("permitrootlogin no\n"));
+//!
+//! let err = parse_config("MaxAuthTries abc\n", Path::new("f"), &[], &algs).unwrap_err();
+//! assert_eq!(err.to_string(), "f line 1: invalid value for MaxAuthTries: \"abc\"");
+//! ```
+
+mod algs;
+mod dump;
+mod keywords;
+mod lexer;
+mod matching;
+mod parse;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use algs::{resolve as resolve_algorithms, AlgError, AlgorithmSets, Algs};
+pub use matching::{
+    addr_match_list, match_pattern, match_pattern_list, Condition, ConnectionSpec, Criterion,
+    GroupLookup, ListMatch, NoGroups,
+};
+pub use values::{
+    AddressFamily, AllowTcpForwarding, GatewayPorts, ListenAddress, LogLevel, MaxStartups,
+    PermitOpen, PermitOpenTarget, PermitRootLogin, PermitUserEnvironment, ProtocolVersion,
+    RekeyLimit, Subsystem, SyslogFacility,
+};
+
+/// Largest configuration text accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
+/// Most values one list keyword (`Port`, `HostKey`, `AcceptEnv`, ...) may accumulate.
+pub const MAX_LIST_ENTRIES: usize = 4096;
+/// Most `Match` blocks in one file.
+pub const MAX_MATCH_BLOCKS: usize = 4096;
+/// Most `Subsystem` entries (OpenSSH's `MAX_SUBSYSTEMS`).
+pub const MAX_SUBSYSTEMS: usize = 256;
+/// Most `-o` options taken from the command line.
+pub const MAX_CMDLINE_OPTIONS: usize = 1024;
+
+/// The file name errors and warnings give for `-o` options, with line 0 (as OpenSSH).
+pub const CMDLINE_FILE: &str = "command-line";
+
+/// The effective `sshd_config`: every keyword Sisu implements, with its value.
+///
+/// Field names follow the keywords. Durations are whole seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `Port` (default 22).
+    pub ports: Vec<u16>,
+    /// `ListenAddress` (default none: every address of [`Config::address_family`]).
+    pub listen_addresses: Vec<ListenAddress>,
+    /// `AddressFamily` (default `any`).
+    pub address_family: AddressFamily,
+    /// `HostKey` (default none: the daemon generates a key).
+    pub host_keys: Vec<PathBuf>,
+    /// `HostCertificate` (default none).
+    pub host_certificates: Vec<PathBuf>,
+    /// `AuthorizedKeysFile`, as written (with `%` tokens); see
+    /// [`Config::authorized_keys_files`].
+    pub authorized_keys_file: Vec<String>,
+    /// `PidFile` (default `/run/sisu-sshd.pid`; `None` for `none`).
+    pub pid_file: Option<PathBuf>,
+    /// `LogLevel` (default `INFO`).
+    pub log_level: LogLevel,
+    /// `SyslogFacility` (default `AUTH`).
+    pub syslog_facility: SyslogFacility,
+    /// `PermitRootLogin` (default `prohibit-password`).
+    pub permit_root_login: PermitRootLogin,
+    /// `PubkeyAuthentication` (default yes).
+    pub pubkey_authentication: bool,
+    /// `PasswordAuthentication` (default yes).
+    pub password_authentication: bool,
+    /// `KbdInteractiveAuthentication` / `ChallengeResponseAuthentication` (default yes).
+    pub kbd_interactive_authentication: bool,
+    /// `PermitEmptyPasswords` (default no).
+    pub permit_empty_passwords: bool,
+    /// `MaxAuthTries` (default 6).
+    pub max_auth_tries: u32,
+    /// `MaxSessions` (default 10).
+    pub max_sessions: u32,
+    /// `MaxStartups` (default 10:30:100).
+    pub max_startups: MaxStartups,
+    /// `LoginGraceTime` (default 120 s; zero: no limit).
+    pub login_grace_time: Duration,
+    /// `ClientAliveInterval` (default 0: off).
+    pub client_alive_interval: Duration,
+    /// `ClientAliveCountMax` (default 3).
+    pub client_alive_count_max: u32,
+    /// `AcceptEnv` patterns (default none); see [`Config::accept_env`].
+    pub accept_env: Vec<String>,
+    /// `PermitUserEnvironment` (default no).
+    pub permit_user_environment: PermitUserEnvironment,
+    /// `StrictModes` (default yes).
+    pub strict_modes: bool,
+    /// `Banner` (default none).
+    pub banner: Option<PathBuf>,
+    /// `PrintMotd` (default yes).
+    pub print_motd: bool,
+    /// `PrintLastLog` (default yes).
+    pub print_last_log: bool,
+    /// `UseDNS` (default no).
+    pub use_dns: bool,
+    /// `Subsystem` entries (default none).
+    pub subsystems: Vec<Subsystem>,
+    /// `X11Forwarding` (default no).
+    pub x11_forwarding: bool,
+    /// `AllowTcpForwarding` (default yes).
+    pub allow_tcp_forwarding: AllowTcpForwarding,
+    /// `AllowAgentForwarding` (default yes).
+    pub allow_agent_forwarding: bool,
+    /// `DisableForwarding` (default no): when yes, overrides every forwarding permission.
+    pub disable_forwarding: bool,
+    /// `PermitTTY` (default yes).
+    pub permit_tty: bool,
+    /// `PermitOpen` (default any).
+    pub permit_open: PermitOpen,
+    /// `GatewayPorts` (default no).
+    pub gateway_ports: GatewayPorts,
+    /// `ForceCommand` (default none).
+    pub force_command: Option<String>,
+    /// `ChrootDirectory`, as written with `%` tokens (default none).
+    pub chroot_directory: Option<String>,
+    /// `RekeyLimit` (default `default none`: 0 bytes, no interval).
+    pub rekey_limit: RekeyLimit,
+    /// `ModuliFile` (default `/etc/ssh/moduli`).
+    pub moduli_file: PathBuf,
+    /// `AllowUsers` patterns (`user` or `user@host`).
+    pub allow_users: Vec<String>,
+    /// `DenyUsers` patterns.
+    pub deny_users: Vec<String>,
+    /// `AllowGroups` patterns.
+    pub allow_groups: Vec<String>,
+    /// `DenyGroups` patterns.
+    pub deny_groups: Vec<String>,
+    /// `UsePAM` (default no).
+    pub use_pam: bool,
+    /// `Ciphers`, resolved to supported names.
+    pub ciphers: Vec<String>,
+    /// `MACs`, resolved.
+    pub macs: Vec<String>,
+    /// `KexAlgorithms`, resolved.
+    pub kex_algorithms: Vec<String>,
+    /// `HostKeyAlgorithms`, resolved.
+    pub host_key_algorithms: Vec<String>,
+    /// `PubkeyAcceptedAlgorithms` (alias `PubkeyAcceptedKeyTypes`), resolved.
+    pub pubkey_accepted_algorithms: Vec<String>,
+    /// `Protocol` (default `2`), in order of preference.
+    pub protocol: Vec<ProtocolVersion>,
+    /// The `Match` blocks, in file order.
+    matches: Vec<parse::MatchBlock>,
+}
+
+/// What the command line sets directly, before any `-o` option or the file (OpenSSH's
+/// `sshd` assigns these while reading its arguments, so they win).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `-p`: when non-empty, `Port` lines in `-o` options and the file are ignored.
+    pub ports: Vec<u16>,
+    /// `-h`: host keys, before those of `-o` and the file.
+    pub host_keys: Vec<PathBuf>,
+    /// `-c`: host certificates, before those of `-o` and the file.
+    pub host_certificates: Vec<PathBuf>,
+    /// `-4` / `-6`.
+    pub address_family: Option<AddressFamily>,
+    /// `-q` / `-d`.
+    pub log_level: Option<LogLevel>,
+    /// `-g`.
+    pub login_grace_time: Option<Duration>,
+    /// `-o` options, in order (`Keyword=value` or `Keyword value`).
+    pub options: Vec<String>,
+}
+
+/// A configuration line that could not be accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file (or [`CMDLINE_FILE`] for `-o`).
+    pub file: String,
+    /// The line number, from 1 (0 for `-o` options).
+    pub line: usize,
+    /// What is wrong.
+    pub kind: ConfigErrorKind,
+}
+
+/// What is wrong with a configuration line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// A keyword no `sshd` knows.
+    BadOption(String),
+    /// A keyword with no value.
+    MissingArgument(String),
+    /// A value that is not of the keyword's type.
+    InvalidValue {
+        /// The keyword (canonical spelling).
+        keyword: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// An algorithm list that names unsupported algorithms.
+    BadAlgorithms {
+        /// The keyword.
+        keyword: &'static str,
+        /// The list as written.
+        spec: String,
+        /// Which name or pattern failed.
+        reason: AlgError,
+    },
+    /// More arguments than the keyword takes.
+    ExtraArguments(&'static str),
+    /// A quote that is not closed.
+    InvalidQuotes,
+    /// A keyword that may not appear inside `Match`.
+    NotAllowedInMatch(String),
+    /// A `Match` line that cannot be parsed.
+    BadMatch(String),
+    /// `Match` given with `-o`.
+    MatchOnCommandLine,
+    /// A second `Subsystem` of the same name.
+    DuplicateSubsystem(String),
+    /// A list keyword over [`MAX_LIST_ENTRIES`] values, or another size bound.
+    TooMany(&'static str),
+    /// Any other reason, as text.
+    Other(String),
+}
+
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigErrorKind::BadOption(k) => write!(f, "Bad configuration option: {k}"),
+            ConfigErrorKind::MissingArgument(k) if k.is_empty() => f.write_str("missing keyword"),
+            ConfigErrorKind::MissingArgument(k) => write!(f, "{k} missing argument."),
+            ConfigErrorKind::InvalidValue { keyword, value } => {
+                write!(f, "invalid value for {keyword}: \"{value}\"")
+            }
+            ConfigErrorKind::BadAlgorithms {
+                keyword,
+                spec,
+                reason,
+            } => write!(f, "Bad {keyword} list '{spec}': {reason}"),
+            ConfigErrorKind::ExtraArguments(k) => {
+                write!(f, "keyword {k} extra arguments at end of line")
+            }
+            ConfigErrorKind::InvalidQuotes => f.write_str("invalid quotes"),
+            ConfigErrorKind::NotAllowedInMatch(k) => {
+                write!(f, "Directive '{k}' is not allowed within a Match block")
+            }
+            ConfigErrorKind::BadMatch(r) => write!(f, "Bad Match condition: {r}"),
+            ConfigErrorKind::MatchOnCommandLine => {
+                f.write_str("Match directive not supported as a command-line option")
+            }
+            ConfigErrorKind::DuplicateSubsystem(n) => {
+                write!(f, "Subsystem '{n}' already defined.")
+            }
+            ConfigErrorKind::TooMany(what) => write!(f, "too many {what} entries"),
+            ConfigErrorKind::Other(r) => f.write_str(r),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} line {}: {}", self.file, self.line, self.kind)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Parses `text` (the contents of the file at `path`) after the `-o` options
+/// `cmdline_opts`, resolving algorithm lists against `algs`.
+///
+/// Returns the configuration and the warnings (keywords not implemented yet, deprecated
+/// ones, `Include`), each as `FILE line N: message`.
+pub fn parse_config(
+    text: &str,
+    path: &Path,
+    cmdline_opts: &[String],
+    algs: &AlgorithmSets,
+) -> Result<(Config, Vec<String>), ConfigError> {
+    let overrides = Overrides {
+        options: cmdline_opts.to_vec(),
+        ..Overrides::default()
+    };
+    parse_config_with_overrides(text, path, &overrides, algs)
+}
+
+/// [`parse_config`] with everything the command line can set (see [`Overrides`]).
+pub fn parse_config_with_overrides(
+    text: &str,
+    path: &Path,
+    overrides: &Overrides,
+    algs: &AlgorithmSets,
+) -> Result<(Config, Vec<String>), ConfigError> {
+    parse::parse(text, &path.display().to_string(), overrides, algs)
+}
+
+impl Config {
+    /// The configuration when no file and no option says anything: OpenSSH 9's defaults,
+    /// with the default algorithm lists of `algs`.
+    pub fn default_for(algs: &AlgorithmSets) -> Config {
+        Config {
+            ports: vec![22],
+            listen_addresses: Vec::new(),
+            address_family: AddressFamily::Any,
+            host_keys: Vec::new(),
+            host_certificates: Vec::new(),
+            authorized_keys_file: vec![
+                ".ssh/authorized_keys".into(),
+                ".ssh/authorized_keys2".into(),
+            ],
+            pid_file: Some(PathBuf::from("/run/sisu-sshd.pid")),
+            log_level: LogLevel::Info,
+            syslog_facility: SyslogFacility::Auth,
+            permit_root_login: PermitRootLogin::ProhibitPassword,
+            pubkey_authentication: true,
+            password_authentication: true,
+            kbd_interactive_authentication: true,
+            permit_empty_passwords: false,
+            max_auth_tries: 6,
+            max_sessions: 10,
+            max_startups: MaxStartups {
+                start: 10,
+                rate: 30,
+                full: 100,
+            },
+            login_grace_time: Duration::from_secs(120),
+            client_alive_interval: Duration::ZERO,
+            client_alive_count_max: 3,
+            accept_env: Vec::new(),
+            permit_user_environment: PermitUserEnvironment::No,
+            strict_modes: true,
+            banner: None,
+            print_motd: true,
+            print_last_log: true,
+            use_dns: false,
+            subsystems: Vec::new(),
+            x11_forwarding: false,
+            allow_tcp_forwarding: AllowTcpForwarding::All,
+            allow_agent_forwarding: true,
+            disable_forwarding: false,
+            permit_tty: true,
+            permit_open: PermitOpen::Any,
+            gateway_ports: GatewayPorts::No,
+            force_command: None,
+            chroot_directory: None,
+            rekey_limit: RekeyLimit {
+                bytes: 0,
+                interval: Duration::ZERO,
+            },
+            moduli_file: PathBuf::from("/etc/ssh/moduli"),
+            allow_users: Vec::new(),
+            deny_users: Vec::new(),
+            allow_groups: Vec::new(),
+            deny_groups: Vec::new(),
+            use_pam: false,
+            ciphers: algs.ciphers.default.clone(),
+            macs: algs.macs.default.clone(),
+            kex_algorithms: algs.kex.default.clone(),
+            host_key_algorithms: algs.host_key.default.clone(),
+            pubkey_accepted_algorithms: algs.pubkey.default.clone(),
+            protocol: vec![ProtocolVersion::V2],
+            matches: Vec::new(),
+        }
+    }
+
+    /// The configuration for one connection: the `Match` blocks that `c` satisfies are
+    /// applied over the global settings (within them the first value of a keyword wins).
+    /// `Match Group` never matches; see [`Config::for_connection_with`].
+    pub fn for_connection(&self, c: &ConnectionSpec) -> Config {
+        self.for_connection_with(c, &NoGroups)
+    }
+
+    /// [`Config::for_connection`] with a group database for `Match Group`.
+    pub fn for_connection_with(&self, c: &ConnectionSpec, groups: &dyn GroupLookup) -> Config {
+        let mut out = self.clone();
+        let mut state = parse::ApplyState::default();
+        for block in &self.matches {
+            if block.condition.matches(c, groups) {
+                for d in &block.directives {
+                    // Only a list keyword past MAX_LIST_ENTRIES fails, when many blocks
+                    // match; its extra entries are dropped.
+                    let _ = parse::apply(&mut out, &mut state, d.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the file had any `Match` block.
+    pub fn has_match_blocks(&self) -> bool {
+        !self.matches.is_empty()
+    }
+
+    /// The `AuthorizedKeysFile` paths for a user: `%h` is the home directory, `%u` the
+    /// user name, `%U` the numeric uid, `%%` a `%`; a relative path is taken from `home`.
+    /// `none` gives no file.
+    pub fn authorized_keys_files(&self, user: &str, uid: u32, home: &Path) -> Vec<PathBuf> {
+        self.authorized_keys_file
+            .iter()
+            .filter(|f| !f.eq_ignore_ascii_case("none"))
+            .filter_map(|f| expand_tokens(f, user, uid, home))
+            .map(|p| {
+                let p = PathBuf::from(p);
+                if p.is_absolute() {
+                    p
+                } else {
+                    home.join(p)
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `AcceptEnv` lets the client set the environment variable `name`.
+    pub fn accept_env(&self, name: &str) -> bool {
+        self.accept_env.iter().any(|p| match_pattern(name, p))
+    }
+
+    /// The `(address, port)` pairs to listen on: each `ListenAddress` (with its own port,
+    /// or else with every `Port`), or, when there is none, the wildcard addresses of the
+    /// address family (`::` then `0.0.0.0`) with every `Port`.
+    pub fn listen_addrs(&self) -> Vec<(String, u16)> {
+        let mut out = Vec::new();
+        if self.listen_addresses.is_empty() {
+            let hosts: &[&str] = match self.address_family {
+                AddressFamily::Any => &["::", "0.0.0.0"],
+                AddressFamily::Inet => &["0.0.0.0"],
+                AddressFamily::Inet6 => &["::"],
+            };
+            for &port in &self.ports {
+                for h in hosts {
+                    out.push((h.to_string(), port));
+                }
+            }
+        } else {
+            for la in &self.listen_addresses {
+                match la.port {
+                    Some(p) => out.push((la.host.clone(), p)),
+                    None => out.extend(self.ports.iter().map(|&p| (la.host.clone(), p))),
+                }
+            }
+        }
+        out
+    }
+
+    /// The effective configuration as `sshd -T` prints it: one `keyword value` per line,
+    /// keywords in lower case.
+    pub fn dump(&self) -> String {
+        dump::dump(self)
+    }
+}
+
+/// Parses a time as `sshd_config` and `-g` write it (`120`, `2m`, `1h30m`; suffixes
+/// s m h d w); `None` if it is not one.
+pub fn parse_time_value(s: &str) -> Option<Duration> {
+    values::parse_time(s).ok()
+}
+
+/// Expands `%h`, `%u`, `%U` and `%%`; `None` for an unknown token (the parser refuses
+/// those, so this only guards against hand-built configurations).
+pub(crate) fn expand_tokens(s: &str, user: &str, uid: u32, home: &Path) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '%' => out.push('%'),
+            'h' => out.push_str(&home.to_string_lossy()),
+            'u' => out.push_str(user),
+            'U' => out.push_str(&uid.to_string()),
+            _ => return None,
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,597 @@
+//! Turning lines into typed settings, and applying settings with first-wins.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use super::algs::{resolve, Algs};
+use super::keywords::{self, Status};
+use super::lexer::{split_line, LexError, Line};
+use super::matching::{addr_match_list, parse_condition, Condition};
+use super::values::*;
+use super::{
+    AlgorithmSets, Config, ConfigError, ConfigErrorKind, Overrides, CMDLINE_FILE,
+    MAX_CMDLINE_OPTIONS, MAX_CONFIG_BYTES, MAX_LIST_ENTRIES, MAX_MATCH_BLOCKS, MAX_SUBSYSTEMS,
+};
+
+/// One parsed value of one implemented keyword.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Setting {
+    Port(u16),
+    ListenAddress(ListenAddress),
+    AddressFamily(AddressFamily),
+    HostKey(PathBuf),
+    HostCertificate(PathBuf),
+    AuthorizedKeysFile(Vec<String>),
+    PidFile(Option<PathBuf>),
+    LogLevel(LogLevel),
+    SyslogFacility(SyslogFacility),
+    PermitRootLogin(PermitRootLogin),
+    PubkeyAuthentication(bool),
+    PasswordAuthentication(bool),
+    KbdInteractiveAuthentication(bool),
+    PermitEmptyPasswords(bool),
+    MaxAuthTries(u32),
+    MaxSessions(u32),
+    MaxStartups(MaxStartups),
+    LoginGraceTime(std::time::Duration),
+    ClientAliveInterval(std::time::Duration),
+    ClientAliveCountMax(u32),
+    AcceptEnv(Vec<String>),
+    PermitUserEnvironment(PermitUserEnvironment),
+    StrictModes(bool),
+    Banner(Option<PathBuf>),
+    PrintMotd(bool),
+    PrintLastLog(bool),
+    UseDns(bool),
+    Subsystem(Subsystem),
+    X11Forwarding(bool),
+    AllowTcpForwarding(AllowTcpForwarding),
+    AllowAgentForwarding(bool),
+    DisableForwarding(bool),
+    PermitTty(bool),
+    PermitOpen(PermitOpen),
+    GatewayPorts(GatewayPorts),
+    ForceCommand(Option<String>),
+    ChrootDirectory(Option<String>),
+    RekeyLimit(RekeyLimit),
+    ModuliFile(PathBuf),
+    AllowUsers(Vec<String>),
+    DenyUsers(Vec<String>),
+    AllowGroups(Vec<String>),
+    DenyGroups(Vec<String>),
+    UsePam(bool),
+    Ciphers(Vec<String>),
+    Macs(Vec<String>),
+    KexAlgorithms(Vec<String>),
+    HostKeyAlgorithms(Vec<String>),
+    PubkeyAcceptedAlgorithms(Vec<String>),
+    Protocol(Vec<ProtocolVersion>),
+}
+
+/// A setting with the canonical keyword it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Directive {
+    pub key: &'static str,
+    pub setting: Setting,
+}
+
+/// A `Match` block: its condition and the directives under it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MatchBlock {
+    pub condition: Condition,
+    pub directives: Vec<Directive>,
+}
+
+/// Which keywords have been set in the current pass (first wins), and whether `-p`
+/// fixed the ports.
+#[derive(Debug, Default)]
+pub(crate) struct ApplyState {
+    seen: HashSet<&'static str>,
+    ports_from_cmdline: bool,
+}
+
+/// Appends to a list keyword: the first directive of the pass replaces the default (or
+/// the global value, inside `Match`); later ones add to it.
+fn accumulate<T>(
+    list: &mut Vec<T>,
+    first: bool,
+    items: impl IntoIterator<Item = T>,
+    key: &'static str,
+) -> Result<(), &'static str> {
+    if first {
+        list.clear();
+    }
+    for item in items {
+        if list.len() >= MAX_LIST_ENTRIES {
+            return Err(key);
+        }
+        list.push(item);
+    }
+    Ok(())
+}
+
+/// Applies one directive: single-valued keywords keep their first value, list keywords
+/// accumulate. `Err(keyword)` when a list would pass [`MAX_LIST_ENTRIES`].
+pub(crate) fn apply(
+    cfg: &mut Config,
+    st: &mut ApplyState,
+    d: Directive,
+) -> Result<(), &'static str> {
+    let first = st.seen.insert(d.key);
+    let key = d.key;
+    macro_rules! once {
+        ($field:expr, $v:expr) => {
+            if first {
+                $field = $v;
+            }
+        };
+    }
+    match d.setting {
+        Setting::Port(p) => {
+            if !st.ports_from_cmdline {
+                accumulate(&mut cfg.ports, first, [p], key)?;
+            }
+        }
+        Setting::ListenAddress(a) => accumulate(&mut cfg.listen_addresses, first, [a], key)?,
+        Setting::HostKey(p) => accumulate(&mut cfg.host_keys, first, [p], key)?,
+        Setting::HostCertificate(p) => accumulate(&mut cfg.host_certificates, first, [p], key)?,
+        Setting::AcceptEnv(v) => accumulate(&mut cfg.accept_env, first, v, key)?,
+        Setting::Subsystem(s) => accumulate(&mut cfg.subsystems, first, [s], key)?,
+        Setting::AllowUsers(v) => accumulate(&mut cfg.allow_users, first, v, key)?,
+        Setting::DenyUsers(v) => accumulate(&mut cfg.deny_users, first, v, key)?,
+        Setting::AllowGroups(v) => accumulate(&mut cfg.allow_groups, first, v, key)?,
+        Setting::DenyGroups(v) => accumulate(&mut cfg.deny_groups, first, v, key)?,
+        Setting::AddressFamily(v) => once!(cfg.address_family, v),
+        Setting::AuthorizedKeysFile(v) => once!(cfg.authorized_keys_file, v),
+        Setting::PidFile(v) => once!(cfg.pid_file, v),
+        Setting::LogLevel(v) => once!(cfg.log_level, v),
+        Setting::SyslogFacility(v) => once!(cfg.syslog_facility, v),
+        Setting::PermitRootLogin(v) => once!(cfg.permit_root_login, v),
+        Setting::PubkeyAuthentication(v) => once!(cfg.pubkey_authentication, v),
+        Setting::PasswordAuthentication(v) => once!(cfg.password_authentication, v),
+        Setting::KbdInteractiveAuthentication(v) => once!(cfg.kbd_interactive_authentication, v),
+        Setting::PermitEmptyPasswords(v) => once!(cfg.permit_empty_passwords, v),
+        Setting::MaxAuthTries(v) => once!(cfg.max_auth_tries, v),
+        Setting::MaxSessions(v) => once!(cfg.max_sessions, v),
+        Setting::MaxStartups(v) => once!(cfg.max_startups, v),
+        Setting::LoginGraceTime(v) => once!(cfg.login_grace_time, v),
+        Setting::ClientAliveInterval(v) => once!(cfg.client_alive_interval, v),
+        Setting::ClientAliveCountMax(v) => once!(cfg.client_alive_count_max, v),
+        Setting::PermitUserEnvironment(v) => once!(cfg.permit_user_environment, v),
+        Setting::StrictModes(v) => once!(cfg.strict_modes, v),
+        Setting::Banner(v) => once!(cfg.banner, v),
+        Setting::PrintMotd(v) => once!(cfg.print_motd, v),
+        Setting::PrintLastLog(v) => once!(cfg.print_last_log, v),
+        Setting::UseDns(v) => once!(cfg.use_dns, v),
+        Setting::X11Forwarding(v) => once!(cfg.x11_forwarding, v),
+        Setting::AllowTcpForwarding(v) => once!(cfg.allow_tcp_forwarding, v),
+        Setting::AllowAgentForwarding(v) => once!(cfg.allow_agent_forwarding, v),
+        Setting::DisableForwarding(v) => once!(cfg.disable_forwarding, v),
+        Setting::PermitTty(v) => once!(cfg.permit_tty, v),
+        Setting::PermitOpen(v) => once!(cfg.permit_open, v),
+        Setting::GatewayPorts(v) => once!(cfg.gateway_ports, v),
+        Setting::ForceCommand(v) => once!(cfg.force_command, v),
+        Setting::ChrootDirectory(v) => once!(cfg.chroot_directory, v),
+        Setting::RekeyLimit(v) => once!(cfg.rekey_limit, v),
+        Setting::ModuliFile(v) => once!(cfg.moduli_file, v),
+        Setting::UsePam(v) => once!(cfg.use_pam, v),
+        Setting::Ciphers(v) => once!(cfg.ciphers, v),
+        Setting::Macs(v) => once!(cfg.macs, v),
+        Setting::KexAlgorithms(v) => once!(cfg.kex_algorithms, v),
+        Setting::HostKeyAlgorithms(v) => once!(cfg.host_key_algorithms, v),
+        Setting::PubkeyAcceptedAlgorithms(v) => once!(cfg.pubkey_accepted_algorithms, v),
+        Setting::Protocol(v) => once!(cfg.protocol, v),
+    }
+    Ok(())
+}
+
+/// The state of one parse: the configuration so far, the open `Match` block, warnings.
+struct Parser<'a> {
+    cfg: Config,
+    state: ApplyState,
+    block: Option<MatchBlock>,
+    warnings: Vec<String>,
+    algs: &'a AlgorithmSets,
+}
+
+/// Parses the command-line options and then `text`.
+pub(crate) fn parse(
+    text: &str,
+    file: &str,
+    ov: &Overrides,
+    algs: &AlgorithmSets,
+) -> Result<(Config, Vec<String>), ConfigError> {
+    let err = |file: &str, line, kind| ConfigError {
+        file: file.to_string(),
+        line,
+        kind,
+    };
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(err(file, 0, ConfigErrorKind::TooMany("configuration byte")));
+    }
+    if ov.options.len() > MAX_CMDLINE_OPTIONS {
+        return Err(err(CMDLINE_FILE, 0, ConfigErrorKind::TooMany("-o option")));
+    }
+    let mut p = Parser {
+        cfg: Config::default_for(algs),
+        state: ApplyState::default(),
+        block: None,
+        warnings: Vec::new(),
+        algs,
+    };
+    p.seed(ov);
+    for opt in &ov.options {
+        p.line(opt, CMDLINE_FILE, 0, true)?;
+    }
+    for (i, line) in text.lines().enumerate() {
+        p.line(line, file, i + 1, false)?;
+    }
+    p.close_block(file, text.lines().count())?;
+    Ok((p.cfg, p.warnings))
+}
+
+impl Parser<'_> {
+    /// Applies what the command line sets directly.
+    fn seed(&mut self, ov: &Overrides) {
+        let st = &mut self.state;
+        if !ov.ports.is_empty() {
+            self.cfg.ports = ov.ports.clone();
+            st.ports_from_cmdline = true;
+        }
+        if !ov.host_keys.is_empty() {
+            self.cfg.host_keys = ov.host_keys.clone();
+            st.seen.insert("HostKey");
+        }
+        if !ov.host_certificates.is_empty() {
+            self.cfg.host_certificates = ov.host_certificates.clone();
+            st.seen.insert("HostCertificate");
+        }
+        if let Some(af) = ov.address_family {
+            self.cfg.address_family = af;
+            st.seen.insert("AddressFamily");
+        }
+        if let Some(l) = ov.log_level {
+            self.cfg.log_level = l;
+            st.seen.insert("LogLevel");
+        }
+        if let Some(t) = ov.login_grace_time {
+            self.cfg.login_grace_time = t;
+            st.seen.insert("LoginGraceTime");
+        }
+    }
+
+    fn close_block(&mut self, file: &str, line: usize) -> Result<(), ConfigError> {
+        if let Some(b) = self.block.take() {
+            if self.cfg.matches.len() >= MAX_MATCH_BLOCKS {
+                return Err(ConfigError {
+                    file: file.to_string(),
+                    line,
+                    kind: ConfigErrorKind::TooMany("Match block"),
+                });
+            }
+            self.cfg.matches.push(b);
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, raw: &str, file: &str, n: usize, cmdline: bool) -> Result<(), ConfigError> {
+        let err = |kind| ConfigError {
+            file: file.to_string(),
+            line: n,
+            kind,
+        };
+        let line = match split_line(raw) {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(()),
+            Err(LexError::NoArgument(k)) => {
+                return Err(err(ConfigErrorKind::Other(format!(
+                    "no argument after keyword \"{k}\""
+                ))))
+            }
+            Err(LexError::InvalidQuotes) => return Err(err(ConfigErrorKind::InvalidQuotes)),
+            Err(LexError::TooManyArguments) => {
+                return Err(err(ConfigErrorKind::TooMany("argument")))
+            }
+        };
+        let Some(kw) = keywords::lookup(&line.keyword) else {
+            return Err(err(ConfigErrorKind::BadOption(line.keyword)));
+        };
+        let warn = |w: &mut Vec<String>, msg: String| w.push(format!("{file} line {n}: {msg}"));
+        match kw.status {
+            Status::Match => {
+                if cmdline {
+                    return Err(err(ConfigErrorKind::MatchOnCommandLine));
+                }
+                let condition =
+                    parse_condition(&line.args).map_err(|r| err(ConfigErrorKind::BadMatch(r)))?;
+                self.close_block(file, n)?;
+                self.block = Some(MatchBlock {
+                    condition,
+                    directives: Vec::new(),
+                });
+                return Ok(());
+            }
+            _ if self.block.is_some() && !kw.in_match => {
+                return Err(err(ConfigErrorKind::NotAllowedInMatch(line.keyword)));
+            }
+            Status::Deprecated => {
+                warn(
+                    &mut self.warnings,
+                    format!("Deprecated option {}", line.keyword),
+                );
+                return Ok(());
+            }
+            Status::Unsupported => {
+                warn(
+                    &mut self.warnings,
+                    format!("Unsupported option {}", line.keyword),
+                );
+                return Ok(());
+            }
+            Status::NotImplemented => {
+                warn(
+                    &mut self.warnings,
+                    format!("option {} is not implemented yet; ignored", line.keyword),
+                );
+                return Ok(());
+            }
+            Status::Include => {
+                warn(
+                    &mut self.warnings,
+                    format!(
+                        "Include is not implemented yet; ignored {}",
+                        line.args.join(" ")
+                    ),
+                );
+                return Ok(());
+            }
+            Status::Implemented => {}
+        }
+        let setting = parse_setting(kw.name, &line, self.algs).map_err(err)?;
+        if let Setting::Subsystem(s) = &setting {
+            // Subsystem is global-only, so every one is applied here.
+            if self.cfg.subsystems.iter().any(|x| x.name == s.name) {
+                return Err(err(ConfigErrorKind::DuplicateSubsystem(s.name.clone())));
+            }
+            if self.cfg.subsystems.len() >= MAX_SUBSYSTEMS {
+                return Err(err(ConfigErrorKind::TooMany("Subsystem")));
+            }
+        }
+        let d = Directive {
+            key: kw.name,
+            setting,
+        };
+        match &mut self.block {
+            Some(b) => b.directives.push(d),
+            None => apply(&mut self.cfg, &mut self.state, d)
+                .map_err(|k| err(ConfigErrorKind::TooMany(k)))?,
+        }
+        Ok(())
+    }
+}
+
+/// Parses the arguments of one implemented keyword.
+fn parse_setting(
+    key: &'static str,
+    line: &Line,
+    algs: &AlgorithmSets,
+) -> Result<Setting, ConfigErrorKind> {
+    let args = &line.args;
+    let invalid = |v: &str| ConfigErrorKind::InvalidValue {
+        keyword: key,
+        value: v.to_string(),
+    };
+    // Exactly one non-empty argument.
+    let one = || -> Result<&str, ConfigErrorKind> {
+        match args.as_slice() {
+            [] => Err(ConfigErrorKind::MissingArgument(key.to_string())),
+            [a] if a.is_empty() => Err(ConfigErrorKind::MissingArgument(key.to_string())),
+            [a] => Ok(a.as_str()),
+            _ => Err(ConfigErrorKind::ExtraArguments(key)),
+        }
+    };
+    // One or more non-empty arguments.
+    let many = || -> Result<Vec<String>, ConfigErrorKind> {
+        if args.is_empty() {
+            return Err(ConfigErrorKind::MissingArgument(key.to_string()));
+        }
+        if let Some(e) = args.iter().find(|a| a.is_empty()) {
+            return Err(invalid(e));
+        }
+        Ok(args.clone())
+    };
+    let flag = || one().and_then(|v| parse_flag(v).map_err(|()| invalid(v)));
+    let int = || one().and_then(|v| parse_int(v).map_err(|()| invalid(v)));
+    let time = || one().and_then(|v| parse_time(v).map_err(|()| invalid(v)));
+    let none_or = |v: &str| {
+        if v.eq_ignore_ascii_case("none") {
+            None
+        } else {
+            Some(v.to_string())
+        }
+    };
+    let algs_of = |family: &Algs| -> Result<Vec<String>, ConfigErrorKind> {
+        let spec = one()?;
+        resolve(spec, family).map_err(|reason| ConfigErrorKind::BadAlgorithms {
+            keyword: key,
+            spec: spec.to_string(),
+            reason,
+        })
+    };
+    Ok(match key {
+        "Port" => {
+            let v = one()?;
+            Setting::Port(parse_port(v).map_err(|()| invalid(v))?)
+        }
+        "ListenAddress" => match args.as_slice() {
+            [] => return Err(ConfigErrorKind::MissingArgument(key.into())),
+            [a] => Setting::ListenAddress(parse_listen_address(a).map_err(|()| invalid(a))?),
+            [_, r, _] if r == "rdomain" => {
+                return Err(ConfigErrorKind::Other(
+                    "ListenAddress rdomain is not supported".into(),
+                ))
+            }
+            _ => return Err(ConfigErrorKind::Other("bad ListenAddress syntax".into())),
+        },
+        "AddressFamily" => {
+            let v = one()?;
+            Setting::AddressFamily(parse_address_family(v).map_err(|()| invalid(v))?)
+        }
+        "HostKey" => Setting::HostKey(one()?.into()),
+        "HostCertificate" => Setting::HostCertificate(one()?.into()),
+        "AuthorizedKeysFile" => {
+            let files = many()?;
+            for f in &files {
+                if super::expand_tokens(f, "u", 0, std::path::Path::new("/h")).is_none() {
+                    return Err(invalid(f));
+                }
+            }
+            Setting::AuthorizedKeysFile(files)
+        }
+        "PidFile" => Setting::PidFile(none_or(one()?).map(PathBuf::from)),
+        "LogLevel" => {
+            let v = one()?;
+            Setting::LogLevel(parse_log_level(v).map_err(|()| invalid(v))?)
+        }
+        "SyslogFacility" => {
+            let v = one()?;
+            Setting::SyslogFacility(parse_syslog_facility(v).map_err(|()| invalid(v))?)
+        }
+        "PermitRootLogin" => {
+            let v = one()?;
+            Setting::PermitRootLogin(parse_permit_root_login(v).map_err(|()| invalid(v))?)
+        }
+        "PubkeyAuthentication" => Setting::PubkeyAuthentication(flag()?),
+        "PasswordAuthentication" => Setting::PasswordAuthentication(flag()?),
+        "KbdInteractiveAuthentication" => Setting::KbdInteractiveAuthentication(flag()?),
+        "PermitEmptyPasswords" => Setting::PermitEmptyPasswords(flag()?),
+        "MaxAuthTries" => Setting::MaxAuthTries(int()?),
+        "MaxSessions" => Setting::MaxSessions(int()?),
+        "MaxStartups" => {
+            let v = one()?;
+            Setting::MaxStartups(parse_max_startups(v).map_err(|()| invalid(v))?)
+        }
+        "LoginGraceTime" => Setting::LoginGraceTime(time()?),
+        "ClientAliveInterval" => Setting::ClientAliveInterval(time()?),
+        "ClientAliveCountMax" => Setting::ClientAliveCountMax(int()?),
+        "AcceptEnv" => {
+            let v = many()?;
+            if let Some(bad) = v.iter().find(|e| e.contains('=')) {
+                return Err(invalid(bad));
+            }
+            Setting::AcceptEnv(v)
+        }
+        "PermitUserEnvironment" => {
+            Setting::PermitUserEnvironment(parse_permit_user_environment(one()?))
+        }
+        "StrictModes" => Setting::StrictModes(flag()?),
+        "Banner" => Setting::Banner(none_or(one()?).map(PathBuf::from)),
+        "PrintMotd" => Setting::PrintMotd(flag()?),
+        "PrintLastLog" => Setting::PrintLastLog(flag()?),
+        "UseDNS" => Setting::UseDns(flag()?),
+        "Subsystem" => match args.as_slice() {
+            [] => return Err(ConfigErrorKind::MissingArgument(key.into())),
+            [_] => return Err(ConfigErrorKind::Other("Missing subsystem command.".into())),
+            [name, cmd @ ..] => {
+                if name.is_empty() || cmd[0].is_empty() {
+                    return Err(ConfigErrorKind::MissingArgument(key.into()));
+                }
+                Setting::Subsystem(Subsystem {
+                    name: name.clone(),
+                    command: cmd.join(" "),
+                })
+            }
+        },
+        "X11Forwarding" => Setting::X11Forwarding(flag()?),
+        "AllowTcpForwarding" => {
+            let v = one()?;
+            Setting::AllowTcpForwarding(parse_allow_tcp_forwarding(v).map_err(|()| invalid(v))?)
+        }
+        "AllowAgentForwarding" => Setting::AllowAgentForwarding(flag()?),
+        "DisableForwarding" => Setting::DisableForwarding(flag()?),
+        "PermitTTY" => Setting::PermitTty(flag()?),
+        "PermitOpen" => {
+            let v = many()?;
+            match v[0].as_str() {
+                "any" | "none" if v.len() > 1 => return Err(ConfigErrorKind::ExtraArguments(key)),
+                "any" => Setting::PermitOpen(PermitOpen::Any),
+                "none" => Setting::PermitOpen(PermitOpen::None),
+                _ => Setting::PermitOpen(PermitOpen::List(
+                    v.iter()
+                        .map(|t| parse_permit_open_target(t).map_err(|()| invalid(t)))
+                        .collect::<Result<_, _>>()?,
+                )),
+            }
+        }
+        "GatewayPorts" => {
+            let v = one()?;
+            Setting::GatewayPorts(parse_gateway_ports(v).map_err(|()| invalid(v))?)
+        }
+        "ForceCommand" => {
+            if args.is_empty() {
+                return Err(ConfigErrorKind::MissingArgument(key.into()));
+            }
+            Setting::ForceCommand(none_or(line.rest.trim()))
+        }
+        "ChrootDirectory" => {
+            let v = one()?;
+            if super::expand_tokens(v, "u", 0, std::path::Path::new("/h")).is_none() {
+                return Err(invalid(v));
+            }
+            Setting::ChrootDirectory(none_or(v))
+        }
+        "RekeyLimit" => {
+            let (bytes, interval) = match args.as_slice() {
+                [] => return Err(ConfigErrorKind::MissingArgument(key.into())),
+                [b] => (b, None),
+                [b, i] => (b, Some(i)),
+                _ => return Err(ConfigErrorKind::ExtraArguments(key)),
+            };
+            let bytes = if bytes == "default" {
+                0
+            } else {
+                match parse_size(bytes) {
+                    Ok(n) if n == 0 || n >= 16 => n,
+                    _ => return Err(invalid(bytes)),
+                }
+            };
+            let interval = match interval.map(String::as_str) {
+                None | Some("none") => std::time::Duration::ZERO,
+                Some(i) => parse_time(i).map_err(|()| invalid(i))?,
+            };
+            Setting::RekeyLimit(RekeyLimit { bytes, interval })
+        }
+        "ModuliFile" => Setting::ModuliFile(one()?.into()),
+        "AllowUsers" | "DenyUsers" => {
+            let v = many()?;
+            for u in &v {
+                if let Some((_, host)) = u.rsplit_once('@') {
+                    if host.is_empty() || addr_match_list(None, host).is_none() {
+                        return Err(invalid(u));
+                    }
+                }
+            }
+            if key == "AllowUsers" {
+                Setting::AllowUsers(v)
+            } else {
+                Setting::DenyUsers(v)
+            }
+        }
+        "AllowGroups" => Setting::AllowGroups(many()?),
+        "DenyGroups" => Setting::DenyGroups(many()?),
+        "UsePAM" => Setting::UsePam(flag()?),
+        "Ciphers" => Setting::Ciphers(algs_of(&algs.ciphers)?),
+        "MACs" => Setting::Macs(algs_of(&algs.macs)?),
+        "KexAlgorithms" => Setting::KexAlgorithms(algs_of(&algs.kex)?),
+        "HostKeyAlgorithms" => Setting::HostKeyAlgorithms(algs_of(&algs.host_key)?),
+        "PubkeyAcceptedAlgorithms" => Setting::PubkeyAcceptedAlgorithms(algs_of(&algs.pubkey)?),
+        "Protocol" => {
+            let v = one()?;
+            Setting::Protocol(parse_protocol(v).map_err(|()| invalid(v))?)
+        }
+        other => {
+            // The keyword table marks a keyword implemented that has no parser here.
+            return Err(ConfigErrorKind::Other(format!("{other} is not handled")));
+        }
+    })
+}

@@ -1,0 +1,693 @@
+//! Tests of the whole parser: keywords, first-wins, `-o`, errors, `Match`, `-T`.
+
+use super::*;
+use proptest::prelude::*;
+
+fn algs() -> AlgorithmSets {
+    AlgorithmSets {
+        ciphers: Algs::new(
+            &[
+                "chacha20-poly1305@openssh.com",
+                "aes128-ctr",
+                "aes256-ctr",
+                "aes128-gcm@openssh.com",
+                "3des-cbc",
+            ],
+            &["chacha20-poly1305@openssh.com", "aes128-ctr", "aes256-ctr"],
+        ),
+        macs: Algs::new(
+            &[
+                "hmac-sha2-256-etm@openssh.com",
+                "hmac-sha2-256",
+                "hmac-sha1",
+            ],
+            &["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"],
+        ),
+        kex: Algs::new(
+            &[
+                "curve25519-sha256",
+                "diffie-hellman-group14-sha256",
+                "diffie-hellman-group1-sha1",
+            ],
+            &["curve25519-sha256", "diffie-hellman-group14-sha256"],
+        ),
+        host_key: Algs::new(
+            &["ssh-ed25519", "rsa-sha2-512", "ssh-rsa"],
+            &["ssh-ed25519", "rsa-sha2-512"],
+        ),
+        pubkey: Algs::new(
+            &[
+                "ssh-ed25519",
+                "rsa-sha2-512",
+                "rsa-sha2-256",
+                "ssh-rsa",
+                "ssh-dss",
+            ],
+            &["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"],
+        ),
+    }
+}
+
+fn parse(text: &str) -> Result<(Config, Vec<String>), ConfigError> {
+    parse_config(text, Path::new("/etc/sisu/sshd_config"), &[], &algs())
+}
+
+fn cfg(text: &str) -> Config {
+    parse(text).unwrap().0
+}
+
+fn err(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn defaults_are_openssh_9() {
+    let c = cfg("");
+    assert_eq!(c, Config::default_for(&algs()));
+    assert_eq!(c.ports, [22]);
+    assert_eq!(c.permit_root_login, PermitRootLogin::ProhibitPassword);
+    assert_eq!(c.max_auth_tries, 6);
+    assert_eq!(c.max_sessions, 10);
+    assert_eq!(c.login_grace_time, Duration::from_secs(120));
+    assert_eq!(
+        c.max_startups,
+        MaxStartups {
+            start: 10,
+            rate: 30,
+            full: 100
+        }
+    );
+    assert_eq!(c.pid_file.as_deref(), Some(Path::new("/run/sisu-sshd.pid")));
+    assert!(c.host_keys.is_empty());
+    assert_eq!(c.ciphers, algs().ciphers.default);
+    assert_eq!(c.protocol, [ProtocolVersion::V2]);
+    assert!(!c.has_match_blocks());
+}
+
+#[test]
+fn every_implemented_keyword_type() {
+    let c = cfg("\
+Port 2222
+ListenAddress 127.0.0.1
+ListenAddress [::1]:2200
+AddressFamily inet6
+HostKey /etc/sisu/ed25519
+HostKey /etc/sisu/rsa
+HostCertificate /etc/sisu/ed25519-cert.pub
+AuthorizedKeysFile /etc/keys/%u .ssh/ak
+PidFile none
+LogLevel VERBOSE
+SyslogFacility LOCAL3
+PermitRootLogin forced-commands-only
+PubkeyAuthentication no
+PasswordAuthentication no
+ChallengeResponseAuthentication no
+PermitEmptyPasswords yes
+MaxAuthTries 3
+MaxSessions 2
+MaxStartups 5:50:20
+LoginGraceTime 1m30s
+ClientAliveInterval 15
+ClientAliveCountMax 4
+AcceptEnv LANG LC_*
+PermitUserEnvironment PATH,LANG
+StrictModes no
+Banner /etc/issue.net
+PrintMotd no
+PrintLastLog no
+UseDNS yes
+Subsystem sftp /usr/lib/openssh/sftp-server -l INFO
+X11Forwarding yes
+AllowTcpForwarding local
+AllowAgentForwarding no
+DisableForwarding yes
+PermitTTY no
+PermitOpen db:5432 [::1]:*
+GatewayPorts clientspecified
+ForceCommand internal-sftp -d /upload
+ChrootDirectory /srv/%u
+RekeyLimit 1G 1h
+ModuliFile /etc/sisu/moduli
+AllowUsers alice bob@10.0.0.0/8
+DenyUsers mallory
+AllowGroups staff
+DenyGroups guests
+UsePAM yes
+Ciphers aes256-ctr,aes128-ctr
+MACs hmac-sha2-256
+KexAlgorithms curve25519-sha256
+HostKeyAlgorithms ssh-ed25519
+PubkeyAcceptedKeyTypes ssh-ed25519,rsa-sha2-*
+Protocol 2,1
+");
+    assert_eq!(c.ports, [2222]);
+    assert_eq!(
+        c.listen_addresses,
+        [
+            ListenAddress {
+                host: "127.0.0.1".into(),
+                port: None
+            },
+            ListenAddress {
+                host: "::1".into(),
+                port: Some(2200)
+            }
+        ]
+    );
+    assert_eq!(c.address_family, AddressFamily::Inet6);
+    assert_eq!(
+        c.host_keys,
+        [
+            PathBuf::from("/etc/sisu/ed25519"),
+            PathBuf::from("/etc/sisu/rsa")
+        ]
+    );
+    assert_eq!(c.host_certificates.len(), 1);
+    assert_eq!(c.authorized_keys_file, ["/etc/keys/%u", ".ssh/ak"]);
+    assert_eq!(c.pid_file, None);
+    assert_eq!(c.log_level, LogLevel::Verbose);
+    assert_eq!(c.syslog_facility, SyslogFacility::Local(3));
+    assert_eq!(c.permit_root_login, PermitRootLogin::ForcedCommandsOnly);
+    assert!(!c.pubkey_authentication && !c.password_authentication);
+    assert!(!c.kbd_interactive_authentication);
+    assert!(c.permit_empty_passwords);
+    assert_eq!((c.max_auth_tries, c.max_sessions), (3, 2));
+    assert_eq!(
+        c.max_startups,
+        MaxStartups {
+            start: 5,
+            rate: 50,
+            full: 20
+        }
+    );
+    assert_eq!(c.login_grace_time, Duration::from_secs(90));
+    assert_eq!(c.client_alive_interval, Duration::from_secs(15));
+    assert_eq!(c.client_alive_count_max, 4);
+    assert_eq!(c.accept_env, ["LANG", "LC_*"]);
+    assert_eq!(
+        c.permit_user_environment,
+        PermitUserEnvironment::Patterns("PATH,LANG".into())
+    );
+    assert!(!c.strict_modes && !c.print_motd && !c.print_last_log && c.use_dns);
+    assert_eq!(c.banner.as_deref(), Some(Path::new("/etc/issue.net")));
+    assert_eq!(
+        c.subsystems,
+        [Subsystem {
+            name: "sftp".into(),
+            command: "/usr/lib/openssh/sftp-server -l INFO".into()
+        }]
+    );
+    assert!(c.x11_forwarding && !c.allow_agent_forwarding && c.disable_forwarding && !c.permit_tty);
+    assert_eq!(c.allow_tcp_forwarding, AllowTcpForwarding::Local);
+    assert_eq!(
+        c.permit_open,
+        PermitOpen::List(vec![
+            PermitOpenTarget {
+                host: "db".into(),
+                port: Some(5432)
+            },
+            PermitOpenTarget {
+                host: "::1".into(),
+                port: None
+            },
+        ])
+    );
+    assert_eq!(c.gateway_ports, GatewayPorts::ClientSpecified);
+    assert_eq!(c.force_command.as_deref(), Some("internal-sftp -d /upload"));
+    assert_eq!(c.chroot_directory.as_deref(), Some("/srv/%u"));
+    assert_eq!(
+        c.rekey_limit,
+        RekeyLimit {
+            bytes: 1 << 30,
+            interval: Duration::from_secs(3600)
+        }
+    );
+    assert_eq!(c.moduli_file, PathBuf::from("/etc/sisu/moduli"));
+    assert_eq!(c.allow_users, ["alice", "bob@10.0.0.0/8"]);
+    assert_eq!(c.deny_users, ["mallory"]);
+    assert_eq!(
+        (c.allow_groups.as_slice(), c.deny_groups.as_slice()),
+        (&["staff".to_string()][..], &["guests".to_string()][..])
+    );
+    assert!(c.use_pam);
+    assert_eq!(c.ciphers, ["aes256-ctr", "aes128-ctr"]);
+    assert_eq!(c.macs, ["hmac-sha2-256"]);
+    assert_eq!(c.kex_algorithms, ["curve25519-sha256"]);
+    assert_eq!(c.host_key_algorithms, ["ssh-ed25519"]);
+    assert_eq!(
+        c.pubkey_accepted_algorithms,
+        ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"]
+    );
+    assert_eq!(c.protocol, [ProtocolVersion::V2, ProtocolVersion::V1]);
+}
+
+#[test]
+fn keywords_are_case_insensitive_and_forms_are_equivalent() {
+    for text in [
+        "maxauthtries 3",
+        "MAXAUTHTRIES=3",
+        "MaxAuthTries = 3",
+        "  MaxAuthTries \"3\" # c",
+    ] {
+        assert_eq!(cfg(text).max_auth_tries, 3, "{text:?}");
+    }
+}
+
+#[test]
+fn first_value_wins_for_single_valued_keywords() {
+    let c = cfg(
+        "MaxAuthTries 3\nMaxAuthTries 9\nPermitRootLogin no\npermitrootlogin yes\n\
+                 Ciphers aes128-ctr\nCiphers aes256-ctr\nPidFile /a\nPidFile /b\n",
+    );
+    assert_eq!(c.max_auth_tries, 3);
+    assert_eq!(c.permit_root_login, PermitRootLogin::No);
+    assert_eq!(c.ciphers, ["aes128-ctr"]);
+    assert_eq!(c.pid_file.as_deref(), Some(Path::new("/a")));
+    // An alias counts as the same keyword.
+    let c = cfg("KbdInteractiveAuthentication no\nChallengeResponseAuthentication yes\n");
+    assert!(!c.kbd_interactive_authentication);
+}
+
+#[test]
+fn list_keywords_accumulate() {
+    let c =
+        cfg("Port 22\nPort 2222\nAcceptEnv LANG\nAcceptEnv LC_*\nAllowUsers a\nAllowUsers b c\n");
+    assert_eq!(c.ports, [22, 2222]);
+    assert_eq!(c.accept_env, ["LANG", "LC_*"]);
+    assert_eq!(c.allow_users, ["a", "b", "c"]);
+    assert!(c.accept_env("LC_ALL"));
+    assert!(c.accept_env("LANG"));
+    assert!(!c.accept_env("LANGUAGE"));
+    assert!(!c.accept_env("PATH"));
+}
+
+#[test]
+fn command_line_options_come_first_and_win() {
+    let opts = [
+        "MaxAuthTries=2".to_string(),
+        "PermitRootLogin no".to_string(),
+        "Port=2200".into(),
+    ];
+    let (c, _) = parse_config(
+        "MaxAuthTries 9\nPermitRootLogin yes\nPort 22\n",
+        Path::new("f"),
+        &opts,
+        &algs(),
+    )
+    .unwrap();
+    assert_eq!(c.max_auth_tries, 2);
+    assert_eq!(c.permit_root_login, PermitRootLogin::No);
+    assert_eq!(c.ports, [2200, 22]);
+
+    let e = parse_config("", Path::new("f"), &["MaxAuthTries=x".into()], &algs()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "command-line line 0: invalid value for MaxAuthTries: \"x\""
+    );
+    let e = parse_config("", Path::new("f"), &["Match User x".into()], &algs()).unwrap_err();
+    assert_eq!(e.kind, ConfigErrorKind::MatchOnCommandLine);
+}
+
+#[test]
+fn direct_overrides_from_flags() {
+    let ov = Overrides {
+        ports: vec![2022],
+        host_keys: vec!["/k1".into()],
+        address_family: Some(AddressFamily::Inet),
+        log_level: Some(LogLevel::Debug3),
+        login_grace_time: Some(Duration::from_secs(5)),
+        options: vec!["Port 7".into(), "AddressFamily inet6".into()],
+        ..Overrides::default()
+    };
+    let (c, _) = parse_config_with_overrides(
+        "Port 22\nHostKey /k2\nLogLevel QUIET\nLoginGraceTime 9\n",
+        Path::new("f"),
+        &ov,
+        &algs(),
+    )
+    .unwrap();
+    assert_eq!(c.ports, [2022], "-p makes Port lines ignored");
+    assert_eq!(c.host_keys, [PathBuf::from("/k1"), PathBuf::from("/k2")]);
+    assert_eq!(c.address_family, AddressFamily::Inet);
+    assert_eq!(c.log_level, LogLevel::Debug3);
+    assert_eq!(c.login_grace_time, Duration::from_secs(5));
+}
+
+#[test]
+fn algorithm_modifiers_in_the_file() {
+    assert_eq!(
+        cfg("Ciphers +3des-cbc").ciphers,
+        [
+            "chacha20-poly1305@openssh.com",
+            "aes128-ctr",
+            "aes256-ctr",
+            "3des-cbc"
+        ]
+    );
+    assert_eq!(
+        cfg("Ciphers -aes*").ciphers,
+        ["chacha20-poly1305@openssh.com"]
+    );
+    assert_eq!(cfg("MACs ^hmac-sha1").macs[0], "hmac-sha1");
+    assert_eq!(
+        cfg("KexAlgorithms *-sha256").kex_algorithms,
+        ["curve25519-sha256", "diffie-hellman-group14-sha256"]
+    );
+    assert_eq!(
+        err("Ciphers +blowfish-cbc"),
+        "/etc/sisu/sshd_config line 1: Bad Ciphers list '+blowfish-cbc': unsupported algorithm 'blowfish-cbc'"
+    );
+    assert!(err("HostKeyAlgorithms nothing*").contains("matches no supported algorithm"));
+}
+
+#[test]
+fn errors_carry_file_line_and_reason() {
+    assert_eq!(
+        err("Port 22\n\nFrobnicate yes\n"),
+        "/etc/sisu/sshd_config line 3: Bad configuration option: Frobnicate"
+    );
+    assert_eq!(
+        err("# x\nMaxAuthTries abc"),
+        "/etc/sisu/sshd_config line 2: invalid value for MaxAuthTries: \"abc\""
+    );
+    assert_eq!(
+        err("Port"),
+        "/etc/sisu/sshd_config line 1: no argument after keyword \"Port\""
+    );
+    assert_eq!(
+        err("Port 22 23"),
+        "/etc/sisu/sshd_config line 1: keyword Port extra arguments at end of line"
+    );
+    assert_eq!(
+        err("Banner \"x"),
+        "/etc/sisu/sshd_config line 1: invalid quotes"
+    );
+    assert_eq!(
+        err("Banner \"\""),
+        "/etc/sisu/sshd_config line 1: Banner missing argument."
+    );
+    assert_eq!(err("Port 0").lines().count(), 1);
+    assert!(err("PermitRootLogin maybe").contains("invalid value for PermitRootLogin"));
+    assert!(err("LoginGraceTime 2x").contains("invalid value for LoginGraceTime"));
+    assert!(err("UseDNS 1").contains("invalid value for UseDNS"));
+    assert!(err("RekeyLimit 8").contains("invalid value for RekeyLimit"));
+    assert!(err("AcceptEnv A=b").contains("invalid value for AcceptEnv"));
+    assert!(err("AuthorizedKeysFile %x/keys").contains("invalid value for AuthorizedKeysFile"));
+    assert!(err("PermitOpen any db:1").contains("extra arguments"));
+    assert!(err("AllowUsers bob@10.0.0.1/8").contains("invalid value for AllowUsers"));
+    assert_eq!(
+        err("Subsystem sftp /a\nSubsystem sftp /b"),
+        "/etc/sisu/sshd_config line 2: Subsystem 'sftp' already defined."
+    );
+    assert!(err("Subsystem sftp").contains("Missing subsystem command"));
+    assert_eq!(
+        err("Match User bob\n  Port 22"),
+        "/etc/sisu/sshd_config line 2: Directive 'Port' is not allowed within a Match block"
+    );
+    assert!(err("Match Colour blue").contains("Unsupported Match attribute Colour"));
+    assert!(err("Match").contains("no argument after keyword"));
+}
+
+#[test]
+fn known_but_unimplemented_and_deprecated_keywords_warn() {
+    let (c, w) = parse(
+        "UsePrivilegeSeparation sandbox\nX11UseLocalhost no\nRSAAuthentication yes\n\
+         KerberosTGTPassing yes\nInclude /etc/ssh/sshd_config.d/*.conf\nPort 2\n",
+    )
+    .unwrap();
+    assert_eq!(c.ports, [2]);
+    assert_eq!(
+        w,
+        [
+            "/etc/sisu/sshd_config line 1: Deprecated option UsePrivilegeSeparation",
+            "/etc/sisu/sshd_config line 2: option X11UseLocalhost is not implemented yet; ignored",
+            "/etc/sisu/sshd_config line 3: Deprecated option RSAAuthentication",
+            "/etc/sisu/sshd_config line 4: Unsupported option KerberosTGTPassing",
+            "/etc/sisu/sshd_config line 5: Include is not implemented yet; ignored /etc/ssh/sshd_config.d/*.conf",
+        ]
+    );
+    // Still not allowed in Match when OpenSSH forbids it there.
+    assert!(err("Match all\nUseLogin no").contains("not allowed within a Match block"));
+}
+
+#[test]
+fn debian_default_config_parses() {
+    let text = "\
+# This is the sshd server system-wide configuration file.
+Include /etc/ssh/sshd_config.d/*.conf
+#Port 22
+KbdInteractiveAuthentication no
+UsePAM yes
+X11Forwarding yes
+PrintMotd no
+AcceptEnv LANG LC_*
+Subsystem\tsftp\t/usr/lib/openssh/sftp-server
+";
+    let (c, w) = parse(text).unwrap();
+    assert_eq!(w.len(), 1);
+    assert!(c.use_pam && c.x11_forwarding && !c.print_motd && !c.kbd_interactive_authentication);
+    assert_eq!(c.subsystems[0].command, "/usr/lib/openssh/sftp-server");
+}
+
+fn spec(user: &str, addr: &str) -> ConnectionSpec {
+    ConnectionSpec {
+        user: Some(user.into()),
+        host: Some("client.example.org".into()),
+        address: Some(addr.into()),
+        local_address: Some("10.0.0.1".into()),
+        local_port: Some(22),
+        rdomain: None,
+    }
+}
+
+#[test]
+fn match_blocks_apply_per_connection() {
+    let c = cfg("\
+PasswordAuthentication no
+MaxAuthTries 3
+Match Address 10.0.0.0/8,!10.66.0.0/16
+    PasswordAuthentication yes
+Match User alice Host *.example.org
+    MaxAuthTries 10
+    AcceptEnv GIT_*
+    PermitRootLogin no
+Match User alice
+    MaxAuthTries 20
+    ForceCommand /bin/true
+Match LocalPort 2222
+    Banner /etc/banner
+Match All
+    X11Forwarding yes
+");
+    assert!(c.has_match_blocks());
+    // The global configuration ignores the blocks.
+    assert!(!c.password_authentication && !c.x11_forwarding);
+    assert_eq!(c.max_auth_tries, 3);
+
+    let a = c.for_connection(&spec("alice", "10.1.2.3"));
+    assert!(a.password_authentication);
+    assert_eq!(a.max_auth_tries, 10, "first matching block wins");
+    assert_eq!(a.force_command.as_deref(), Some("/bin/true"));
+    assert_eq!(a.accept_env, ["GIT_*"]);
+    assert_eq!(a.permit_root_login, PermitRootLogin::No);
+    assert_eq!(a.banner, None);
+    assert!(a.x11_forwarding);
+
+    let b = c.for_connection(&spec("bob", "10.66.0.9"));
+    assert!(!b.password_authentication, "negated address");
+    assert_eq!(b.max_auth_tries, 3);
+    assert_eq!(b.force_command, None);
+    assert!(b.x11_forwarding);
+
+    let mut on_2222 = spec("bob", "192.0.2.1");
+    on_2222.local_port = Some(2222);
+    assert_eq!(
+        c.for_connection(&on_2222).banner.as_deref(),
+        Some(Path::new("/etc/banner"))
+    );
+
+    // Missing information does not match.
+    let none = c.for_connection(&ConnectionSpec::default());
+    assert_eq!(none.max_auth_tries, 3);
+    assert!(none.x11_forwarding);
+}
+
+#[test]
+fn match_group_uses_the_lookup() {
+    let c = cfg("Match Group wheel\n  PermitTTY no\n");
+    let groups = |u: &str| (u == "alice").then(|| vec!["users".to_string(), "wheel".to_string()]);
+    assert!(
+        !c.for_connection_with(&spec("alice", "::1"), &groups)
+            .permit_tty
+    );
+    assert!(
+        c.for_connection_with(&spec("bob", "::1"), &groups)
+            .permit_tty
+    );
+    assert!(c.for_connection(&spec("alice", "::1")).permit_tty);
+}
+
+#[test]
+fn authorized_keys_files_expand_tokens() {
+    let c = cfg("AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/keys/%u_%U %h/x%%y");
+    assert_eq!(
+        c.authorized_keys_files("alice", 1001, Path::new("/home/alice")),
+        [
+            PathBuf::from("/home/alice/.ssh/authorized_keys"),
+            PathBuf::from("/etc/ssh/keys/alice_1001"),
+            PathBuf::from("/home/alice/x%y"),
+        ]
+    );
+    assert_eq!(
+        cfg("").authorized_keys_files("bob", 5, Path::new("/h")),
+        [
+            PathBuf::from("/h/.ssh/authorized_keys"),
+            PathBuf::from("/h/.ssh/authorized_keys2")
+        ]
+    );
+    assert!(cfg("AuthorizedKeysFile none")
+        .authorized_keys_files("b", 5, Path::new("/h"))
+        .is_empty());
+}
+
+#[test]
+fn listen_addrs_combine_addresses_and_ports() {
+    assert_eq!(
+        cfg("Port 22\nPort 2222").listen_addrs(),
+        [
+            ("::".into(), 22),
+            ("0.0.0.0".into(), 22),
+            ("::".into(), 2222),
+            ("0.0.0.0".into(), 2222)
+        ]
+    );
+    assert_eq!(
+        cfg("AddressFamily inet\nListenAddress 127.0.0.1\nListenAddress [::1]:99\nPort 7")
+            .listen_addrs(),
+        [("127.0.0.1".to_string(), 7), ("::1".to_string(), 99)]
+    );
+}
+
+#[test]
+fn dump_prints_like_sshd_t() {
+    let out = cfg(
+        "Port 2222\nListenAddress ::1\nLoginGraceTime 2m\nPermitRootLogin without-password\n\
+                   AcceptEnv LANG LC_*\nSubsystem sftp internal-sftp\nLogLevel DEBUG3\n\
+                   AuthorizedKeysFile a b\nMaxStartups 3:20:9\nRekeyLimit 1M\n",
+    )
+    .dump();
+    for line in [
+        "port 2222",
+        "addressfamily any",
+        "listenaddress [::1]:2222",
+        "logingracetime 120",
+        "permitrootlogin prohibit-password",
+        "acceptenv LANG",
+        "acceptenv LC_*",
+        "subsystem sftp internal-sftp",
+        "loglevel DEBUG3",
+        "syslogfacility AUTH",
+        "authorizedkeysfile a b",
+        "maxstartups 3:20:9",
+        "rekeylimit 1048576 0",
+        "ciphers chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr",
+        "pidfile /run/sisu-sshd.pid",
+        "banner none",
+        "permitopen any",
+        "permituserenvironment no",
+        "allowtcpforwarding yes",
+        "protocol 2",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+    }
+    assert!(!out.contains("logingracetime 120\nlogingracetime"));
+    // Every line is `keyword value` with a lower-case keyword.
+    for l in out.lines() {
+        let (k, v) = l.split_once(' ').unwrap();
+        assert_eq!(k, k.to_ascii_lowercase());
+        assert!(!v.is_empty(), "{l}");
+    }
+    // The default dump lists both wildcard addresses.
+    let d = cfg("").dump();
+    assert!(d.contains("listenaddress [::]:22\nlistenaddress 0.0.0.0:22\n"));
+}
+
+#[test]
+fn dump_of_a_connection_shows_match_results() {
+    let c = cfg("Match User alice\n  PermitRootLogin yes\n");
+    let alice = ConnectionSpec::parse("user=alice,addr=10.0.0.1").unwrap();
+    assert!(c
+        .for_connection(&alice)
+        .dump()
+        .contains("permitrootlogin yes\n"));
+    assert!(c.dump().contains("permitrootlogin prohibit-password\n"));
+}
+
+#[test]
+fn size_bounds() {
+    let big = "#".repeat(MAX_CONFIG_BYTES + 1);
+    assert!(matches!(
+        parse(&big).unwrap_err().kind,
+        ConfigErrorKind::TooMany(_)
+    ));
+    let many_ports: String = (0..MAX_LIST_ENTRIES + 1).map(|_| "Port 22\n").collect();
+    assert!(matches!(
+        parse(&many_ports).unwrap_err().kind,
+        ConfigErrorKind::TooMany("Port")
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "(?s).{0,400}") {
+        let _ = parse(&text);
+    }
+
+    #[test]
+    fn arbitrary_keyword_lines_never_panic(
+        lines in proptest::collection::vec(
+            (proptest::sample::select(keywords::all_spellings().collect::<Vec<_>>()),
+             "[ -~]{0,40}"),
+            0..20)
+    ) {
+        let text: String = lines.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+        if let Ok((c, _)) = parse(&text) {
+            let _ = c.dump();
+            let _ = c.for_connection(&spec("alice", "10.0.0.1"));
+            let _ = c.authorized_keys_files("alice", 1, Path::new("/home/alice"));
+        }
+    }
+
+    #[test]
+    fn integer_keywords_round_trip(n in 0u32..=i32::MAX as u32) {
+        let c = cfg(&format!("MaxAuthTries {n}\nClientAliveCountMax={n}"));
+        prop_assert_eq!(c.max_auth_tries, n);
+        let want = format!("clientalivecountmax {}\n", n);
+        prop_assert!(c.dump().contains(&want));
+    }
+
+    #[test]
+    fn dump_reparses_to_the_same_config(
+        ports in proptest::collection::vec(1u16.., 1..4),
+        tries in 0u32..100,
+        root in proptest::sample::select(vec!["yes", "no", "prohibit-password", "forced-commands-only"]),
+        grace in 0u64..100_000,
+    ) {
+        let text: String = ports.iter().map(|p| format!("Port {p}\n")).collect::<String>()
+            + &format!("MaxAuthTries {tries}\nPermitRootLogin {root}\nLoginGraceTime {grace}\n");
+        let c = cfg(&text);
+        // The dump is itself a valid configuration (listenaddress lines aside, which
+        // repeat ports) and yields the same values.
+        let dumped: String = c.dump().lines()
+            .filter(|l| !l.starts_with("listenaddress"))
+            .map(|l| format!("{l}\n")).collect();
+        let again = cfg(&dumped);
+        prop_assert_eq!(&again.ports, &c.ports);
+        prop_assert_eq!(again.max_auth_tries, c.max_auth_tries);
+        prop_assert_eq!(again.permit_root_login, c.permit_root_login);
+        prop_assert_eq!(again.login_grace_time, c.login_grace_time);
+        prop_assert_eq!(again.dump(), c.dump());
+    }
+}

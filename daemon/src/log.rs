@@ -1,0 +1,183 @@
+//! Logging in OpenSSH's wording: to stderr (`-e`, `-d`), to a file (`-E`), or to syslog.
+//!
+//! Lines are the messages OpenSSH's sshd logs (`Accepted publickey for …`, `Connection
+//! closed by … [preauth]`), so that fail2ban and log pipelines keep working. On syslog
+//! the program name is `sshd` for the same reason.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::OnceLock;
+
+/// Log levels, as `LogLevel` in sshd_config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Nothing.
+    Quiet,
+    /// Fatal errors.
+    Fatal,
+    /// Errors.
+    Error,
+    /// The normal level.
+    Info,
+    /// More detail (key fingerprints, connection lines).
+    Verbose,
+    /// Debugging.
+    Debug1,
+    /// More debugging.
+    Debug2,
+    /// Most debugging.
+    Debug3,
+}
+
+impl Level {
+    /// Parses an sshd_config `LogLevel` value.
+    pub fn from_name(s: &str) -> Option<Level> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "QUIET" => Level::Quiet,
+            "FATAL" => Level::Fatal,
+            "ERROR" => Level::Error,
+            "INFO" => Level::Info,
+            "VERBOSE" => Level::Verbose,
+            "DEBUG" | "DEBUG1" => Level::Debug1,
+            "DEBUG2" => Level::Debug2,
+            "DEBUG3" => Level::Debug3,
+            _ => return None,
+        })
+    }
+
+    fn syslog_severity(self) -> u8 {
+        match self {
+            Level::Quiet | Level::Fatal => 2,
+            Level::Error => 3,
+            Level::Info | Level::Verbose => 6,
+            _ => 7,
+        }
+    }
+}
+
+enum Sink {
+    Stderr,
+    File(File),
+    Syslog(Option<UnixDatagram>),
+}
+
+struct Logger {
+    level: Level,
+    sink: Sink,
+    preauth: bool,
+}
+
+static LOGGER: OnceLock<Mutex<Logger>> = OnceLock::new();
+
+fn logger() -> &'static Mutex<Logger> {
+    LOGGER.get_or_init(|| {
+        Mutex::new(Logger {
+            level: Level::Info,
+            sink: Sink::Stderr,
+            preauth: false,
+        })
+    })
+}
+
+/// Where log lines go.
+pub enum Target<'a> {
+    /// Standard error.
+    Stderr,
+    /// Appended to a file (`-E`).
+    File(&'a Path),
+    /// The system log (`/dev/log`).
+    Syslog,
+}
+
+/// Sets the level and target. A file that cannot be opened falls back to stderr.
+pub fn init(level: Level, target: Target<'_>) {
+    let sink = match target {
+        Target::Stderr => Sink::Stderr,
+        Target::File(p) => match OpenOptions::new().create(true).append(true).open(p) {
+            Ok(f) => Sink::File(f),
+            Err(e) => {
+                eprintln!("Couldn't open logfile {}: {e}", p.display());
+                Sink::Stderr
+            }
+        },
+        Target::Syslog => {
+            let sock = UnixDatagram::unbound().ok().and_then(|s| {
+                s.connect("/dev/log").ok()?;
+                Some(s)
+            });
+            Sink::Syslog(sock)
+        }
+    };
+    let mut l = logger().lock().unwrap_or_else(|e| e.into_inner());
+    l.level = level;
+    l.sink = sink;
+}
+
+/// Marks this process as pre-authentication: lines get OpenSSH's ` [preauth]` suffix.
+pub fn set_preauth(on: bool) {
+    logger().lock().unwrap_or_else(|e| e.into_inner()).preauth = on;
+}
+
+/// Whether lines of `level` are written.
+pub fn enabled(level: Level) -> bool {
+    let l = logger().lock().unwrap_or_else(|e| e.into_inner());
+    level <= l.level && l.level != Level::Quiet
+}
+
+/// Writes one line at `level`.
+pub fn log(level: Level, msg: &str) {
+    let mut l = logger().lock().unwrap_or_else(|e| e.into_inner());
+    if level > l.level || l.level == Level::Quiet {
+        return;
+    }
+    let prefix = match level {
+        Level::Debug1 => "debug1: ",
+        Level::Debug2 => "debug2: ",
+        Level::Debug3 => "debug3: ",
+        Level::Error => "error: ",
+        Level::Fatal => "fatal: ",
+        _ => "",
+    };
+    let suffix = if l.preauth { " [preauth]" } else { "" };
+    let line = format!("{prefix}{msg}{suffix}");
+    match &mut l.sink {
+        Sink::Stderr => {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+        Sink::File(f) => {
+            let _ = writeln!(f, "{line}");
+        }
+        Sink::Syslog(sock) => {
+            // RFC 3164 form with facility AUTH (4): what rsyslog and journald accept.
+            let pri = 4 * 8 + level.syslog_severity();
+            let msg = format!("<{pri}>sshd[{}]: {line}", std::process::id());
+            match sock {
+                Some(s) => {
+                    let _ = s.send(msg.as_bytes());
+                }
+                None => {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                }
+            }
+        }
+    }
+}
+
+/// Logs at INFO.
+#[macro_export]
+macro_rules! info { ($($a:tt)*) => { $crate::log::log($crate::log::Level::Info, &format!($($a)*)) } }
+/// Logs at VERBOSE.
+#[macro_export]
+macro_rules! verbose { ($($a:tt)*) => { $crate::log::log($crate::log::Level::Verbose, &format!($($a)*)) } }
+/// Logs at ERROR.
+#[macro_export]
+macro_rules! error { ($($a:tt)*) => { $crate::log::log($crate::log::Level::Error, &format!($($a)*)) } }
+/// Logs at DEBUG1.
+#[macro_export]
+macro_rules! debug { ($($a:tt)*) => { if $crate::log::enabled($crate::log::Level::Debug1) { $crate::log::log($crate::log::Level::Debug1, &format!($($a)*)) } } }
+/// Logs at FATAL.
+#[macro_export]
+macro_rules! fatal { ($($a:tt)*) => { $crate::log::log($crate::log::Level::Fatal, &format!($($a)*)) } }

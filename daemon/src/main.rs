@@ -1,0 +1,185 @@
+//! `sisu-sshd`: the Sisu SSH server.
+//!
+//! With no configuration file at the default path (`/etc/sisu/sshd_config`) it runs on
+//! built-in defaults and generates an ed25519 host key (see `hostkeys`). Flags are
+//! OpenSSH sshd's: `-D -d -e -f -p -h -o -t -T -E -i -4 -6 -q -Q -V -C`.
+#![deny(unsafe_code)]
+
+#[macro_use]
+mod log;
+mod algs;
+mod hostkeys;
+mod listener;
+mod session;
+
+use sisu_daemon::cli::{self, Args, TestMode};
+use sisu_daemon::config::{self, Config};
+use sisu_daemon::os;
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    os::ignore_sigpipe();
+    let argv: Vec<String> = std::env::args().collect();
+    let args = match cli::parse_args(argv.iter().cloned()) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(1);
+        }
+    };
+    ExitCode::from(real_main(args, &argv) as u8)
+}
+
+fn real_main(args: Args, argv: &[String]) -> i32 {
+    if args.version {
+        eprintln!("{}", cli::version_line());
+        return 0;
+    }
+    if let Some(q) = &args.query {
+        return match algs::query(*q) {
+            Some(list) => {
+                for n in list {
+                    println!("{n}");
+                }
+                0
+            }
+            None => {
+                eprintln!("sshd: query {q:?} lists nothing yet");
+                0
+            }
+        };
+    }
+    let algs = algs::sets();
+    let explicit = args.config_file_given;
+    let path = args.config_file.clone();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            eprintln!("{}: {}", path.display(), e);
+            return 255;
+        }
+    };
+    let overrides = args.overrides();
+    let (cfg, warnings) = match config::parse_config_with_overrides(&text, &path, &overrides, &algs)
+    {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!(
+                "{}: terminating, 1 bad configuration options",
+                path.display()
+            );
+            return 255;
+        }
+    };
+    init_logging(&args, &cfg);
+    for w in &warnings {
+        crate::log::log(crate::log::Level::Info, w);
+    }
+    if matches!(args.test, Some(TestMode::PrintUnchecked)) {
+        print!("{}", effective(&cfg, &args).dump());
+        return 0;
+    }
+    let host_keys = hostkeys::load_all(&cfg.host_keys);
+    if host_keys.is_empty() {
+        fatal!("sshd: no hostkeys available -- exiting.");
+        return 255;
+    }
+    match args.test {
+        Some(TestMode::Check) => return 0,
+        Some(TestMode::Print) | Some(TestMode::PrintUnchecked) => {
+            print!("{}", effective(&cfg, &args).dump());
+            return 0;
+        }
+        None => {}
+    }
+    if args.inetd {
+        return serve_stdio(&cfg, host_keys, args.rexeced);
+    }
+    drop(host_keys);
+    let mut session_args: Vec<String> = argv.iter().skip(1).cloned().collect();
+    session_args.push("-R".into());
+    let debug = args.debug > 0;
+    listener::run(listener::ListenerSettings {
+        addrs: cfg.listen_addrs(),
+        max_startups: cfg.max_startups.full,
+        pid_file: if debug { None } else { cfg.pid_file.clone() },
+        detach: args.detach(),
+        session_args,
+    })
+}
+
+/// The configuration `-T` prints: with `-C`, after `Match` blocks.
+fn effective(cfg: &Config, args: &Args) -> Config {
+    match &args.connection_spec {
+        Some(spec) => cfg.for_connection(spec),
+        None => cfg.clone(),
+    }
+}
+
+fn init_logging(args: &Args, cfg: &Config) {
+    let level = crate::log::Level::from_name(&format!("{:?}", cfg.log_level))
+        .unwrap_or(crate::log::Level::Info);
+    let target = if let Some(f) = &args.log_file {
+        crate::log::Target::File(f.as_path())
+    } else if args.logs_to_stderr() {
+        crate::log::Target::Stderr
+    } else {
+        crate::log::Target::Syslog
+    };
+    crate::log::init(level, target);
+}
+
+fn endpoints_of_stdin() -> session::Endpoints {
+    use nix::sys::socket::{getpeername, getsockname, SockaddrStorage};
+    use std::os::fd::AsRawFd;
+    let fd = std::io::stdin().as_fd().as_raw_fd();
+    let conv = |s: Option<SockaddrStorage>| -> Option<SocketAddr> {
+        let s = s?;
+        if let Some(v4) = s.as_sockaddr_in() {
+            return Some(SocketAddr::from((v4.ip(), v4.port())));
+        }
+        if let Some(v6) = s.as_sockaddr_in6() {
+            return Some(SocketAddr::from((v6.ip(), v6.port())));
+        }
+        None
+    };
+    let unknown: SocketAddr = "0.0.0.0:65535".parse().expect("literal");
+    session::Endpoints {
+        peer: conv(getpeername::<SockaddrStorage>(fd).ok()).unwrap_or(unknown),
+        local: conv(getsockname::<SockaddrStorage>(fd).ok()).unwrap_or(unknown),
+    }
+}
+
+fn serve_stdio(cfg: &Config, host_keys: Vec<sisu_kex::HostKey>, from_listener: bool) -> i32 {
+    let ends = endpoints_of_stdin();
+    if from_listener {
+        verbose!(
+            "Connection from {} port {} on {} port {} rdomain \"\"",
+            ends.peer.ip(),
+            ends.peer.port(),
+            ends.local.ip(),
+            ends.local.port()
+        );
+    }
+    let input = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(e) => {
+            fatal!("stdin: {e}");
+            return 255;
+        }
+    };
+    let output = match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::fs::File::from(fd),
+        Err(e) => {
+            fatal!("stdout: {e}");
+            return 255;
+        }
+    };
+    let settings = algs::session_settings(cfg, host_keys, &ends);
+    session::serve(settings, input, output, ends);
+    0
+}

@@ -1,0 +1,63 @@
+//! # The OS layer: users, terminals, processes, signals and file permissions
+//!
+//! Everything the daemon asks of the operating system goes through this module, so that
+//! the rest of the crate (and every protocol crate) stays free of `unsafe` and of raw
+//! file descriptors. It owns:
+//!
+//! - [`user`]: the password and group databases (`getpwnam_r`, `getgrouplist`);
+//! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
+//! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
+//! - [`process`]: starting shells and commands as a user, with pipes or a pty, and
+//!   re-executing the daemon for a session;
+//! - [`wait`]: child exit status (`waitpid`) and RFC 4254 §6.10 signal names;
+//! - [`poll`]: readiness over a small set of fds (`poll(2)`) and non-blocking mode;
+//! - [`signals`]: signals turned into readable bytes on a self-pipe;
+//! - [`system`]: detaching (`daemon(3)`), pid files and the host name;
+//! - [`perms`]: OpenSSH-style `StrictModes` path checks and private-key mode checks.
+//!
+//! ## Why `unsafe` appears here, and only here
+//!
+//! Each `unsafe` block carries a `// SAFETY:` comment. They are needed for:
+//!
+//! - the code that runs in a forked child before `exec` ([`std::os::unix::process::CommandExt::pre_exec`]):
+//!   it must be async-signal-safe, so it is prepared (every string, the group list) before
+//!   the fork and only makes system calls inside;
+//! - the signal handler of [`signals::SignalPipe`], which is a plain `extern "C"` function
+//!   writing one byte with `write(2)`, and installing it with `sigaction(2)`;
+//! - ioctls and calls that take raw pointers to local structs (`TIOCSWINSZ`,
+//!   `TIOCGWINSZ`, `TIOCSCTTY`, `tcgetattr`/`tcsetattr`, `poll`);
+//! - taking ownership of the pty master fd that `posix_openpt` returns.
+//!
+//! Every fd this module opens is close-on-exec; children get only fds 0, 1 and 2.
+//!
+//! ```
+//! use sisu_daemon::os;
+//! let root = os::lookup_user("root").unwrap().expect("root exists");
+//! assert_eq!(root.uid, 0);
+//! assert!(root.groups.contains(&root.gid));
+//! assert!(os::lookup_user("no such user\n").unwrap().is_none());
+//! assert!(!os::hostname().is_empty());
+//! ```
+
+pub mod perms;
+pub mod poll;
+pub mod process;
+pub mod pty;
+pub mod signals;
+pub mod system;
+pub mod term_modes;
+pub mod user;
+pub mod wait;
+
+pub use perms::{private_key_mode_ok, secure_path};
+pub use poll::{poll_fds, set_nonblocking, PollEntry, MAX_POLL_FDS};
+pub use process::{spawn, spawn_session_process, Child, SpawnRequest};
+pub use pty::{chown_tty, get_winsize, open_pty, set_winsize, Pty, WinSize};
+pub use signals::{ignore_sigpipe, SignalPipe};
+pub use system::{daemonize, hostname, write_pid_file};
+pub use term_modes::apply_terminal_modes;
+pub use user::{current_user, is_root, lookup_user, UserInfo};
+pub use wait::{reap_children, signal_by_name, try_wait, ExitKind};
+
+#[cfg(test)]
+mod tests;

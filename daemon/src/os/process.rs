@@ -1,0 +1,246 @@
+//! Starting processes: a user's shell or command (with pipes or a pty), and the
+//! re-executed daemon that serves one connection.
+//!
+//! Both go through [`std::process::Command`], which builds argv and envp before it
+//! forks. The work between fork and exec is a `pre_exec` closure that only makes
+//! async-signal-safe system calls on data prepared before the fork (the group list, the
+//! working directory as a `CString`): reset signal dispositions and the signal mask, mark
+//! every fd above 2 close-on-exec, then, for a user's session, `setsid` + `TIOCSCTTY`
+//! (with a pty), `setgroups` + `setgid` + `setuid` (when switching user), and `chdir`.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::unistd::{chdir, setgid, setgroups, setsid, setuid, Gid, Uid};
+
+use super::poll::set_nonblocking;
+use super::pty::Pty;
+use super::user::{UserInfo, MAX_GROUPS};
+
+/// Longest command for `exec` (Linux's limit on one argument, `MAX_ARG_STRLEN`).
+pub const MAX_COMMAND_LEN: usize = 128 * 1024;
+/// Most environment variables passed to a child.
+pub const MAX_ENV_VARS: usize = 1024;
+/// Most arguments passed to a re-executed session process.
+pub const MAX_SESSION_ARGS: usize = 256;
+/// The shell used when the user's shell field is empty (`_PATH_BSHELL`).
+pub const DEFAULT_SHELL: &str = "/bin/sh";
+
+/// What to run for a session (RFC 4254 §6.5 `shell` or `exec`).
+#[derive(Debug, Clone, Copy)]
+pub struct SpawnRequest<'a> {
+    /// Whose session it is.
+    pub user: &'a UserInfo,
+    /// Switch to the user before exec (`setgroups`, `setgid`, `setuid`); needs root.
+    pub switch_user: bool,
+    /// `None`: the login shell (argv\[0\] `-bash`); `Some(cmd)`: `$SHELL -c cmd`.
+    pub command: Option<&'a [u8]>,
+    /// The whole environment of the child (nothing is inherited).
+    pub env: &'a [(String, String)],
+    /// With a pty: a new session, the slave as controlling terminal and as fds 0, 1, 2.
+    pub pty: Option<&'a Pty>,
+    /// Working directory; `/` if it cannot be entered (as sshd does).
+    pub cwd: &'a Path,
+}
+
+/// A started session child. Without a pty the three pipe ends are the parent's
+/// (non-blocking, close-on-exec); with a pty they are `None` and the pty master carries
+/// both directions.
+#[derive(Debug)]
+pub struct Child {
+    /// Process id, for [`crate::os::try_wait`] and [`crate::os::signal_by_name`].
+    pub pid: i32,
+    /// Write end of the child's stdin.
+    pub stdin: Option<OwnedFd>,
+    /// Read end of the child's stdout.
+    pub stdout: Option<OwnedFd>,
+    /// Read end of the child's stderr (RFC 4254 extended data).
+    pub stderr: Option<OwnedFd>,
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+/// Start a user's shell or command. See [`SpawnRequest`].
+pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
+    let shell: &Path = if req.user.shell.as_os_str().is_empty() {
+        Path::new(DEFAULT_SHELL)
+    } else {
+        &req.user.shell
+    };
+    let shell_base: &OsStr = shell.file_name().unwrap_or(shell.as_os_str());
+    let mut cmd = Command::new(shell);
+    match req.command {
+        Some(command) => {
+            if command.len() > MAX_COMMAND_LEN {
+                return Err(invalid(format!(
+                    "command of {} bytes, at most {MAX_COMMAND_LEN}",
+                    command.len()
+                )));
+            }
+            if command.contains(&0) {
+                return Err(invalid("NUL in command".into()));
+            }
+            cmd.arg0(shell_base)
+                .arg("-c")
+                .arg(OsStr::from_bytes(command));
+        }
+        None => {
+            let mut argv0 = OsString::from("-");
+            argv0.push(shell_base);
+            cmd.arg0(argv0);
+        }
+    }
+
+    if req.env.len() > MAX_ENV_VARS {
+        return Err(invalid(format!("{} environment variables", req.env.len())));
+    }
+    cmd.env_clear();
+    for (name, value) in req.env {
+        if name.is_empty() || name.contains(['=', '\0']) || value.contains('\0') {
+            return Err(invalid(format!("bad environment variable {name:?}")));
+        }
+        cmd.env(name, value);
+    }
+
+    let cwd = CString::new(req.cwd.as_os_str().as_bytes())
+        .map_err(|_| invalid("NUL in working directory".into()))?;
+    let identity = if req.switch_user {
+        let mut groups: Vec<Gid> = req.user.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+        if groups.is_empty() {
+            groups.push(Gid::from_raw(req.user.gid));
+        }
+        groups.truncate(MAX_GROUPS);
+        Some((
+            groups,
+            Gid::from_raw(req.user.gid),
+            Uid::from_raw(req.user.uid),
+        ))
+    } else {
+        None
+    };
+    let with_pty = req.pty.is_some();
+
+    match req.pty {
+        Some(pty) => {
+            cmd.stdin(Stdio::from(pty.slave.try_clone()?));
+            cmd.stdout(Stdio::from(pty.slave.try_clone()?));
+            cmd.stderr(Stdio::from(pty.slave.try_clone()?));
+        }
+        None => {
+            cmd.stdin(Stdio::piped());
+            cmd.stdout(Stdio::piped());
+            cmd.stderr(Stdio::piped());
+        }
+    }
+
+    let child_setup = move || -> io::Result<()> {
+        reset_signals()?;
+        mark_fds_cloexec();
+        if with_pty {
+            setsid()?;
+            // SAFETY: TIOCSCTTY takes an int argument and no pointer; fd 0 is the pty
+            // slave that std dup2()ed there before running this closure.
+            if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        if let Some((groups, gid, uid)) = &identity {
+            setgroups(groups)?;
+            setgid(*gid)?;
+            setuid(*uid)?;
+            // As OpenSSH's permanently_set_uid: make sure root cannot be regained.
+            if !uid.is_root() && setuid(Uid::from_raw(0)).is_ok() {
+                return Err(io::Error::from_raw_os_error(libc::EPERM));
+            }
+        }
+        if chdir(cwd.as_c_str()).is_err() {
+            chdir(c"/")?;
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child before exec. It allocates nothing and
+    // takes no locks: it only makes system calls (sigaction, sigprocmask, close_range,
+    // setsid, ioctl, setgroups, setgid, setuid, chdir) on data built before the fork
+    // (`identity`, `cwd`), and errors are built from raw errno values.
+    unsafe {
+        cmd.pre_exec(child_setup);
+    }
+
+    let mut child = cmd.spawn()?;
+    let pid = child.id() as i32;
+    let take = |fd: Option<OwnedFd>| -> io::Result<Option<OwnedFd>> {
+        if let Some(fd) = &fd {
+            set_nonblocking(fd.as_fd())?;
+        }
+        Ok(fd)
+    };
+    Ok(Child {
+        pid,
+        stdin: take(child.stdin.take().map(OwnedFd::from))?,
+        stdout: take(child.stdout.take().map(OwnedFd::from))?,
+        stderr: take(child.stderr.take().map(OwnedFd::from))?,
+    })
+}
+
+/// Start `exe` (the daemon itself, a fresh image) with `args` to serve one connection:
+/// the accepted `socket` becomes its fds 0 and 1, stderr is passed through, the
+/// environment is inherited. Returns the child's pid, for [`crate::os::reap_children`].
+pub fn spawn_session_process(exe: &Path, args: &[String], socket: OwnedFd) -> io::Result<i32> {
+    if args.len() > MAX_SESSION_ARGS {
+        return Err(invalid(format!("{} arguments", args.len())));
+    }
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .stdin(Stdio::from(socket.try_clone()?))
+        .stdout(Stdio::from(socket))
+        .stderr(Stdio::inherit());
+    // SAFETY: as in `spawn`: only sigaction, sigprocmask and close_range, on no data.
+    unsafe {
+        cmd.pre_exec(|| {
+            reset_signals()?;
+            mark_fds_cloexec();
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    Ok(child.id() as i32)
+}
+
+/// In the child: the default disposition for every standard signal (the daemon catches
+/// some, and the Rust runtime ignores `SIGPIPE`; exec would keep the ignored ones), and
+/// an empty signal mask. Async-signal-safe: no allocation, only sigaction/sigprocmask.
+fn reset_signals() -> io::Result<()> {
+    for sig in Signal::iterator() {
+        if matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
+            continue;
+        }
+        // SAFETY: SIG_DFL installs no handler code.
+        unsafe { signal(sig, SigHandler::SigDfl) }?;
+    }
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+    Ok(())
+}
+
+/// In the child: mark every fd above 2 close-on-exec (`close_range(2)` with
+/// `CLOSE_RANGE_CLOEXEC`), so no fd the daemon or a library forgot to mark leaks into a
+/// user's process. Marking rather than closing keeps std's exec-error pipe working.
+/// Kernels before 5.11 lack it; the daemon's own fds are close-on-exec regardless.
+fn mark_fds_cloexec() {
+    // SAFETY: close_range takes three integers and touches no memory of ours.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        );
+    }
+}

@@ -1,0 +1,682 @@
+//! Session channels and the processes behind them: PTYs, shells, commands and
+//! subsystems, their pipes, exit status and the order of EOF and CLOSE.
+
+use super::auth::Grant;
+use super::Endpoints;
+use crate::os::{self, ExitKind, PollEntry, Pty, SpawnRequest, UserInfo, WinSize};
+use sisu_connection::{ChannelId, ChannelKind, Connection, Event};
+use sisu_wire::msg::open_failure;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+/// Largest chunk read from a child at a time.
+const CHILD_READ_CHUNK: usize = 32 * 1024;
+
+/// Channel settings from the configuration.
+#[derive(Clone, Debug)]
+pub struct ChannelSettings {
+    /// `AcceptEnv` patterns.
+    pub accept_env: Vec<String>,
+    /// `Subsystem` name and command.
+    pub subsystems: Vec<(String, String)>,
+    /// Whether children switch to the user (the daemon runs as root).
+    pub switch_user: bool,
+    /// `PermitTTY`.
+    pub permit_tty: bool,
+    /// `MaxSessions`.
+    pub max_sessions: usize,
+    /// `ForceCommand`.
+    pub force_command: Option<String>,
+}
+
+/// `*` and `?` wildcard match, as sshd_config patterns.
+pub fn wildcard(text: &str, pattern: &str) -> bool {
+    fn go(t: &[u8], p: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (None, Some(_)) => false,
+            (Some(b'*'), _) => go(t, &p[1..]) || (!t.is_empty() && go(&t[1..], p)),
+            (Some(b'?'), Some(_)) => go(&t[1..], &p[1..]),
+            (Some(a), Some(b)) if a == b => go(&t[1..], &p[1..]),
+            _ => false,
+        }
+    }
+    go(text.as_bytes(), pattern.as_bytes())
+}
+
+#[derive(Default)]
+struct Chan {
+    pty: Option<Pty>,
+    term: Option<String>,
+    env: Vec<(String, String)>,
+    pid: Option<i32>,
+    stdin: Option<File>,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    to_child: Vec<u8>,
+    peer_eof: bool,
+    out_eof: bool,
+    err_eof: bool,
+    exit: Option<ExitKind>,
+    finished: bool,
+    started: bool,
+    is_pty: bool,
+}
+
+enum Which {
+    Out,
+    Err,
+    In,
+}
+
+/// The session channels of one connection.
+pub struct Channels {
+    settings: ChannelSettings,
+    ends: Endpoints,
+    chans: BTreeMap<ChannelId, Chan>,
+    user: Option<UserInfo>,
+    grant: Grant,
+    poll_map: Vec<(ChannelId, Which)>,
+}
+
+impl Channels {
+    /// No channels yet.
+    pub fn new(settings: ChannelSettings, ends: Endpoints) -> Self {
+        Channels {
+            settings,
+            ends,
+            chans: BTreeMap::new(),
+            user: None,
+            grant: Grant::default(),
+            poll_map: Vec::new(),
+        }
+    }
+
+    /// The authenticated user, whose processes the channels run.
+    pub fn set_user(&mut self, user: UserInfo) {
+        self.user = Some(user);
+    }
+
+    /// The restrictions of the `authorized_keys` line that authenticated the user.
+    pub fn set_grant(&mut self, grant: Grant) {
+        self.grant = grant;
+    }
+
+    fn peer(&self) -> String {
+        format!("{} port {}", self.ends.peer.ip(), self.ends.peer.port())
+    }
+
+    /// Whether the loop should wake up regularly (never, for now).
+    pub fn wants_tick(&self) -> bool {
+        false
+    }
+
+    /// Whether no channel is open.
+    pub fn all_done_and_closed(&self) -> bool {
+        self.chans.is_empty()
+    }
+
+    /// One connection event.
+    pub fn on_event(&mut self, conn: &mut Connection, ev: Event) {
+        match ev {
+            Event::ChannelOpen { ch, kind } => match kind {
+                ChannelKind::Session => {
+                    if self.chans.len() >= self.settings.max_sessions {
+                        conn.reject_open(
+                            ch,
+                            open_failure::SSH_OPEN_RESOURCE_SHORTAGE,
+                            "too many sessions",
+                        );
+                    } else {
+                        self.chans.insert(ch, Chan::default());
+                        conn.accept_open(ch);
+                    }
+                }
+                ChannelKind::DirectTcpip { .. } => conn.reject_open(
+                    ch,
+                    open_failure::SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+                    "port forwarding is not supported yet",
+                ),
+                other => conn.reject_open(
+                    ch,
+                    open_failure::SSH_OPEN_UNKNOWN_CHANNEL_TYPE,
+                    &format!("unknown channel type {}", other.name()),
+                ),
+            },
+            Event::PtyRequest {
+                ch,
+                want_reply,
+                term,
+                cols,
+                rows,
+                width_px,
+                height_px,
+                modes,
+            } => {
+                let ok = self.pty_request(
+                    ch,
+                    term,
+                    WinSize::from_wire(cols, rows, width_px, height_px),
+                    &modes,
+                );
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Env {
+                ch,
+                want_reply,
+                name,
+                value,
+            } => {
+                let ok = self.settings.accept_env.iter().any(|p| wildcard(&name, p))
+                    && self.chans.get(&ch).is_some_and(|c| !c.started);
+                if ok {
+                    if let Some(c) = self.chans.get_mut(&ch) {
+                        if c.env.len() < 256 {
+                            c.env.push((name, value));
+                        }
+                    }
+                } else {
+                    debug!("Ignored env {name}");
+                }
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Shell { ch, want_reply } => {
+                let ok = self.start(ch, None, "shell");
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Exec {
+                ch,
+                want_reply,
+                command,
+            } => {
+                let ok = self.start(ch, Some(command), "command");
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Subsystem {
+                ch,
+                want_reply,
+                name,
+            } => {
+                let cmd = self
+                    .settings
+                    .subsystems
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, c)| c.clone());
+                let ok = match cmd {
+                    Some(c) if c != "internal-sftp" => {
+                        info!("subsystem request for {name} by user {}", self.user_name());
+                        self.start(ch, Some(c.into_bytes()), "subsystem")
+                    }
+                    _ => {
+                        info!("subsystem request for {name} failed, subsystem not found");
+                        false
+                    }
+                };
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::WindowChange {
+                ch,
+                cols,
+                rows,
+                width_px,
+                height_px,
+            } => {
+                let size = WinSize::from_wire(cols, rows, width_px, height_px);
+                if let Some(c) = self.chans.get(&ch) {
+                    if let Some(p) = &c.pty {
+                        let _ = os::set_winsize(p.master.as_fd(), size);
+                    } else if let (true, Some(m)) = (c.is_pty, &c.stdout) {
+                        let _ = os::set_winsize(m.as_fd(), size);
+                    }
+                }
+            }
+            Event::Signal { ch, name } => {
+                if let Some(pid) = self.chans.get(&ch).and_then(|c| c.pid) {
+                    if self.chans[&ch].exit.is_none() {
+                        let _ = os::signal_by_name(pid, &name);
+                    }
+                }
+            }
+            Event::OtherRequest {
+                ch,
+                want_reply,
+                name,
+                ..
+            } => {
+                debug!("channel {ch}: request {name} refused");
+                if want_reply {
+                    conn.reply_request(ch, false);
+                }
+            }
+            Event::Data { ch, data } => {
+                if let Some(c) = self.chans.get_mut(&ch) {
+                    if c.stdin.is_some() {
+                        c.to_child.extend_from_slice(&data);
+                    } else {
+                        conn.consumed(ch, data.len() as u32);
+                    }
+                }
+            }
+            Event::ExtendedData { ch, data, .. } => conn.consumed(ch, data.len() as u32),
+            Event::Eof { ch } => {
+                if let Some(c) = self.chans.get_mut(&ch) {
+                    c.peer_eof = true;
+                }
+            }
+            Event::WindowAdjusted { .. } => {}
+            Event::PeerClosed { ch } => {
+                if let Some(c) = self.chans.get_mut(&ch) {
+                    c.stdin = None;
+                    c.stdout = None;
+                    c.stderr = None;
+                    c.pty = None;
+                    c.finished = true;
+                }
+                conn.close(ch);
+            }
+            Event::Closed { ch } => {
+                self.chans.remove(&ch);
+            }
+            Event::GlobalRequest {
+                name, want_reply, ..
+            } => {
+                debug!("global request {name} refused");
+                if want_reply {
+                    conn.reply_global(false, &[]);
+                }
+            }
+            Event::GlobalReply { .. } => {}
+        }
+    }
+
+    fn user_name(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn pty_request(
+        &mut self,
+        ch: ChannelId,
+        term: String,
+        size: WinSize,
+        modes: &[(u8, u32)],
+    ) -> bool {
+        if self.grant.no_pty || !self.settings.permit_tty {
+            return false;
+        }
+        let Some(c) = self.chans.get_mut(&ch) else {
+            return false;
+        };
+        if c.pty.is_some() || c.started {
+            return false;
+        }
+        let pty = match os::open_pty(size) {
+            Ok(p) => p,
+            Err(e) => {
+                error!("openpty: {e}");
+                return false;
+            }
+        };
+        if let Err(e) = os::apply_terminal_modes(pty.slave.as_fd(), modes) {
+            debug!("terminal modes: {e}");
+        }
+        if self.settings.switch_user {
+            if let Some(u) = &self.user {
+                if let Err(e) = os::chown_tty(&pty.tty_name, u.uid, u.gid) {
+                    error!("chown {}: {e}", pty.tty_name);
+                }
+            }
+        }
+        c.term = Some(term);
+        c.pty = Some(pty);
+        true
+    }
+
+    fn environment(&self, c: &Chan, original_command: Option<&[u8]>) -> Vec<(String, String)> {
+        let u = self.user.as_ref().expect("user set before channels");
+        let path = if u.uid == 0 {
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        } else {
+            "/usr/local/bin:/usr/bin:/bin:/usr/games"
+        };
+        let mut env: Vec<(String, String)> = Vec::new();
+        let mut set = |k: &str, v: String| {
+            env.retain(|(n, _)| n != k);
+            env.push((k.to_string(), v));
+        };
+        for (k, v) in &c.env {
+            set(k, v.clone());
+        }
+        for (k, v) in &self.grant.environment {
+            set(k, v.clone());
+        }
+        set("USER", u.name.clone());
+        set("LOGNAME", u.name.clone());
+        set("HOME", u.home.to_string_lossy().into_owned());
+        set("PATH", path.to_string());
+        set("SHELL", u.shell.to_string_lossy().into_owned());
+        set("MAIL", format!("/var/mail/{}", u.name));
+        let (p, l) = (self.ends.peer, self.ends.local);
+        set(
+            "SSH_CLIENT",
+            format!("{} {} {}", p.ip(), p.port(), l.port()),
+        );
+        set(
+            "SSH_CONNECTION",
+            format!("{} {} {} {}", p.ip(), p.port(), l.ip(), l.port()),
+        );
+        if let Some(pty) = &c.pty {
+            set("SSH_TTY", pty.tty_name.clone());
+            set("TERM", c.term.clone().unwrap_or_else(|| "dumb".into()));
+        }
+        if let Some(cmd) = original_command {
+            set(
+                "SSH_ORIGINAL_COMMAND",
+                String::from_utf8_lossy(cmd).into_owned(),
+            );
+        }
+        env
+    }
+
+    fn start(&mut self, ch: ChannelId, command: Option<Vec<u8>>, what: &str) -> bool {
+        let Some(user) = self.user.clone() else {
+            return false;
+        };
+        let Some(c) = self.chans.get(&ch) else {
+            return false;
+        };
+        if c.started {
+            return false;
+        }
+        let forced = self
+            .settings
+            .force_command
+            .clone()
+            .or_else(|| self.grant.command.clone());
+        let (command, original) = match forced {
+            Some(f) => (Some(f.into_bytes()), command.clone()),
+            None => (command, None),
+        };
+        let env = self.environment(c, original.as_deref());
+        let req = SpawnRequest {
+            user: &user,
+            switch_user: self.settings.switch_user,
+            command: command.as_deref(),
+            env: &env,
+            pty: c.pty.as_ref(),
+            cwd: &user.home,
+        };
+        let child = match os::spawn(&req) {
+            Ok(ch) => ch,
+            Err(e) => {
+                error!("session: failed to start {what} for {}: {e}", user.name);
+                return false;
+            }
+        };
+        let peer = self.peer();
+        let c = self.chans.get_mut(&ch).expect("checked above");
+        c.started = true;
+        c.pid = Some(child.pid);
+        let to_file = |fd: Option<OwnedFd>| fd.map(File::from);
+        if let Some(pty) = c.pty.take() {
+            let tty = pty.tty_name.trim_start_matches("/dev/").to_string();
+            info!(
+                "Starting session: {what} on {tty} for {} from {peer} id {ch}",
+                user.name
+            );
+            let master = File::from(pty.master);
+            drop(pty.slave);
+            c.stdin = master.try_clone().ok();
+            c.stdout = Some(master);
+            c.err_eof = true;
+            c.is_pty = true;
+        } else {
+            info!(
+                "Starting session: {what} for {} from {peer} id {ch}",
+                user.name
+            );
+            c.stdin = to_file(child.stdin);
+            c.stdout = to_file(child.stdout);
+            c.stderr = to_file(child.stderr);
+            if c.stderr.is_none() {
+                c.err_eof = true;
+            }
+        }
+        true
+    }
+}
+
+impl Channels {
+    /// Adds the fds the loop should wait on; `may_send` is false while the socket or a
+    /// key exchange holds output back.
+    pub fn poll_entries(
+        &mut self,
+        conn: Option<&Connection>,
+        may_send: bool,
+        entries: &mut Vec<PollEntry>,
+    ) {
+        self.poll_map.clear();
+        let Some(conn) = conn else { return };
+        for (&ch, c) in &self.chans {
+            if c.finished {
+                continue;
+            }
+            let window = conn.send_window(ch) > 0 && may_send;
+            if let (Some(f), false) = (&c.stdout, c.out_eof) {
+                if window {
+                    entries.push(PollEntry::new(f.as_raw_fd(), true, false));
+                    self.poll_map.push((ch, Which::Out));
+                }
+            }
+            if let (Some(f), false) = (&c.stderr, c.err_eof) {
+                if window {
+                    entries.push(PollEntry::new(f.as_raw_fd(), true, false));
+                    self.poll_map.push((ch, Which::Err));
+                }
+            }
+            if let Some(f) = &c.stdin {
+                if !c.to_child.is_empty() {
+                    entries.push(PollEntry::new(f.as_raw_fd(), false, true));
+                    self.poll_map.push((ch, Which::In));
+                }
+            }
+        }
+    }
+
+    /// Acts on the readiness `poll` reported for the entries [`Channels::poll_entries`]
+    /// added.
+    pub fn handle_ready(&mut self, conn: &mut Connection, entries: &[PollEntry]) {
+        let map = std::mem::take(&mut self.poll_map);
+        for ((ch, which), e) in map.iter().zip(entries) {
+            if !(e.readable || e.writable || e.hangup) {
+                continue;
+            }
+            match which {
+                Which::Out => self.read_child(conn, *ch, false),
+                Which::Err => self.read_child(conn, *ch, true),
+                Which::In => self.write_child(conn, *ch),
+            }
+        }
+    }
+
+    fn read_child(&mut self, conn: &mut Connection, ch: ChannelId, stderr: bool) {
+        let window = conn.send_window(ch) as usize;
+        let Some(c) = self.chans.get_mut(&ch) else {
+            return;
+        };
+        if window == 0 {
+            return;
+        }
+        let file = if stderr { &mut c.stderr } else { &mut c.stdout };
+        let Some(f) = file.as_mut() else { return };
+        let mut buf = vec![0u8; window.min(CHILD_READ_CHUNK)];
+        let eof = match f.read(&mut buf) {
+            Ok(0) => true,
+            Ok(n) => {
+                let sent = if stderr {
+                    conn.send_extended_data(ch, 1, &buf[..n])
+                } else {
+                    conn.send_data(ch, &buf[..n])
+                };
+                debug_assert_eq!(sent, n, "read no more than the window");
+                false
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
+            // EIO on a pty master: every slave fd is closed.
+            Err(_) => true,
+        };
+        if eof {
+            if stderr {
+                c.err_eof = true;
+                c.stderr = None;
+            } else {
+                c.out_eof = true;
+                if !c.is_pty {
+                    c.stdout = None;
+                }
+            }
+        }
+    }
+
+    fn write_child(&mut self, conn: &mut Connection, ch: ChannelId) {
+        let Some(c) = self.chans.get_mut(&ch) else {
+            return;
+        };
+        let Some(f) = c.stdin.as_mut() else {
+            let n = c.to_child.len();
+            c.to_child.clear();
+            conn.consumed(ch, n as u32);
+            return;
+        };
+        let mut written = 0;
+        while written < c.to_child.len() {
+            match f.write(&c.to_child[written..]) {
+                Ok(0) => break,
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    // The child closed its input: drop what is left.
+                    written = c.to_child.len();
+                    c.stdin = None;
+                    break;
+                }
+            }
+        }
+        if written > 0 {
+            c.to_child.drain(..written);
+            conn.consumed(ch, written as u32);
+        }
+    }
+
+    /// Work that needs no readiness: closing a child's input after the peer's EOF,
+    /// draining a PTY after its process exited, and ending finished channels with
+    /// exit-status, EOF and CLOSE, in that order.
+    pub fn progress(&mut self, conn: &mut Connection) {
+        let ids: Vec<ChannelId> = self.chans.keys().copied().collect();
+        for ch in ids {
+            let c = &self.chans[&ch];
+            if c.exit.is_some() && c.is_pty && !c.out_eof {
+                self.drain_pty(conn, ch);
+            }
+            let c = self.chans.get_mut(&ch).expect("exists");
+            if c.peer_eof && c.to_child.is_empty() && !c.is_pty && c.stdin.is_some() {
+                c.stdin = None;
+            }
+            if c.finished || !c.started {
+                continue;
+            }
+            if c.exit.is_some() && c.out_eof && c.err_eof {
+                match c.exit.take().expect("checked") {
+                    ExitKind::Exited(code) => conn.send_exit_status(ch, code as u32),
+                    ExitKind::Signaled {
+                        signal,
+                        core_dumped,
+                    } => conn.send_exit_signal(ch, &signal, core_dumped, ""),
+                }
+                conn.send_eof(ch);
+                conn.close(ch);
+                c.finished = true;
+                c.stdin = None;
+                c.stdout = None;
+                c.stderr = None;
+            }
+        }
+    }
+
+    /// After the session's process exited, sends what its pty still holds; a
+    /// process that keeps the pty open does not keep the channel open.
+    fn drain_pty(&mut self, conn: &mut Connection, ch: ChannelId) {
+        for _ in 0..1024 {
+            let window = conn.send_window(ch) as usize;
+            if window == 0 {
+                return;
+            }
+            let Some(c) = self.chans.get_mut(&ch) else {
+                return;
+            };
+            let Some(f) = c.stdout.as_mut() else {
+                c.out_eof = true;
+                return;
+            };
+            let mut buf = vec![0u8; window.min(CHILD_READ_CHUNK)];
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    conn.send_data(ch, &buf[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        if let Some(c) = self.chans.get_mut(&ch) {
+            c.out_eof = true;
+        }
+    }
+
+    /// Collects the exit status of children that ended (after SIGCHLD).
+    pub fn reap(&mut self) {
+        for c in self.chans.values_mut() {
+            if let (Some(pid), None, false) = (c.pid, &c.exit, c.finished) {
+                match os::try_wait(pid) {
+                    Ok(Some(kind)) => c.exit = Some(kind),
+                    Ok(None) => {}
+                    Err(e) => {
+                        debug!("waitpid {pid}: {e}");
+                        c.exit = Some(ExitKind::Exited(255));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connection is over: hang up every child still running.
+    pub fn hangup_all(&mut self) {
+        for c in self.chans.values_mut() {
+            c.stdin = None;
+            c.stdout = None;
+            c.stderr = None;
+            c.pty = None;
+            if let (Some(pid), None) = (c.pid, &c.exit) {
+                let _ = os::signal_by_name(pid, "HUP");
+                c.exit = Some(ExitKind::Exited(255));
+            }
+        }
+    }
+}
