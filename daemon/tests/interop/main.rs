@@ -1,0 +1,21 @@
+//! Interop tests: the real server binary on 127.0.0.1 against real SSH clients.
+//!
+//! By default the server is `sisu-sshd`; with `SISU_TEST_SERVER=openssh` the same tests
+//! run against Debian's OpenSSH sshd, which is how the tests themselves are validated.
+//! Every server and client runs with a deadline, and every server is stopped in `Drop`.
+//!
+//! ```text
+//! SISU_TEST_SERVER=openssh cargo test -p sisu-daemon --test interop
+//! cargo test -p sisu-daemon --test interop
+//! ```
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod algorithms;
+mod bad_peers;
+mod flags;
+mod logs;
+mod peers;
+mod session;
+mod transfer;
