@@ -1,6 +1,6 @@
 //! Host keys: the server's signature over the exchange hash, and the client's check.
 
-use crate::alg::HostKeyAlg;
+use crate::hostkey_alg::HostKeyAlg;
 use rand_core::CryptoRngCore;
 use signature::{RandomizedSigner, SignatureEncoding, Signer, Verifier};
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PrivateKey, PublicKey, Signature};

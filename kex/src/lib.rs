@@ -32,11 +32,13 @@
 pub mod alg;
 pub mod derive;
 pub mod hostkey;
+pub mod hostkey_alg;
 pub mod kexinit;
 mod transport;
 
-pub use alg::{HostKeyAlg, KexAlg};
+pub use alg::KexAlg;
 pub use hostkey::HostKey;
+pub use hostkey_alg::HostKeyAlg;
 pub use transport::{
     Event, Negotiated, Role, Transport, TransportConfig, TransportError, DEFAULT_REKEY_BYTES,
     EXT_INFO_C, KEX_STRICT_C, KEX_STRICT_S, MAX_PENDING_EVENTS, MAX_QUEUED_MESSAGES,

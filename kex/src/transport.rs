@@ -1,8 +1,9 @@
 //! [`Transport`]: one connection's SSH transport layer, as a sans-IO state machine.
 
-use crate::alg::{negotiate, HostKeyAlg, KexAlg};
+use crate::alg::{negotiate, KexAlg};
 use crate::derive::{derive_keys, exchange_hash_sha256, HashInput, KeyLengths};
 use crate::hostkey::{self, HostKey};
+use crate::hostkey_alg::HostKeyAlg;
 use crate::kexinit::KexInit;
 use rand_core::CryptoRngCore;
 use sisu_cipher::{new_opener, new_sealer, CipherAlg, MacAlg};
