@@ -258,14 +258,19 @@ impl Session {
         }
     }
 
-    fn log_closed(&self) {
-        match (&self.phase, &self.auth_user) {
+    fn log_closed(&mut self) {
+        match (&self.phase, self.auth_user.clone()) {
             (Phase::Connection { user }, _) => {
                 info!("Connection closed by {} (user {user})", self.peer());
             }
             (_, Some(user)) => {
+                let who = if self.policy.user_exists(&user) {
+                    "authenticating user"
+                } else {
+                    "invalid user"
+                };
                 info!(
-                    "Connection closed by authenticating user {user} {} [preauth]",
+                    "Connection closed by {who} {user} {} [preauth]",
                     self.peer()
                 );
             }
@@ -536,11 +541,19 @@ impl Session {
                 user, method, key, ..
             } => {
                 self.auth_user = Some(user.clone());
-                if method == "none" {
-                    return;
-                }
                 let valid = self.policy.user_exists(&user);
                 let inv = if valid { "" } else { "invalid user " };
+                // As OpenSSH's auth_log: failures of invalid users, and failures past
+                // half of MaxAuthTries, at INFO; the others at VERBOSE.
+                let failures = match &self.phase {
+                    Phase::Auth(a) => a.failures(),
+                    _ => 0,
+                };
+                let level = if !valid || failures >= self.settings_max_tries / 2 {
+                    crate::log::Level::Info
+                } else {
+                    crate::log::Level::Verbose
+                };
                 let keydesc = key
                     .as_ref()
                     .map(|k| {
@@ -551,9 +564,12 @@ impl Session {
                         )
                     })
                     .unwrap_or_default();
-                info!(
-                    "Failed {method} for {inv}{user} from {} ssh2{keydesc}",
-                    self.peer()
+                crate::log::log(
+                    level,
+                    &format!(
+                        "Failed {method} for {inv}{user} from {} ssh2{keydesc}",
+                        self.peer()
+                    ),
                 );
             }
             AEvent::Success { user, method, key } => {

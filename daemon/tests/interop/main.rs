@@ -13,7 +13,10 @@
 mod common;
 
 mod algorithms;
+mod authkeys_options;
+mod bad_mac;
 mod bad_peers;
+mod daemon_modes;
 mod flags;
 mod logs;
 mod peers;
