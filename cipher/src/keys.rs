@@ -59,6 +59,9 @@ pub enum SuiteError {
         /// Bytes given.
         got: usize,
     },
+    /// The algorithm (named) is not compiled into this build (a legacy cargo
+    /// feature was left out).
+    Unsupported(&'static str),
 }
 
 impl fmt::Display for SuiteError {
@@ -68,6 +71,7 @@ impl fmt::Display for SuiteError {
             SuiteError::ShortKey { part, need, got } => {
                 write!(f, "{part:?} too short: need {need} bytes, got {got}")
             }
+            SuiteError::Unsupported(name) => write!(f, "{name} is not supported by this build"),
         }
     }
 }

@@ -11,13 +11,24 @@
 //! | `aes128-gcm@openssh.com`, `aes256-gcm@openssh.com` | implied | AEAD (RFC 5647) |
 //! | `aes128-ctr`, `aes192-ctr`, `aes256-ctr` (RFC 4344) | `hmac-sha2-256`, `hmac-sha2-512` (RFC 6668) | encrypt-and-MAC (RFC 4253 §6.4) |
 //! | same | `hmac-sha2-256-etm@openssh.com`, `hmac-sha2-512-etm@openssh.com` | encrypt-then-MAC (OpenSSH `PROTOCOL` §1.5) |
+//! | same | `umac-128@openssh.com`, `umac-128-etm@openssh.com` (RFC 4418) | either order |
+//! | legacy ([`legacy`]): `aes*-cbc`, `rijndael-cbc@lysator.liu.se`, `3des-cbc`, `blowfish-cbc`, `cast128-cbc`, `arcfour`, `arcfour128`, `arcfour256` | legacy: `hmac-sha1(-96)`, `hmac-md5(-96)`, `hmac-ripemd160(@openssh.com)`, `umac-64@openssh.com`, and the `-etm@openssh.com` form of each | either order |
+//!
+//! Every cipher combines with every MAC. [`CipherAlg::DEFAULT`] and
+//! [`MacAlg::DEFAULT`] are what a server offers unless configured; the legacy
+//! algorithms are in [`CipherAlg::ALL`] / [`MacAlg::ALL`] (so a configuration can
+//! enable them) but never in the defaults. Protocol 1's ciphers (`3des`, `blowfish`,
+//! `des`) have their own small API in [`v1`].
 //!
 //! Key exchange derives one [`DirectionKeys`] per direction (RFC 4253 §7.2) and calls
 //! [`new_sealer`] for what it sends and [`new_opener`] for what it receives. For an
 //! AEAD cipher the negotiated MAC is ignored. Key material is zeroized on drop, and so
-//! is the AES-CTR state; ring's keys look after themselves. ChaCha20-Poly1305 and
-//! AES-GCM come from ring, AES-CTR from RustCrypto, HMAC from ring; MACs are
-//! compared in constant time.
+//! is the state of the RustCrypto ciphers (their `zeroize` features); ring's keys
+//! look after themselves. ChaCha20-Poly1305, AES-GCM, HMAC-SHA-2 and HMAC-SHA-1 come
+//! from ring (the fast backend, used by default), AES-CTR and every legacy cipher
+//! from RustCrypto, HMAC-MD5 / HMAC-RIPEMD-160 from RustCrypto's `hmac`; UMAC
+//! (RFC 4418) is hand-written (no maintained crate has it) in the `umac` module. MACs
+//! and tags are compared in constant time.
 //!
 //! The crate does no I/O and needs no randomness (padding is filled by the encoder's
 //! caller).
@@ -54,18 +65,23 @@
 mod aes_ctr;
 mod alg;
 pub mod bench;
+mod body;
 mod chacha;
-mod ctr_hmac;
+mod composed;
 mod gcm;
 mod keys;
 pub mod legacy;
 mod mac;
+mod umac;
+#[cfg(feature = "v1")]
+pub mod v1;
 
-pub use alg::{CipherAlg, MacAlg};
+pub use alg::{CipherAlg, MacAlg, MacFamily};
 pub use keys::{DirectionKeys, KeyPart, SuiteError};
 pub use sisu_wire::packet::{Opener, PacketError, Sealer};
 
 use aes_ctr::AesCtr;
+use body::{Direction, Transform};
 use gcm::InvocationNonce;
 use keys::{prefix, require_mac};
 use mac::PacketMac;
@@ -78,17 +94,18 @@ pub(crate) fn read_length(head: &[u8]) -> u32 {
         .map_or(0, |b| u32::from_be_bytes(*b))
 }
 
-/// A suite's keyed state, before it is given a direction.
+/// A suite's keyed state for one direction.
 enum Material<'a> {
     Chacha(&'a [u8; chacha::CHACHA_KEY_LEN]),
     Gcm(Box<(LessSafeKey, InvocationNonce)>),
-    CtrHmac(Box<(AesCtr, PacketMac, bool)>),
+    Composed(Box<(Box<dyn Transform>, PacketMac, bool)>),
 }
 
 fn material<'a>(
     cipher: CipherAlg,
     mac: Option<MacAlg>,
     keys: &'a DirectionKeys,
+    dir: Direction,
 ) -> Result<Material<'a>, SuiteError> {
     let key = prefix(&keys.key, KeyPart::Key, cipher.key_len())?;
     let iv = prefix(&keys.iv, KeyPart::Iv, cipher.iv_len())?;
@@ -111,12 +128,23 @@ fn material<'a>(
                 .map_err(|_| short(KeyPart::Iv, iv, gcm::IV_LEN))?;
             Material::Gcm(Box::new((gcm_key, InvocationNonce::new(iv))))
         }
-        CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
+        _ => {
             let mac = require_mac(cipher, mac)?;
             let mac_key = prefix(&keys.mac_key, KeyPart::MacKey, mac.key_len())?;
-            let ctr =
-                AesCtr::new(cipher, key, iv).ok_or(short(KeyPart::Key, key, cipher.key_len()))?;
-            Material::CtrHmac(Box::new((ctr, PacketMac::new(mac, mac_key), mac.is_etm())))
+            let transform: Box<dyn Transform> = match cipher {
+                CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
+                    Box::new(AesCtr::new(cipher, key, iv).ok_or(short(
+                        KeyPart::Key,
+                        key,
+                        cipher.key_len(),
+                    ))?)
+                }
+                _ => legacy::transform(cipher, key, iv, dir)
+                    .ok_or(SuiteError::Unsupported(cipher.name()))?,
+            };
+            let packet_mac =
+                PacketMac::new(mac, mac_key).ok_or(SuiteError::Unsupported(mac.name()))?;
+            Material::Composed(Box::new((transform, packet_mac, mac.is_etm())))
         }
     })
 }
@@ -124,23 +152,28 @@ fn material<'a>(
 /// The [`Sealer`] for packets we send with `cipher` and `mac` under `keys`.
 ///
 /// `mac` is ignored for AEAD ciphers ([`CipherAlg::is_aead`]) and required for the
-/// others. Errors: [`SuiteError::MissingMac`], or [`SuiteError::ShortKey`] when a
-/// part of `keys` is shorter than the algorithm needs (longer parts are cut, RFC 4253
-/// §7.2).
+/// others. Errors: [`SuiteError::MissingMac`], [`SuiteError::ShortKey`] when a part
+/// of `keys` is shorter than the algorithm needs (longer parts are cut, RFC 4253
+/// §7.2), or [`SuiteError::Unsupported`] for an algorithm this build left out.
 pub fn new_sealer(
     cipher: CipherAlg,
     mac: Option<MacAlg>,
     keys: &DirectionKeys,
 ) -> Result<Box<dyn Sealer>, SuiteError> {
-    Ok(match material(cipher, mac, keys)? {
+    Ok(match material(cipher, mac, keys, Direction::Encrypt)? {
         Material::Chacha(key) => Box::new(chacha::ChachaSealer::new(key)),
         Material::Gcm(parts) => {
             let (key, nonce) = *parts;
             Box::new(gcm::GcmSealer::new(key, nonce))
         }
-        Material::CtrHmac(parts) => {
-            let (ctr, mac, etm) = *parts;
-            Box::new(ctr_hmac::CtrHmacSealer::new(ctr, mac, etm))
+        Material::Composed(parts) => {
+            let (body, mac, etm) = *parts;
+            Box::new(composed::ComposedSealer::new(
+                body,
+                cipher.block_size(),
+                mac,
+                etm,
+            ))
         }
     })
 }
@@ -152,15 +185,20 @@ pub fn new_opener(
     mac: Option<MacAlg>,
     keys: &DirectionKeys,
 ) -> Result<Box<dyn Opener>, SuiteError> {
-    Ok(match material(cipher, mac, keys)? {
+    Ok(match material(cipher, mac, keys, Direction::Decrypt)? {
         Material::Chacha(key) => Box::new(chacha::ChachaOpener::new(key)),
         Material::Gcm(parts) => {
             let (key, nonce) = *parts;
             Box::new(gcm::GcmOpener::new(key, nonce))
         }
-        Material::CtrHmac(parts) => {
-            let (ctr, mac, etm) = *parts;
-            Box::new(ctr_hmac::CtrHmacOpener::new(ctr, mac, etm))
+        Material::Composed(parts) => {
+            let (body, mac, etm) = *parts;
+            Box::new(composed::ComposedOpener::new(
+                body,
+                cipher.block_size(),
+                mac,
+                etm,
+            ))
         }
     })
 }

@@ -2,7 +2,9 @@
 //! composition of other implementations (RustCrypto `chacha20` + `poly1305`,
 //! `aes-gcm`, `aes` + `ctr` + `hmac`).
 
-use sisu_cipher::{new_opener, new_sealer, CipherAlg, DirectionKeys, MacAlg, PacketError};
+use sisu_cipher::{
+    new_opener, new_sealer, CipherAlg, DirectionKeys, MacAlg, MacFamily, PacketError,
+};
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
@@ -287,7 +289,11 @@ fn aes_ctr_hmac_matches_independent_composition() {
         CipherAlg::Aes192Ctr,
         CipherAlg::Aes256Ctr,
     ] {
-        for &mac in MacAlg::ALL {
+        // The HMAC-SHA-2 MACs here; the legacy MACs are in legacy_answers.rs.
+        for &mac in MacAlg::ALL
+            .iter()
+            .filter(|m| matches!(m.family(), MacFamily::Sha256 | MacFamily::Sha512))
+        {
             let keys = DirectionKeys {
                 iv: (100..116).collect(),
                 key: (0..32).map(|i| i * 3).collect(),

@@ -58,9 +58,9 @@ fn encode_each(enc: &mut PacketEncoder, payloads: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 /// What the decoder must say about a sealed packet of `packet_length` `orig` whose
-/// length field was read as `flipped` instead. In every suite here the length field
-/// is either clear or XORed with a keystream, so a flipped bit on the wire is the
-/// same flipped bit in the decoded length.
+/// length field was read as `flipped` instead. Outside CBC with encrypt-and-MAC the
+/// length field is either clear or XORed with a keystream, so a flipped bit on the
+/// wire is the same flipped bit in the decoded length.
 fn expected_after_length_flip(
     orig: u32,
     flipped: u32,
@@ -146,6 +146,13 @@ proptest! {
             dec.feed(&bad);
             prop_assert_eq!(dec.next_packet(), Ok(Some((0, first.clone()))));
             let got = dec.next_packet().map(|p| p.map(|_| ()));
+            let cbc_head = scrambles_length(suite) && bit < 8 * suite.0.block_size();
+            if cbc_head {
+                // CBC decrypts a flipped first block to garbage, length included:
+                // whatever the decoder says, the packet never comes out.
+                prop_assert!(!matches!(got, Ok(Some(_))), "bit {} {:?}", bit, got);
+                continue;
+            }
             let want = if bit < 32 {
                 // Byte 0 is the most significant byte of packet_length.
                 let flipped = orig ^ (1u32 << (8 * (3 - bit / 8) + bit % 8));
@@ -204,7 +211,8 @@ proptest! {
         let mac_key_same = match part {
             0 if suite.0.iv_len() > 0 => { other.iv[0] ^= 1; true }
             2 if suite.1.is_some() => { other.mac_key[0] ^= 1; false }
-            _ => { other.key[0] ^= 1; true }
+            // Not bit 0: DES ignores its parity bits.
+            _ => { other.key[0] ^= 0x80; true }
         };
         let (mut enc, _) = pair(suite, &keys);
         let (_, mut dec) = pair(suite, &other);
@@ -216,6 +224,12 @@ proptest! {
             prop_assert!(!matches!(r, Ok(Some(_))), "{:?}", r);
         }
     }
+}
+
+/// Whether a flipped bit in the first block scrambles the decrypted length: CBC with
+/// encrypt-and-MAC (the length is inside the first cipher block).
+fn scrambles_length(suite: (CipherAlg, Option<MacAlg>)) -> bool {
+    suite.0.name().contains("cbc") && !suite.1.is_some_and(MacAlg::is_etm)
 }
 
 /// `packet_length` of a sealed packet (the second one a fresh sealer produced).
