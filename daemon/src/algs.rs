@@ -5,8 +5,11 @@ use crate::session::{AuthSettings, ChannelSettings, Endpoints, SessionSettings, 
 use sisu_cipher::{CipherAlg, MacAlg};
 use sisu_daemon::cli::Query;
 use sisu_daemon::config::{AlgorithmSets, Algs, Config, PermitRootLogin, PermitUserEnvironment};
+use sisu_kex::moduli::{parse_moduli, DhGroup};
 use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
 use sisu_userauth::publickey::PubkeyAlgorithm;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -37,6 +40,24 @@ pub fn sets() -> AlgorithmSets {
     }
 }
 
+/// The key type names (`ssh-rsa`, `ssh-rsa-cert-v01@openssh.com`, ...) of the host-key
+/// algorithms `keep` selects, each once: plain types first, as `ssh -Q key` lists them.
+fn key_types(keep: fn(HostKeyAlg) -> bool) -> Vec<&'static str> {
+    let mut algs: Vec<HostKeyAlg> = HostKeyAlg::ALL
+        .iter()
+        .copied()
+        .filter(|a| keep(*a))
+        .collect();
+    algs.sort_by_key(|a| a.is_certificate());
+    let mut out: Vec<&'static str> = Vec::new();
+    for a in algs {
+        if !out.contains(&a.key_type()) {
+            out.push(a.key_type());
+        }
+    }
+    out
+}
+
 /// `-Q`: the names of one kind.
 pub fn query(kind: Query) -> Option<Vec<String>> {
     let v: Vec<&str> = match kind {
@@ -48,20 +69,35 @@ pub fn query(kind: Query) -> Option<Vec<String>> {
             .collect(),
         Query::Mac => names(MacAlg::ALL, MacAlg::name),
         Query::Kex => names(KexAlg::ALL, KexAlg::name),
-        Query::Key | Query::KeyPlain => vec![
-            "ssh-ed25519",
-            "ecdsa-sha2-nistp256",
-            "ecdsa-sha2-nistp384",
-            "ecdsa-sha2-nistp521",
-            "ssh-rsa",
-        ],
-        Query::Sig | Query::HostKeyAlgorithms => names(HostKeyAlg::ALL, HostKeyAlg::name),
+        Query::Key => key_types(|_| true),
+        Query::KeyPlain => key_types(|a| !a.is_certificate()),
+        Query::KeyCert => key_types(HostKeyAlg::is_certificate),
+        Query::Sig => HostKeyAlg::ALL
+            .iter()
+            .filter(|a| !a.is_certificate())
+            .map(|a| a.name())
+            .collect(),
+        Query::HostKeyAlgorithms => names(HostKeyAlg::ALL, HostKeyAlg::name),
         Query::PubkeyAcceptedAlgorithms => names(&PubkeyAlgorithm::ALL, PubkeyAlgorithm::name),
         Query::ProtocolVersion => vec!["2"],
-        Query::KeyCert => return None,
         Query::Help => Query::NAMES.to_vec(),
     };
     Some(v.into_iter().map(String::from).collect())
+}
+
+/// The groups for Diffie-Hellman group exchange: those of the `ModuliFile` (in
+/// `/etc/ssh/moduli` format), or the built-in RFC 3526 groups when it is missing,
+/// unreadable or has no usable group.
+pub fn gex_groups(path: &Path) -> Arc<[DhGroup]> {
+    let groups = match std::fs::read(path) {
+        Ok(bytes) => parse_moduli(&String::from_utf8_lossy(&bytes)),
+        Err(_) => Vec::new(),
+    };
+    if groups.is_empty() {
+        DhGroup::builtin().into()
+    } else {
+        groups.into()
+    }
 }
 
 fn nonzero(d: Duration) -> Option<Duration> {
@@ -101,6 +137,7 @@ pub fn session_settings(
             cfg.rekey_limit.bytes
         },
         server_sig_algs: cfg.pubkey_accepted_algorithms.clone(),
+        gex_groups: gex_groups(&cfg.moduli_file),
         ..TransportConfig::default()
     };
     let root = sisu_daemon::os::is_root();

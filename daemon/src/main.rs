@@ -1,7 +1,7 @@
 //! `sisu-sshd`: the Sisu SSH server.
 //!
 //! With no configuration file at the default path (`/etc/sisu/sshd_config`) it runs on
-//! built-in defaults and generates an ed25519 host key (see `hostkeys`). Flags are
+//! built-in defaults and generates ed25519 and RSA host keys (see `hostkeys`). Flags are
 //! OpenSSH sshd's: `-D -d -e -f -p -h -o -t -T -E -i -4 -6 -q -Q -V -C`.
 #![deny(unsafe_code)]
 
@@ -83,7 +83,7 @@ fn real_main(args: Args, argv: &[String]) -> i32 {
         print!("{}", effective(&cfg, &args).dump());
         return 0;
     }
-    let host_keys = hostkeys::load_all(&cfg.host_keys);
+    let host_keys = hostkeys::load_all(&cfg.host_keys, &cfg.host_certificates);
     if host_keys.is_empty() {
         fatal!("sshd: no hostkeys available -- exiting.");
         return 255;

@@ -1,6 +1,7 @@
-//! The exchange hash and key derivation (RFC 4253 §7.2, §8).
+//! The exchange hash and key derivation (RFC 4253 §7.2, §8), for each hash a key
+//! exchange method names (SHA-1, SHA-256, SHA-384, SHA-512).
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 use sisu_cipher::DirectionKeys;
 use sisu_wire::Writer;
 use zeroize::Zeroizing;
@@ -28,18 +29,129 @@ pub struct HashInput<'a> {
     pub k: &'a [u8],
 }
 
+/// The hash a key-exchange method uses for its exchange hash and key derivation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HashAlg {
+    /// SHA-1 (legacy methods only).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlg {
+    /// The digest length in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            HashAlg::Sha1 => 20,
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+
+    /// Always false: every digest has bytes (here for clippy's `len_without_is_empty`).
+    pub fn is_empty(self) -> bool {
+        false
+    }
+
+    /// The digest of the concatenation of `parts`.
+    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut d = D::new();
+            for p in parts {
+                d.update(p);
+            }
+            d.finalize().to_vec()
+        }
+        match self {
+            HashAlg::Sha1 => sha1_digest(parts),
+            HashAlg::Sha256 => run::<Sha256>(parts),
+            HashAlg::Sha384 => run::<Sha384>(parts),
+            HashAlg::Sha512 => run::<Sha512>(parts),
+        }
+    }
+}
+
+#[cfg(feature = "legacy")]
+fn sha1_digest(parts: &[&[u8]]) -> Vec<u8> {
+    let mut d = sha1::Sha1::new();
+    for p in parts {
+        d.update(p);
+    }
+    d.finalize().to_vec()
+}
+
+#[cfg(not(feature = "legacy"))]
+fn sha1_digest(_parts: &[&[u8]]) -> Vec<u8> {
+    unreachable!("SHA-1 methods need the `legacy` feature")
+}
+
+/// The part of the exchange hash input every method shares:
+/// `string V_C, string V_S, string I_C, string I_S, string K_S`.
+pub struct HashPrefix<'a> {
+    /// The client's identification line without CR LF.
+    pub v_c: &'a [u8],
+    /// The server's identification line without CR LF.
+    pub v_s: &'a [u8],
+    /// The client's `SSH_MSG_KEXINIT` payload.
+    pub i_c: &'a [u8],
+    /// The server's `SSH_MSG_KEXINIT` payload.
+    pub i_s: &'a [u8],
+    /// The server's host key blob.
+    pub k_s: &'a [u8],
+}
+
+/// `H = HASH(prefix ‖ middle ‖ K)`: `middle` is the method's own part, already encoded
+/// (`string Q_C, string Q_S` for ECDH and the hybrids, `mpint e, mpint f` for DH, the
+/// group parameters then `e, f` for group exchange), and `k` the encoded shared secret.
+pub fn exchange_hash(hash: HashAlg, prefix: &HashPrefix<'_>, middle: &[u8], k: &[u8]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.string(prefix.v_c)
+        .string(prefix.v_s)
+        .string(prefix.i_c)
+        .string(prefix.i_s)
+        .string(prefix.k_s)
+        .raw(middle)
+        .raw(k);
+    hash.digest(&[w.as_slice()])
+}
+
 /// `H = SHA-256(...)` over [`HashInput`].
 pub fn exchange_hash_sha256(input: &HashInput<'_>) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.string(input.v_c)
-        .string(input.v_s)
-        .string(input.i_c)
-        .string(input.i_s)
-        .string(input.k_s)
-        .string(input.q_c)
-        .string(input.q_s)
-        .raw(input.k);
-    Sha256::digest(w.as_slice()).to_vec()
+    let mut middle = Writer::new();
+    middle.string(input.q_c).string(input.q_s);
+    let prefix = HashPrefix {
+        v_c: input.v_c,
+        v_s: input.v_s,
+        i_c: input.i_c,
+        i_s: input.i_s,
+        k_s: input.k_s,
+    };
+    exchange_hash(HashAlg::Sha256, &prefix, middle.as_slice(), input.k)
+}
+
+/// Derives `len` bytes of key `letter` ('A'..'F') with the method's hash (RFC 4253 §7.2):
+/// `K1 = HASH(K ‖ H ‖ letter ‖ session_id)`, `Kn = HASH(K ‖ H ‖ K1 ‖ … ‖ Kn-1)`.
+pub fn derive(
+    hash: HashAlg,
+    k: &[u8],
+    h: &[u8],
+    letter: u8,
+    session_id: &[u8],
+    len: usize,
+) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(len + hash.len()));
+    out.extend_from_slice(&Zeroizing::new(hash.digest(&[k, h, &[letter], session_id])));
+    while out.len() < len {
+        let next = Zeroizing::new(hash.digest(&[k, h, &out[..]]));
+        out.extend_from_slice(&next);
+    }
+    out.truncate(len);
+    out
 }
 
 /// Derives `len` bytes of key `letter` ('A'..'F') from the encoded shared secret `k`, the
@@ -51,22 +163,7 @@ pub fn derive_sha256(
     session_id: &[u8],
     len: usize,
 ) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(len + 32));
-    let mut hasher = Sha256::new();
-    hasher.update(k);
-    hasher.update(h);
-    hasher.update([letter]);
-    hasher.update(session_id);
-    out.extend_from_slice(&hasher.finalize());
-    while out.len() < len {
-        let mut hasher = Sha256::new();
-        hasher.update(k);
-        hasher.update(h);
-        hasher.update(&out[..]);
-        out.extend_from_slice(&hasher.finalize());
-    }
-    out.truncate(len);
-    out
+    derive(HashAlg::Sha256, k, h, letter, session_id, len)
 }
 
 /// Lengths of one direction's keys.
@@ -80,7 +177,8 @@ pub struct KeyLengths {
     pub mac: usize,
 }
 
-/// Both directions' keys: client to server uses letters A, C, E; server to client B, D, F.
+/// Both directions' keys with SHA-256: client to server uses letters A, C, E; server to
+/// client B, D, F.
 pub fn derive_keys(
     k: &[u8],
     h: &[u8],
@@ -88,10 +186,22 @@ pub fn derive_keys(
     c2s: KeyLengths,
     s2c: KeyLengths,
 ) -> (DirectionKeys, DirectionKeys) {
+    derive_keys_with(HashAlg::Sha256, k, h, session_id, c2s, s2c)
+}
+
+/// Both directions' keys with the method's hash.
+pub fn derive_keys_with(
+    hash: HashAlg,
+    k: &[u8],
+    h: &[u8],
+    session_id: &[u8],
+    c2s: KeyLengths,
+    s2c: KeyLengths,
+) -> (DirectionKeys, DirectionKeys) {
     let one = |iv: u8, key: u8, mac: u8, l: KeyLengths| DirectionKeys {
-        iv: derive_sha256(k, h, iv, session_id, l.iv).to_vec(),
-        key: derive_sha256(k, h, key, session_id, l.key).to_vec(),
-        mac_key: derive_sha256(k, h, mac, session_id, l.mac).to_vec(),
+        iv: derive(hash, k, h, iv, session_id, l.iv).to_vec(),
+        key: derive(hash, k, h, key, session_id, l.key).to_vec(),
+        mac_key: derive(hash, k, h, mac, session_id, l.mac).to_vec(),
     };
     (one(b'A', b'C', b'E', c2s), one(b'B', b'D', b'F', s2c))
 }

@@ -9,8 +9,20 @@
 //! Randomness comes from the caller; there is no clock: a caller that wants time-based
 //! rekeying calls [`Transport::start_rekey`].
 //!
-//! This slice implements `curve25519-sha256` (and its `@libssh.org` name) with
-//! ssh-ed25519, ECDSA and rsa-sha2-256/512 host keys.
+//! Key exchange methods ([`KexAlg`]), each family a module of [`method`] behind one
+//! trait: `mlkem768x25519-sha256` and `sntrup761x25519-sha512` (post-quantum hybrids,
+//! the default first choices), `curve25519-sha256`, `diffie-hellman-group-exchange-sha256`
+//! (groups from a moduli file, see [`moduli`]), `diffie-hellman-group{16,18}-sha512` and
+//! `group14-sha256`; with the default `legacy` feature, and offered only when
+//! configured, `ecdh-sha2-nistp256/384/521`, `diffie-hellman-group1-sha1`,
+//! `group14-sha1` and `group-exchange-sha1`. Bad public values (all-zero X25519 results,
+//! points off the curve, DH values outside 2..p-2, KEM values of the wrong length) end
+//! the connection with `SSH_DISCONNECT_KEY_EXCHANGE_FAILED`.
+//!
+//! Hand-written here, because no crate does it: the MODP group constants (computed from
+//! their RFC formula, [`method::groups`]), the moduli file parser and FIPS 203's ML-KEM
+//! public-key modulus check. The arithmetic is RustCrypto's (crypto-bigint, p256/p384/
+//! p521, x25519-dalek, ml-kem) and the `sntrup761` crate.
 //!
 //! ```
 //! use sisu_kex::{Transport, TransportConfig, HostKey, Event};
@@ -34,9 +46,12 @@ pub mod derive;
 pub mod hostkey;
 pub mod hostkey_alg;
 pub mod kexinit;
+pub mod method;
+pub mod moduli;
 mod transport;
 
-pub use alg::KexAlg;
+pub use alg::{KexAlg, KexFamily};
+pub use derive::HashAlg;
 pub use hostkey::HostKey;
 pub use hostkey_alg::HostKeyAlg;
 pub use transport::{

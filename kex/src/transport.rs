@@ -1,10 +1,12 @@
 //! [`Transport`]: one connection's SSH transport layer, as a sans-IO state machine.
 
 use crate::alg::{negotiate, KexAlg};
-use crate::derive::{derive_keys, exchange_hash_sha256, HashInput, KeyLengths};
+use crate::derive::{derive_keys_with, exchange_hash, HashPrefix, KeyLengths};
 use crate::hostkey::{self, HostKey};
 use crate::hostkey_alg::HostKeyAlg;
 use crate::kexinit::KexInit;
+use crate::method::{new_method, Ctx, Method, Step};
+use crate::moduli::DhGroup;
 use rand_core::CryptoRngCore;
 use sisu_cipher::{new_opener, new_sealer, CipherAlg, MacAlg};
 use sisu_wire::ident::{read_identification, IdentError, Identification};
@@ -13,7 +15,7 @@ use sisu_wire::packet::{Opener, PacketDecoder, PacketEncoder, PacketError};
 use sisu_wire::{NameList, Reader, WireError, Writer};
 use std::collections::VecDeque;
 use std::fmt;
-use zeroize::Zeroizing;
+use std::sync::Arc;
 
 /// The name a server puts in its first `kex_algorithms` to offer strict kex.
 pub const KEX_STRICT_S: &str = "kex-strict-s-v00@openssh.com";
@@ -54,6 +56,9 @@ pub struct TransportConfig {
     pub rekey_bytes: u64,
     /// For a server: the `server-sig-algs` value sent in `SSH_MSG_EXT_INFO`.
     pub server_sig_algs: Vec<String>,
+    /// For a server: the groups Diffie-Hellman group exchange picks from (a moduli
+    /// file's, see [`crate::moduli`]); the built-in RFC 3526 groups by default.
+    pub gex_groups: Arc<[DhGroup]>,
 }
 
 impl Default for TransportConfig {
@@ -69,6 +74,7 @@ impl Default for TransportConfig {
                 .iter()
                 .map(|a| a.name().to_string())
                 .collect(),
+            gex_groups: DhGroup::builtin().into(),
         }
     }
 }
@@ -138,10 +144,10 @@ impl TransportError {
             message: message.into(),
         }
     }
-    fn protocol(message: impl Into<String>) -> Self {
+    pub(crate) fn protocol(message: impl Into<String>) -> Self {
         Self::new(reason::SSH_DISCONNECT_PROTOCOL_ERROR, message)
     }
-    fn kex(message: impl Into<String>) -> Self {
+    pub(crate) fn kex(message: impl Into<String>) -> Self {
         Self::new(reason::SSH_DISCONNECT_KEY_EXCHANGE_FAILED, message)
     }
 }
@@ -166,7 +172,7 @@ struct Kex {
     theirs: Option<Vec<u8>>,
     negotiated: Option<Negotiated>,
     ignore_next: bool,
-    client_secret: Option<Zeroizing<[u8; 32]>>,
+    method: Option<Box<dyn Method>>,
     newkeys_sent: bool,
     opener: Option<Box<dyn Opener>>,
     host_key: Vec<u8>,
@@ -494,7 +500,7 @@ impl Transport {
             theirs: None,
             negotiated: None,
             ignore_next: false,
-            client_secret: None,
+            method: None,
             newkeys_sent: false,
             opener: None,
             host_key: Vec::new(),
@@ -622,15 +628,7 @@ impl Transport {
                     kex.ignore_next = false;
                     return Ok(());
                 }
-                match (self.role, number) {
-                    (Role::Server, msg::SSH_MSG_KEX_ECDH_INIT) => self.on_ecdh_init(&payload)?,
-                    (Role::Client, msg::SSH_MSG_KEX_ECDH_REPLY) => self.on_ecdh_reply(&payload)?,
-                    _ => {
-                        return Err(TransportError::protocol(format!(
-                            "unexpected key exchange message {number}"
-                        )))
-                    }
-                }
+                self.on_kex_message(&payload)?;
             }
             50..=255 => {
                 if initial {
@@ -703,10 +701,14 @@ impl Transport {
                 || peer.host_key.iter().next() != Some(negotiated.host_key.name()));
         let kex = self.kex.as_mut().expect("kex started above");
         kex.ignore_next = guess_wrong;
+        kex.method = Some(new_method(negotiated.kex, self.role == Role::Client)?);
         kex.negotiated = Some(negotiated);
         kex.theirs = Some(payload);
         if self.role == Role::Client {
-            self.send_ecdh_init()?;
+            let first = self.with_method(|m, ctx| m.start(ctx))?;
+            if let Some(m) = first {
+                self.send_transport_message(&m)?;
+            }
         }
         Ok(())
     }
@@ -757,109 +759,121 @@ impl Transport {
         })
     }
 
-    fn send_ecdh_init(&mut self) -> Result<(), TransportError> {
-        let mut secret = Zeroizing::new([0u8; 32]);
-        self.rng.fill_bytes(&mut secret[..]);
-        let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*secret));
-        let mut w = Writer::msg(msg::SSH_MSG_KEX_ECDH_INIT);
-        w.string(public.as_bytes());
-        self.kex.as_mut().expect("kex").client_secret = Some(secret);
-        self.send_transport_message(w.as_slice())
+    /// Runs `f` on the current method with a context built from the transport.
+    fn with_method<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Method, &mut Ctx<'_>) -> Result<T, TransportError>,
+    ) -> Result<T, TransportError> {
+        let kex = self
+            .kex
+            .as_mut()
+            .ok_or_else(|| TransportError::protocol("no key exchange under way"))?;
+        let (Some(neg), Some(method)) = (kex.negotiated.as_ref(), kex.method.as_mut()) else {
+            return Err(TransportError::protocol(
+                "key exchange message before KEXINIT",
+            ));
+        };
+        let mut ctx = Ctx {
+            rng: &mut *self.rng,
+            need_bits: need_bits(neg),
+            groups: &self.config.gex_groups,
+        };
+        f(method.as_mut(), &mut ctx)
     }
 
-    fn on_ecdh_init(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+    /// A key-exchange message (30–49): the method decides what it means.
+    fn on_kex_message(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        if self.kex.as_ref().is_some_and(|k| k.newkeys_sent) {
+            return Err(TransportError::protocol(format!(
+                "unexpected key exchange message {} after NEWKEYS",
+                payload[0]
+            )));
+        }
+        match self.with_method(|m, ctx| m.handle(payload, ctx))? {
+            Step::Send(m) => self.send_transport_message(&m),
+            Step::Reply {
+                number,
+                reply_value,
+                middle,
+                k,
+            } => self.server_reply(number, &reply_value, &middle, &k),
+            Step::Verify {
+                k_s,
+                signature,
+                middle,
+                k,
+            } => self.client_verify(k_s, &signature, &middle, &k),
+        }
+    }
+
+    /// Server: signs the exchange hash, sends the reply and `SSH_MSG_NEWKEYS`.
+    fn server_reply(
+        &mut self,
+        number: u8,
+        reply_value: &[u8],
+        middle: &[u8],
+        k: &[u8],
+    ) -> Result<(), TransportError> {
         let kex = self.kex.as_ref().expect("kex");
         let (Some(neg), Some(theirs)) = (kex.negotiated.clone(), kex.theirs.as_ref()) else {
-            return Err(TransportError::protocol("ECDH_INIT before KEXINIT"));
+            return Err(TransportError::protocol(
+                "key exchange reply before KEXINIT",
+            ));
         };
-        let mut r = Reader::new(&payload[1..]);
-        let q_c = r.string()?;
-        r.finish()?;
-        let q_c: [u8; 32] = q_c
-            .try_into()
-            .map_err(|_| TransportError::kex("curve25519 public key of the wrong length"))?;
-        let mut secret = Zeroizing::new([0u8; 32]);
-        self.rng.fill_bytes(&mut secret[..]);
-        let secret = x25519_dalek::StaticSecret::from(*secret);
-        let q_s = x25519_dalek::PublicKey::from(&secret);
-        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(q_c));
-        if !shared.was_contributory() {
-            return Err(TransportError::kex("curve25519 shared secret is all zero"));
-        }
-        let mut kw = Writer::new();
-        kw.mpint(shared.as_bytes());
-        let k = Zeroizing::new(kw.into_vec());
         let host_key = self
             .host_keys
             .iter()
             .find(|hk| hk.algorithms().contains(&neg.host_key))
             .ok_or_else(|| TransportError::kex("no host key for the negotiated algorithm"))?;
         let peer_ident = self.peer_ident.as_ref().expect("ident").line.as_bytes();
-        let h = exchange_hash_sha256(&HashInput {
+        let prefix = HashPrefix {
             v_c: peer_ident,
             v_s: self.our_ident.as_bytes(),
             i_c: theirs,
             i_s: &kex.ours,
             k_s: host_key.public_blob(),
-            q_c: &q_c,
-            q_s: q_s.as_bytes(),
-            k: &k,
-        });
+        };
+        let h = exchange_hash(neg.kex.hash(), &prefix, middle, k);
         let sig = host_key
             .sign(neg.host_key, &h, &mut *self.rng)
             .map_err(|e| TransportError::kex(e.to_string()))?;
         let k_s = host_key.public_blob().to_vec();
-        let mut w = Writer::msg(msg::SSH_MSG_KEX_ECDH_REPLY);
-        w.string(&k_s).string(q_s.as_bytes()).string(&sig);
+        let mut w = Writer::msg(number);
+        w.string(&k_s).raw(reply_value).string(&sig);
         self.send_transport_message(w.as_slice())?;
-        self.finish_exchange(&neg, &k, &h, k_s)
+        self.finish_exchange(&neg, k, &h, k_s)
     }
 
-    fn on_ecdh_reply(&mut self, payload: &[u8]) -> Result<(), TransportError> {
-        let kex = self.kex.as_mut().expect("kex");
-        let (Some(neg), Some(theirs), Some(secret)) = (
-            kex.negotiated.clone(),
-            kex.theirs.clone(),
-            kex.client_secret.take(),
-        ) else {
-            return Err(TransportError::protocol("ECDH_REPLY before ECDH_INIT"));
+    /// Client: checks the server's signature over the exchange hash.
+    fn client_verify(
+        &mut self,
+        k_s: Vec<u8>,
+        signature: &[u8],
+        middle: &[u8],
+        k: &[u8],
+    ) -> Result<(), TransportError> {
+        let kex = self.kex.as_ref().expect("kex");
+        let (Some(neg), Some(theirs)) = (kex.negotiated.clone(), kex.theirs.as_ref()) else {
+            return Err(TransportError::protocol(
+                "key exchange reply before KEXINIT",
+            ));
         };
-        let ours = kex.ours.clone();
-        let mut r = Reader::new(&payload[1..]);
-        let k_s = r.string()?.to_vec();
-        let q_s = r.string()?;
-        let sig = r.string()?;
-        r.finish()?;
-        let q_s: [u8; 32] = q_s
-            .try_into()
-            .map_err(|_| TransportError::kex("curve25519 public key of the wrong length"))?;
-        let secret = x25519_dalek::StaticSecret::from(*secret);
-        let q_c = x25519_dalek::PublicKey::from(&secret);
-        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(q_s));
-        if !shared.was_contributory() {
-            return Err(TransportError::kex("curve25519 shared secret is all zero"));
-        }
-        let mut kw = Writer::new();
-        kw.mpint(shared.as_bytes());
-        let k = Zeroizing::new(kw.into_vec());
         let peer_ident = self.peer_ident.as_ref().expect("ident").line.as_bytes();
-        let h = exchange_hash_sha256(&HashInput {
+        let prefix = HashPrefix {
             v_c: self.our_ident.as_bytes(),
             v_s: peer_ident,
-            i_c: &ours,
-            i_s: &theirs,
+            i_c: &kex.ours,
+            i_s: theirs,
             k_s: &k_s,
-            q_c: q_c.as_bytes(),
-            q_s: &q_s,
-            k: &k,
-        });
-        hostkey::verify(&k_s, neg.host_key, &h, sig).map_err(|e| {
+        };
+        let h = exchange_hash(neg.kex.hash(), &prefix, middle, k);
+        hostkey::verify(&k_s, neg.host_key, &h, signature).map_err(|e| {
             TransportError::new(
                 reason::SSH_DISCONNECT_HOST_KEY_NOT_VERIFIABLE,
                 e.to_string(),
             )
         })?;
-        self.finish_exchange(&neg, &k, &h, k_s)
+        self.finish_exchange(&neg, k, &h, k_s)
     }
 
     /// Derives the keys, sends `SSH_MSG_NEWKEYS` and switches the outgoing direction.
@@ -880,7 +894,8 @@ impl Transport {
             key: c.key_len(),
             mac: m.map_or(0, |m| m.key_len()),
         };
-        let (c2s, s2c) = derive_keys(
+        let (c2s, s2c) = derive_keys_with(
+            neg.kex.hash(),
             k,
             h,
             &session_id,
@@ -962,4 +977,15 @@ impl Transport {
         }
         Ok(())
     }
+}
+
+/// The largest key, IV or MAC key of the negotiated suites, in bits (OpenSSH's
+/// `dh_need`): it sizes DH exponents and group-exchange requests.
+fn need_bits(neg: &Negotiated) -> usize {
+    let one = |c: CipherAlg, m: Option<MacAlg>| {
+        c.key_len()
+            .max(c.iv_len())
+            .max(m.map_or(0, |m| m.key_len()))
+    };
+    8 * one(neg.cipher_c2s, neg.mac_c2s).max(one(neg.cipher_s2c, neg.mac_s2c))
 }

@@ -15,8 +15,12 @@
 //! [`proc`] runs commands.
 
 mod bench;
+mod bench_cipher;
+mod bench_kex;
 mod check;
 mod deps;
+mod fuzz;
+mod matrix;
 mod proc;
 mod server;
 
@@ -34,6 +38,15 @@ tasks:
   deps  only install the missing interop dependencies
   bench [--mib N] [--connections N] [--only sisu|openssh]
         sisu-sshd (release) and OpenSSH's sshd side by side on 127.0.0.1
+  bench kex [--iterations N] [--seconds S] [--connections N]
+        server CPU per key exchange for each method (in memory, release), and the
+        connection set-up rate of sisu-sshd vs OpenSSH's sshd with default algorithms
+  bench cipher [--packet N] [--seconds S]
+        seal+open MB/s of every cipher x MAC suite (release) next to openssl speed
+  matrix [--debug]
+        every `sisu-sshd -Q cipher` x `-Q mac` pair through a real client (ssh, ssh1)
+  fuzz [--seconds N] [TARGET...]
+        run the cargo-fuzz targets (installs cargo-fuzz when missing), N seconds each
 ";
 
 fn main() -> ExitCode {
@@ -47,7 +60,13 @@ fn main() -> ExitCode {
         "test" => check::test(rest),
         "lint" => check::lint(),
         "deps" => deps::install_missing(),
+        "bench" if rest.first().map(String::as_str) == Some("kex") => bench_kex::run(&rest[1..]),
+        "bench" if rest.first().map(String::as_str) == Some("cipher") => {
+            bench_cipher::run(&rest[1..])
+        }
+        "matrix" => matrix::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

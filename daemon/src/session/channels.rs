@@ -79,6 +79,9 @@ pub struct Channels {
     user: Option<UserInfo>,
     grant: Grant,
     poll_map: Vec<(ChannelId, Which)>,
+    read_buf: Vec<u8>,
+    /// Issue 5: the host keys for `hostkeys-00@openssh.com` and its proofs.
+    proofs: super::hostkeys_prove::HostKeyProofs,
 }
 
 impl Channels {
@@ -91,7 +94,25 @@ impl Channels {
             user: None,
             grant: Grant::default(),
             poll_map: Vec::new(),
+            read_buf: vec![0u8; CHILD_READ_CHUNK],
+            proofs: Default::default(),
         }
+    }
+
+    /// Issue 5: the host keys to announce and prove after authentication.
+    pub fn with_host_key_proofs(mut self, proofs: super::hostkeys_prove::HostKeyProofs) -> Self {
+        self.proofs = proofs;
+        self
+    }
+
+    /// Issue 5: sends `hostkeys-00@openssh.com` (once, after authentication).
+    pub fn announce_host_keys(
+        &mut self,
+        conn: &mut Connection,
+        session_id: &[u8],
+        kex_alg: Option<sisu_kex::HostKeyAlg>,
+    ) {
+        self.proofs.announce(conn, session_id, kex_alg);
     }
 
     /// The authenticated user, whose processes the channels run.
@@ -289,6 +310,17 @@ impl Channels {
             }
             Event::Closed { ch } => {
                 self.chans.remove(&ch);
+            }
+            // Issue 5: host key rotation (hostkeys-prove-00@openssh.com).
+            Event::GlobalRequest {
+                name,
+                want_reply,
+                data,
+            } if name == super::hostkeys_prove::HOSTKEYS_PROVE => {
+                let reply = self.proofs.answer(&data);
+                if want_reply {
+                    conn.reply_global(reply.is_some(), reply.as_deref().unwrap_or_default());
+                }
             }
             Event::GlobalRequest {
                 name, want_reply, ..
@@ -524,8 +556,8 @@ impl Channels {
         }
         let file = if stderr { &mut c.stderr } else { &mut c.stdout };
         let Some(f) = file.as_mut() else { return };
-        let mut buf = vec![0u8; window.min(CHILD_READ_CHUNK)];
-        let eof = match f.read(&mut buf) {
+        let buf = &mut self.read_buf[..window.min(CHILD_READ_CHUNK)];
+        let eof = match f.read(buf) {
             Ok(0) => true,
             Ok(n) => {
                 let sent = if stderr {

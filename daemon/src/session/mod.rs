@@ -8,6 +8,8 @@
 
 mod auth;
 mod channels;
+mod hostkeys_prove;
+mod outbuf;
 
 use crate::os::{self, PollEntry, SignalPipe};
 use auth::Policy;
@@ -79,7 +81,8 @@ struct Session {
     channels: Channels,
     input: File,
     output: File,
-    out_buf: Vec<u8>,
+    out_buf: outbuf::OutBuf,
+    read_buf: Vec<u8>,
     ends: Endpoints,
     grace_deadline: Option<Instant>,
     rekey_interval: Option<Duration>,
@@ -93,6 +96,7 @@ struct Session {
 
 impl Session {
     fn new(settings: SessionSettings, input: File, output: File, ends: Endpoints) -> Self {
+        let proofs = hostkeys_prove::HostKeyProofs::new(&settings.host_keys);
         let transport = Transport::server(
             settings.transport,
             settings.host_keys,
@@ -109,10 +113,11 @@ impl Session {
             transport,
             phase: Phase::Transport,
             conn: None,
-            channels: Channels::new(settings.channels, ends),
+            channels: Channels::new(settings.channels, ends).with_host_key_proofs(proofs),
             input,
             output,
-            out_buf: Vec::new(),
+            out_buf: outbuf::OutBuf::default(),
+            read_buf: vec![0u8; READ_CHUNK],
             ends,
             grace_deadline: settings.login_grace_time.map(|d| now + d),
             rekey_interval: settings.rekey_interval,
@@ -234,8 +239,13 @@ impl Session {
     }
 
     fn read_socket(&mut self) {
-        let mut buf = vec![0u8; READ_CHUNK];
-        match self.input.read(&mut buf) {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        self.read_socket_into(&mut buf);
+        self.read_buf = buf;
+    }
+
+    fn read_socket_into(&mut self, buf: &mut [u8]) {
+        match self.input.read(buf) {
             Ok(0) => {
                 self.input_closed = true;
                 self.log_closed();
@@ -317,11 +327,9 @@ impl Session {
 
     fn write_socket(&mut self) {
         while !self.out_buf.is_empty() {
-            match self.output.write(&self.out_buf) {
+            match self.output.write(self.out_buf.as_slice()) {
                 Ok(0) => break,
-                Ok(n) => {
-                    self.out_buf.drain(..n);
-                }
+                Ok(n) => self.out_buf.consume(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -374,11 +382,7 @@ impl Session {
             }
             if let Some(bytes) = self.transport.poll_transmit() {
                 progressed = true;
-                if self.out_buf.is_empty() {
-                    self.out_buf = bytes;
-                } else {
-                    self.out_buf.extend_from_slice(&bytes);
-                }
+                self.out_buf.push(bytes);
             }
             if !self.out_buf.is_empty() {
                 self.write_socket();
@@ -600,7 +604,11 @@ impl Session {
                     }
                 }
                 self.phase = Phase::Connection { user };
-                self.conn = Some(Connection::new(Default::default()));
+                let conn = self.conn.insert(Connection::new(Default::default()));
+                // Issue 5: hostkeys-00@openssh.com, for the client's UpdateHostKeys.
+                let sid = self.transport.session_id().unwrap_or_default();
+                let kex_alg = self.transport.negotiated().map(|n| n.host_key);
+                self.channels.announce_host_keys(conn, sid, kex_alg);
             }
         }
     }
