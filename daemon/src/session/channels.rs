@@ -12,7 +12,9 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// Largest chunk read from a child at a time.
-const CHILD_READ_CHUNK: usize = 32 * 1024;
+const CHILD_READ_CHUNK: usize = 64 * 1024;
+/// Most reads from one child fd per wake-up of the loop.
+const CHILD_READS_PER_WAKEUP: usize = 8;
 
 /// Channel settings from the configuration.
 #[derive(Clone, Debug)]
@@ -546,42 +548,52 @@ impl Channels {
         }
     }
 
+    /// Reads what the child has written, as far as the peer's window (and the
+    /// connection's bounded transmit queue) allows; several reads in a row while the
+    /// pipe keeps delivering full buffers, so a busy channel costs fewer wake-ups.
     fn read_child(&mut self, conn: &mut Connection, ch: ChannelId, stderr: bool) {
-        let window = conn.send_window(ch) as usize;
-        let Some(c) = self.chans.get_mut(&ch) else {
-            return;
-        };
-        if window == 0 {
-            return;
-        }
-        let file = if stderr { &mut c.stderr } else { &mut c.stdout };
-        let Some(f) = file.as_mut() else { return };
-        let buf = &mut self.read_buf[..window.min(CHILD_READ_CHUNK)];
-        let eof = match f.read(buf) {
-            Ok(0) => true,
-            Ok(n) => {
-                let sent = if stderr {
-                    conn.send_extended_data(ch, 1, &buf[..n])
-                } else {
-                    conn.send_data(ch, &buf[..n])
-                };
-                debug_assert_eq!(sent, n, "read no more than the window");
-                false
+        for _ in 0..CHILD_READS_PER_WAKEUP {
+            let window = conn.send_window(ch) as usize;
+            let Some(c) = self.chans.get_mut(&ch) else {
+                return;
+            };
+            if window == 0 {
+                return;
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
-            // EIO on a pty master: every slave fd is closed.
-            Err(_) => true,
-        };
-        if eof {
-            if stderr {
-                c.err_eof = true;
-                c.stderr = None;
-            } else {
-                c.out_eof = true;
-                if !c.is_pty {
-                    c.stdout = None;
+            let file = if stderr { &mut c.stderr } else { &mut c.stdout };
+            let Some(f) = file.as_mut() else { return };
+            let want = window.min(CHILD_READ_CHUNK);
+            let buf = &mut self.read_buf[..want];
+            let (eof, more) = match f.read(buf) {
+                Ok(0) => (true, false),
+                Ok(n) => {
+                    let sent = if stderr {
+                        conn.send_extended_data(ch, 1, &buf[..n])
+                    } else {
+                        conn.send_data(ch, &buf[..n])
+                    };
+                    debug_assert_eq!(sent, n, "read no more than the window");
+                    (false, n == want)
                 }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => (false, false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => (false, true),
+                // EIO on a pty master: every slave fd is closed.
+                Err(_) => (true, false),
+            };
+            if eof {
+                if stderr {
+                    c.err_eof = true;
+                    c.stderr = None;
+                } else {
+                    c.out_eof = true;
+                    if !c.is_pty {
+                        c.stdout = None;
+                    }
+                }
+                return;
+            }
+            if !more {
+                return;
             }
         }
     }

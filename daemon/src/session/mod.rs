@@ -94,13 +94,24 @@ struct Session {
     auth_user: Option<String>,
 }
 
+/// A user-space CSPRNG (ChaCha20) seeded from the OS; the OS generator itself if
+/// seeding fails.
+fn session_rng() -> Box<dyn rand_core::CryptoRngCore + Send> {
+    match <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_rng(rand_core::OsRng) {
+        Ok(r) => Box::new(r),
+        Err(_) => Box::new(rand_core::OsRng),
+    }
+}
+
 impl Session {
     fn new(settings: SessionSettings, input: File, output: File, ends: Endpoints) -> Self {
         let proofs = hostkeys_prove::HostKeyProofs::new(&settings.host_keys);
         let transport = Transport::server(
             settings.transport,
             settings.host_keys,
-            Box::new(rand_core::OsRng),
+            // A user-space CSPRNG seeded from the OS: padding for every packet comes from
+            // it, so a getrandom(2) per packet is avoided.
+            session_rng(),
         );
         let _ = os::set_nonblocking(std::os::fd::AsFd::as_fd(&input));
         let _ = os::set_nonblocking(std::os::fd::AsFd::as_fd(&output));

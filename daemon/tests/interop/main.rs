@@ -23,5 +23,6 @@ mod host_keys;
 mod kex_methods;
 mod logs;
 mod peers;
+mod rekey;
 mod session;
 mod transfer;
