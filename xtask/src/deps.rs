@@ -15,6 +15,7 @@ const DEBIAN: &[(&str, &str)] = &[
     ("scp", "openssh-client"),
     ("ssh-keygen", "openssh-client"),
     ("/usr/sbin/sshd", "openssh-server"),
+    ("/usr/lib/openssh/sftp-server", "openssh-sftp-server"),
     ("ssh-keygen1", "openssh-client-ssh1"),
     ("ssh1", "openssh-client-ssh1"),
     ("openssl", "openssl"),

@@ -25,4 +25,5 @@ mod logs;
 mod peers;
 mod rekey;
 mod session;
+mod sftp;
 mod transfer;
