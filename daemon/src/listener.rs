@@ -3,7 +3,10 @@
 
 use crate::os::{self, PollEntry, SignalPipe};
 use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage};
-use std::collections::HashSet;
+use sisu_daemon::config::MaxStartups;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -15,8 +18,8 @@ const LISTEN_BACKLOG: usize = 128;
 pub struct ListenerSettings {
     /// Addresses to bind.
     pub addrs: Vec<(String, u16)>,
-    /// `MaxStartups`' last number: unauthenticated sessions beyond it are dropped.
-    pub max_startups: u32,
+    /// `MaxStartups start:rate:full` for unauthenticated connections.
+    pub max_startups: MaxStartups,
     /// `PidFile` (None for `none`, or in debug mode).
     pub pid_file: Option<PathBuf>,
     /// Whether to detach (no `-D`).
@@ -93,24 +96,39 @@ pub fn run(settings: ListenerSettings) -> i32 {
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let mut children: HashSet<i32> = HashSet::new();
+    // Sessions not yet authenticated, each with the read end of its notification pipe.
+    let mut startups: HashMap<i32, File> = HashMap::new();
     loop {
         let mut entries: Vec<PollEntry> = listeners
             .iter()
             .map(|l| PollEntry::new(l.as_raw_fd(), true, false))
             .collect();
         entries.push(PollEntry::new(signals.fd().as_raw_fd(), true, false));
+        let startup_pids: Vec<i32> = startups.keys().copied().collect();
+        for pid in &startup_pids {
+            entries.push(PollEntry::new(startups[pid].as_raw_fd(), true, false));
+        }
         if let Err(e) = os::poll_fds(&mut entries, None) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 error!("poll: {e}");
             }
             continue;
         }
-        if entries.last().is_some_and(|e| e.readable) {
+        let n_listen = listeners.len();
+        for (i, pid) in startup_pids.iter().enumerate() {
+            let e = &entries[n_listen + 1 + i];
+            if e.readable || e.hangup {
+                // Authenticated (a byte) or gone (EOF): no longer a start-up.
+                startups.remove(pid);
+            }
+        }
+        if entries[n_listen].readable {
             for sig in signals.drain() {
                 match sig {
                     libc::SIGCHLD => {
                         for (pid, _) in os::reap_children() {
                             children.remove(&pid);
+                            startups.remove(&pid);
                         }
                     }
                     libc::SIGHUP => {
@@ -142,27 +160,59 @@ pub fn run(settings: ListenerSettings) -> i32 {
                     }
                 };
                 let local = sock.local_addr().ok();
-                if children.len() as u32 >= settings.max_startups {
+                if should_drop(startups.len() as u32, &settings.max_startups) {
                     verbose!(
                         "drop connection #{} from [{}]:{} on [{}]:{} past MaxStartups",
-                        children.len(),
+                        startups.len(),
                         peer.ip(),
                         peer.port(),
                         local.map(|a| a.ip().to_string()).unwrap_or_default(),
                         local.map(|a| a.port()).unwrap_or(0)
                     );
+                    // As OpenSSH: a short notice instead of an identification line.
+                    let _ = (&sock).write(b"Exceeded MaxStartups\r\n");
                     continue;
                 }
                 let _ = sock.set_nonblocking(false);
-                match os::spawn_session_process(&exe, &settings.session_args, OwnedFd::from(sock)) {
+                let (notify_read, notify_write) =
+                    match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            error!("pipe: {e}");
+                            continue;
+                        }
+                    };
+                match os::spawn_session_process_with_notify(
+                    &exe,
+                    &settings.session_args,
+                    OwnedFd::from(sock),
+                    Some(notify_write),
+                ) {
                     Ok(pid) => {
                         children.insert(pid);
+                        startups.insert(pid, File::from(notify_read));
                     }
                     Err(e) => error!("session process for {peer}: {e}"),
                 }
             }
         }
     }
+}
+
+/// OpenSSH's random early drop: below `start` unauthenticated connections nothing is
+/// dropped, at `full` everything is, and in between with a probability rising linearly
+/// from `rate`% to 100%.
+pub fn should_drop(startups: u32, ms: &MaxStartups) -> bool {
+    if startups >= ms.full {
+        return true;
+    }
+    if startups < ms.start || ms.full <= ms.start {
+        return false;
+    }
+    let rate = ms.rate.min(100);
+    let p = rate + (100 - rate) * (startups - ms.start) / (ms.full - ms.start);
+    let roll = rand_core::RngCore::next_u32(&mut rand_core::OsRng) % 100;
+    roll < p
 }
 
 fn remove_pid_file(p: Option<&Path>) {
@@ -180,4 +230,26 @@ fn restart() -> i32 {
     let err = std::process::Command::new(exe).args(args).exec();
     fatal!("restart failed: {err}");
     255
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_startups_early_drop() {
+        let ms = MaxStartups {
+            start: 2,
+            rate: 0,
+            full: 4,
+        };
+        assert!(!should_drop(0, &ms));
+        assert!(!should_drop(1, &ms));
+        assert!(should_drop(4, &ms));
+        assert!(should_drop(9, &ms));
+        // At start with rate 0 nothing is dropped; half-way, about half.
+        assert!((0..200).all(|_| !should_drop(2, &ms)));
+        let dropped = (0..2000).filter(|_| should_drop(3, &ms)).count();
+        assert!((700..1300).contains(&dropped), "{dropped}");
+    }
 }

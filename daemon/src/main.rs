@@ -21,6 +21,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     os::ignore_sigpipe();
+    // A session process re-executed by the listener finds its start-up notification
+    // pipe on fd 3; take it before anything else opens a descriptor.
+    let startup_notify = if std::env::args().any(|a| a == "-R") {
+        os::take_startup_notify()
+    } else {
+        None
+    };
     let argv: Vec<String> = std::env::args().collect();
     let args = match cli::parse_args(argv.iter().cloned()) {
         Ok(a) => a,
@@ -29,10 +36,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    ExitCode::from(real_main(args, &argv) as u8)
+    ExitCode::from(real_main(args, &argv, startup_notify) as u8)
 }
 
-fn real_main(args: Args, argv: &[String]) -> i32 {
+fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>) -> i32 {
     if args.version {
         eprintln!("{}", cli::version_line());
         return 0;
@@ -97,7 +104,7 @@ fn real_main(args: Args, argv: &[String]) -> i32 {
         None => {}
     }
     if args.inetd {
-        return serve_stdio(&cfg, host_keys, args.rexeced);
+        return serve_stdio(&cfg, host_keys, args.rexeced, startup_notify);
     }
     drop(host_keys);
     let mut session_args: Vec<String> = argv.iter().skip(1).cloned().collect();
@@ -105,7 +112,7 @@ fn real_main(args: Args, argv: &[String]) -> i32 {
     let debug = args.debug > 0;
     listener::run(listener::ListenerSettings {
         addrs: cfg.listen_addrs(),
-        max_startups: cfg.max_startups.full,
+        max_startups: cfg.max_startups,
         pid_file: if debug { None } else { cfg.pid_file.clone() },
         detach: args.detach(),
         session_args,
@@ -154,7 +161,12 @@ fn endpoints_of_stdin() -> session::Endpoints {
     }
 }
 
-fn serve_stdio(cfg: &Config, host_keys: Vec<sisu_kex::HostKey>, from_listener: bool) -> i32 {
+fn serve_stdio(
+    cfg: &Config,
+    host_keys: Vec<sisu_kex::HostKey>,
+    from_listener: bool,
+    startup_notify: Option<std::fs::File>,
+) -> i32 {
     let ends = endpoints_of_stdin();
     if from_listener {
         verbose!(
@@ -180,6 +192,6 @@ fn serve_stdio(cfg: &Config, host_keys: Vec<sisu_kex::HostKey>, from_listener: b
         }
     };
     let settings = algs::session_settings(cfg, host_keys, &ends);
-    session::serve(settings, input, output, ends);
+    session::serve(settings, input, output, ends, startup_notify);
     0
 }

@@ -51,7 +51,10 @@ pub mod wait;
 
 pub use perms::{private_key_mode_ok, secure_path};
 pub use poll::{poll_fds, set_nonblocking, PollEntry, MAX_POLL_FDS};
-pub use process::{spawn, spawn_session_process, Child, SpawnRequest};
+pub use process::{
+    spawn, spawn_session_process, spawn_session_process_with_notify, take_startup_notify, Child,
+    SpawnRequest, STARTUP_NOTIFY_FD,
+};
 pub use pty::{chown_tty, get_winsize, open_pty, set_winsize, Pty, WinSize};
 pub use signals::{ignore_sigpipe, SignalPipe};
 pub use system::{daemonize, hostname, write_pid_file};

@@ -10,7 +10,7 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -194,6 +194,22 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
 /// the accepted `socket` becomes its fds 0 and 1, stderr is passed through, the
 /// environment is inherited. Returns the child's pid, for [`crate::os::reap_children`].
 pub fn spawn_session_process(exe: &Path, args: &[String], socket: OwnedFd) -> io::Result<i32> {
+    spawn_session_process_with_notify(exe, args, socket, None)
+}
+
+/// The descriptor number a session process finds its start-up notification pipe on.
+pub const STARTUP_NOTIFY_FD: i32 = 3;
+
+/// [`spawn_session_process`], also handing the child the write end of a pipe as fd
+/// [`STARTUP_NOTIFY_FD`]: the session writes one byte there once the user has
+/// authenticated, so the listener can count only unauthenticated connections against
+/// `MaxStartups`.
+pub fn spawn_session_process_with_notify(
+    exe: &Path,
+    args: &[String],
+    socket: OwnedFd,
+    notify: Option<OwnedFd>,
+) -> io::Result<i32> {
     if args.len() > MAX_SESSION_ARGS {
         return Err(invalid(format!("{} arguments", args.len())));
     }
@@ -202,16 +218,53 @@ pub fn spawn_session_process(exe: &Path, args: &[String], socket: OwnedFd) -> io
         .stdin(Stdio::from(socket.try_clone()?))
         .stdout(Stdio::from(socket))
         .stderr(Stdio::inherit());
-    // SAFETY: as in `spawn`: only sigaction, sigprocmask and close_range, on no data.
+    let notify_fd = notify.as_ref().map(|f| f.as_raw_fd());
+    // SAFETY: as in `spawn`: only sigaction, sigprocmask, close_range and dup2, on no
+    // data; `notify` outlives the fork, so its descriptor is open in the child.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             reset_signals()?;
             mark_fds_cloexec();
+            if let Some(fd) = notify_fd {
+                // dup2 clears close-on-exec on the new descriptor; when the pipe already
+                // is fd 3, clear the flag directly.
+                let r = if fd == STARTUP_NOTIFY_FD {
+                    libc::fcntl(fd, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(fd, STARTUP_NOTIFY_FD)
+                };
+                if r < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
             Ok(())
         });
     }
     let child = cmd.spawn()?;
+    drop(notify);
     Ok(child.id() as i32)
+}
+
+/// In a session process started by [`spawn_session_process_with_notify`]: the
+/// notification pipe, if fd [`STARTUP_NOTIFY_FD`] is one. Call once, early.
+pub fn take_startup_notify() -> Option<std::fs::File> {
+    // SAFETY: fstat only reads into a local struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat on a descriptor number that may be closed just fails with EBADF.
+    if unsafe { libc::fstat(STARTUP_NOTIFY_FD, &mut st) } != 0 {
+        return None;
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+        return None;
+    }
+    // SAFETY: fd 3 is open (fstat succeeded), is a pipe that the listener handed us, and
+    // nothing else in this process owns it: it is taken once, at start-up.
+    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(STARTUP_NOTIFY_FD) };
+    let _ = nix::fcntl::fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    Some(std::fs::File::from(fd))
 }
 
 /// In the child: the default disposition for every standard signal (the daemon catches

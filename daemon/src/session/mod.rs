@@ -67,8 +67,19 @@ enum Phase {
 
 /// Serves one connection on `input`/`output` (the same socket, or stdin/stdout in
 /// inetd mode) until it ends. Returns normally in every case; the outcome is logged.
-pub fn serve(settings: SessionSettings, input: File, output: File, ends: Endpoints) {
+///
+/// `startup_notify` is the listener's pipe: one byte is written to it (and it is closed)
+/// once the user has authenticated, so `MaxStartups` counts only connections still
+/// authenticating.
+pub fn serve(
+    settings: SessionSettings,
+    input: File,
+    output: File,
+    ends: Endpoints,
+    startup_notify: Option<File>,
+) {
     let mut s = Session::new(settings, input, output, ends);
+    s.startup_notify = startup_notify;
     s.run();
 }
 
@@ -92,6 +103,7 @@ struct Session {
     done: bool,
     policy: Policy,
     auth_user: Option<String>,
+    startup_notify: Option<File>,
 }
 
 /// A user-space CSPRNG (ChaCha20) seeded from the OS; the OS generator itself if
@@ -137,6 +149,7 @@ impl Session {
             input_closed: false,
             done: false,
             auth_user: None,
+            startup_notify: None,
         }
     }
 
@@ -615,6 +628,9 @@ impl Session {
                     }
                 }
                 self.phase = Phase::Connection { user };
+                if let Some(mut n) = self.startup_notify.take() {
+                    let _ = n.write_all(b"a");
+                }
                 let conn = self.conn.insert(Connection::new(Default::default()));
                 // Issue 5: hostkeys-00@openssh.com, for the client's UpdateHostKeys.
                 let sid = self.transport.session_id().unwrap_or_default();

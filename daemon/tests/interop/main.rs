@@ -22,6 +22,7 @@ mod flags;
 mod host_keys;
 mod kex_methods;
 mod logs;
+mod max_startups;
 mod peers;
 mod rekey;
 mod session;
