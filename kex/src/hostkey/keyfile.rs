@@ -62,7 +62,13 @@ pub fn decode_private_key(text: &str) -> Result<PrivateKey, HostKeyError> {
     }
     let text = text.trim();
     if text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
-        let key = PrivateKey::from_openssh(text).map_err(|e| err(e.to_string()))?;
+        let key = match PrivateKey::from_openssh(text) {
+            Ok(k) => k,
+            // ssh-key 0.6.7 wants an ECDSA scalar of the curve's full length, but
+            // OpenSSH writes it as a minimal mpint: a P-521 scalar whose top byte is zero
+            // (and, 1 time in 256, a P-256/384 one) is refused as "length invalid".
+            Err(e) => openssh_ecdsa(text).ok_or_else(|| err(e.to_string()))??,
+        };
         if key.is_encrypted() {
             return Err(err("key is protected by a passphrase"));
         }
@@ -169,6 +175,59 @@ fn ecdsa_key(der: &[u8], curve: Option<ObjectIdentifier>) -> Result<PrivateKey, 
         .verify(probe, &sig)
         .map_err(|_| err("bad EC key: public key does not match the private key"))?;
     Ok(key)
+}
+
+/// Re-reads an unencrypted OpenSSH-format ECDSA key whose private scalar ssh-key
+/// refused for its length, with the scalar brought to the curve's fixed length.
+/// `None` when the file is not such a key (the caller reports ssh-key's error).
+fn openssh_ecdsa(text: &str) -> Option<Result<PrivateKey, HostKeyError>> {
+    use base64ct::Encoding;
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    let bytes = base64ct::Base64::decode_vec(&body).ok()?;
+    let rest = bytes.strip_prefix(b"openssh-key-v1\0")?;
+    let mut r = sisu_wire::Reader::new(rest);
+    let (cipher, _kdf, _kdfopts) = (r.string().ok()?, r.string().ok()?, r.string().ok()?);
+    if cipher != b"none" || r.u32().ok()? != 1 {
+        return None;
+    }
+    let public_blob = r.string().ok()?.to_vec();
+    let mut p = sisu_wire::Reader::new(r.string().ok()?);
+    let (c1, c2) = (p.u32().ok()?, p.u32().ok()?);
+    let key_type = p.utf8().ok()?.to_string();
+    let (_, name, size) = CURVES
+        .iter()
+        .find(|(_, n, _)| key_type == format!("ecdsa-sha2-{n}"))?;
+    let curve = p.utf8().ok()?;
+    let point = p.string().ok()?;
+    let d = p.mpint_positive().ok()?;
+    if c1 != c2 || curve != *name || d.len() > *size {
+        return Some(Err(err("bad OpenSSH ECDSA key")));
+    }
+    let mut scalar = vec![0u8; size - d.len()];
+    scalar.extend_from_slice(d);
+    if scalar[0] & 0x80 != 0 {
+        scalar.insert(0, 0);
+    }
+    let mut fields = Writer::new();
+    fields.str(name).string(point).string(&scalar);
+    let key = match openssh_binary(&public_blob, &key_type, fields.as_slice()) {
+        Ok(k) => k,
+        Err(e) => return Some(Err(e)),
+    };
+    let probe = b"sisu host key consistency check";
+    let ok = key
+        .try_sign(probe)
+        .ok()
+        .is_some_and(|sig| key.public_key().key_data().verify(probe, &sig).is_ok());
+    Some(if ok {
+        Ok(key)
+    } else {
+        Err(err("bad EC key: public key does not match the private key"))
+    })
 }
 
 /// Wraps one unencrypted key in OpenSSH's binary private key format (`PROTOCOL.key`)

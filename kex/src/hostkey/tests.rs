@@ -223,6 +223,47 @@ fn keyfile_reads_what_ssh_keygen_writes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// OpenSSH-format ECDSA keys whose private scalar is short as an mpint (about one
+/// P-521 key in four): ssh-key 0.6.7 refuses them ("length invalid"); the key file
+/// reader brings the scalar to the curve's length.
+#[test]
+fn keyfile_reads_openssh_p521_keys_with_short_scalars() {
+    use std::process::Command;
+    if Command::new("ssh-keygen").arg("-?").output().is_err() {
+        eprintln!("ssh-keygen not installed: skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sisu-kex-p521-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut short_seen = 0;
+    for i in 0..40 {
+        let path = dir.join(format!("k{i}"));
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ecdsa", "-b", "521", "-N", "", "-f"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let text = std::fs::read_to_string(&path).unwrap();
+        if PrivateKey::from_openssh(&text).is_err() {
+            short_seen += 1;
+        }
+        let key = keyfile::decode_private_key(&text).unwrap_or_else(|e| panic!("key {i}: {e}"));
+        let want = std::fs::read_to_string(format!("{}.pub", path.display())).unwrap();
+        let want = PublicKey::from_openssh(want.trim()).unwrap();
+        assert_eq!(key.public_key().key_data(), want.key_data());
+        if short_seen > 0 && i >= 8 {
+            break;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        short_seen > 0,
+        "no short-scalar key in 40 tries (chance about 1e-5)"
+    );
+}
+
 /// PKCS#8 Ed25519 (`openssl genpkey -algorithm ed25519`; ssh-keygen does not write it):
 /// the example private key of RFC 8410 §10.3.
 #[test]
