@@ -1,7 +1,7 @@
 //! Throughput of every packet-protection suite: seal + open of fixed-size packets
 //! through `PacketEncoder` / `PacketDecoder` ([`sisu_cipher::bench::seal_open`]), and,
 //! for the AEADs, the portable RustCrypto implementations of the same primitives next
-//! to ring (the backend the suites use). Run in release: `cargo xtask bench cipher`
+//! to aws-lc-rs (the backend the suites use), and AES-CTR's keystream from both. Run in release: `cargo xtask bench cipher`
 //! calls it and puts `openssl speed` beside it.
 //!
 //! ```text
@@ -105,4 +105,47 @@ fn backends(packet: usize, secs: f64) {
         packet as u64
     });
     println!("backend\trustcrypto-chacha20-poly1305@openssh.com\t{r:.0}");
+    aes_ctr(&mut buf, secs);
+}
+
+/// AES-128/256-CTR keystream over `buf` (encrypt, then decrypt), from RustCrypto's
+/// `aes` + `ctr` and from aws-lc-rs, for the backend choice.
+fn aes_ctr(buf: &mut [u8], secs: f64) {
+    use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128, AES_256};
+    use aws_lc_rs::iv::FixedLength;
+    use cipher::{KeyIvInit, StreamCipher};
+    let n = buf.len() as u64;
+    for (bits, alg) in [(128, &AES_128), (256, &AES_256)] {
+        let key = vec![0x44u8; bits / 8];
+        let r = match bits {
+            128 => {
+                let mut c =
+                    ctr::Ctr128BE::<aes::Aes128>::new_from_slices(&key, &[0; 16]).expect("key");
+                rate(secs, n, || {
+                    c.apply_keystream(buf);
+                    c.apply_keystream(buf);
+                    n
+                })
+            }
+            _ => {
+                let mut c =
+                    ctr::Ctr128BE::<aes::Aes256>::new_from_slices(&key, &[0; 16]).expect("key");
+                rate(secs, n, || {
+                    c.apply_keystream(buf);
+                    c.apply_keystream(buf);
+                    n
+                })
+            }
+        };
+        println!("backend\trustcrypto-aes{bits}-ctr\t{r:.0}");
+        let k = EncryptingKey::ctr(UnboundCipherKey::new(alg, &key).expect("key")).expect("key");
+        let r = rate(secs, n, || {
+            for _ in 0..2 {
+                let iv = EncryptionContext::Iv128(FixedLength::from([0u8; 16]));
+                k.less_safe_encrypt(buf, iv).expect("ctr");
+            }
+            n
+        });
+        println!("backend\taws-lc-aes{bits}-ctr\t{r:.0}");
+    }
 }

@@ -1,38 +1,109 @@
 //! AES in counter mode as SSH uses it (RFC 4344 §4): the IV is a 128-bit big-endian
 //! counter, incremented once per block and continuing from packet to packet.
+//!
+//! The block function is aws-lc-rs's AES-CTR (AES-NI / VAES where the CPU has them).
+//! Measured with the `suite_speed` example it is about a quarter faster than
+//! RustCrypto's `aes` + `ctr` on 32 KiB packets and level at 1 KiB, but about a
+//! fifth slower on 256-byte packets (a fixed cost per call); bulk transfer decides. aws-lc-rs's one-shot CTR starts every call at a fresh
+//! block, so this module keeps SSH's running state itself: the next counter block
+//! and the unused tail of a keystream block when a call ends inside one (the packet
+//! codec always passes whole blocks; the tail only matters for other callers).
 
 use crate::CipherAlg;
-use aes::{Aes128, Aes192, Aes256};
-use cipher::{KeyIvInit, StreamCipher};
-use ctr::Ctr128BE;
+use aws_lc_rs::cipher::{
+    EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128, AES_192, AES_256,
+};
+use aws_lc_rs::iv::FixedLength;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// The running AES-CTR keystream of one direction. The AES round keys, the counter
-/// and the buffered keystream are zeroized on drop (`aes` and `ctr` `zeroize`).
-pub(crate) enum AesCtr {
-    Aes128(Ctr128BE<Aes128>),
-    Aes192(Ctr128BE<Aes192>),
-    Aes256(Ctr128BE<Aes256>),
+/// AES block (and counter) size.
+const BLOCK: usize = 16;
+
+/// The running AES-CTR keystream of one direction. The AES round keys are zeroized
+/// on drop by aws-lc-rs (its `SymmetricCipherKey` wipes both key schedules, and the
+/// per-call copies of the counter are wiped too); the counter and the buffered
+/// keystream held here are zeroized on drop by [`ZeroizeOnDrop`].
+pub(crate) struct AesCtr {
+    key: EncryptingKey,
+    state: CtrState,
+}
+
+/// The part of the state this crate owns.
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct CtrState {
+    /// The counter block for the next fresh keystream block.
+    counter: [u8; BLOCK],
+    /// A keystream block of which the last `unused` bytes are still to be used.
+    tail: [u8; BLOCK],
+    /// How many bytes at the end of `tail` are unused (0..BLOCK).
+    unused: usize,
+}
+
+impl CtrState {
+    /// Moves the counter on by `blocks` (big-endian, modulo 2^128).
+    fn advance(&mut self, blocks: u128) {
+        let n = u128::from_be_bytes(self.counter).wrapping_add(blocks);
+        self.counter = n.to_be_bytes();
+    }
+
+    /// The encryption context for a call starting at the current counter.
+    fn context(&self) -> EncryptionContext {
+        EncryptionContext::Iv128(FixedLength::from(self.counter))
+    }
 }
 
 impl AesCtr {
     /// A keystream for `cipher` (an `aes*-ctr`) from exact-length `key` and 16-byte
     /// `iv`; `None` for other ciphers or lengths.
     pub(crate) fn new(cipher: CipherAlg, key: &[u8], iv: &[u8]) -> Option<Self> {
-        Some(match cipher {
-            CipherAlg::Aes128Ctr => AesCtr::Aes128(Ctr128BE::new_from_slices(key, iv).ok()?),
-            CipherAlg::Aes192Ctr => AesCtr::Aes192(Ctr128BE::new_from_slices(key, iv).ok()?),
-            CipherAlg::Aes256Ctr => AesCtr::Aes256(Ctr128BE::new_from_slices(key, iv).ok()?),
+        let alg = match (cipher, key.len()) {
+            (CipherAlg::Aes128Ctr, 16) => &AES_128,
+            (CipherAlg::Aes192Ctr, 24) => &AES_192,
+            (CipherAlg::Aes256Ctr, 32) => &AES_256,
             _ => return None,
+        };
+        let counter: [u8; BLOCK] = iv.try_into().ok()?;
+        let key = EncryptingKey::ctr(UnboundCipherKey::new(alg, key).ok()?).ok()?;
+        Some(AesCtr {
+            key,
+            state: CtrState {
+                counter,
+                tail: [0; BLOCK],
+                unused: 0,
+            },
         })
     }
 
     /// XORs the next `data.len()` keystream bytes into `data`. Encryption and
     /// decryption are the same operation.
     pub(crate) fn apply(&mut self, data: &mut [u8]) {
-        match self {
-            AesCtr::Aes128(c) => c.apply_keystream(data),
-            AesCtr::Aes192(c) => c.apply_keystream(data),
-            AesCtr::Aes256(c) => c.apply_keystream(data),
+        let st = &mut self.state;
+        // First what is left of the last keystream block.
+        let take = st.unused.min(data.len());
+        let (head, data) = data.split_at_mut(take);
+        let from = BLOCK - st.unused;
+        for (d, k) in head.iter_mut().zip(&st.tail[from..]) {
+            *d ^= k;
+        }
+        st.unused -= take;
+        // Then whole blocks in one call.
+        let whole = data.len() - data.len() % BLOCK;
+        let (blocks, rest) = data.split_at_mut(whole);
+        if !blocks.is_empty() {
+            // CTR takes any length with a 16-byte counter: this cannot fail.
+            let _ = self.key.less_safe_encrypt(blocks, st.context());
+            st.advance((whole / BLOCK) as u128);
+        }
+        // Then a final partial block: keep the rest of its keystream.
+        if !rest.is_empty() {
+            st.tail = [0; BLOCK];
+            let context = st.context();
+            let _ = self.key.less_safe_encrypt(&mut st.tail, context);
+            st.advance(1);
+            for (d, k) in rest.iter_mut().zip(&st.tail) {
+                *d ^= k;
+            }
+            st.unused = BLOCK - rest.len();
         }
     }
 }
@@ -51,10 +122,34 @@ mod tests {
 
     #[test]
     fn state_is_zeroized_on_drop() {
-        fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-        assert_zeroize_on_drop::<Ctr128BE<Aes128>>();
-        assert_zeroize_on_drop::<Ctr128BE<Aes192>>();
-        assert_zeroize_on_drop::<Ctr128BE<Aes256>>();
+        fn assert_zeroize_on_drop<T: ZeroizeOnDrop>() {}
+        // Our counter and keystream tail; aws-lc-rs's key has a wiping Drop.
+        assert_zeroize_on_drop::<CtrState>();
+        assert!(std::mem::needs_drop::<EncryptingKey>());
+    }
+
+    /// Every way of cutting a stream into calls gives the same keystream.
+    #[test]
+    fn any_chunking_gives_one_keystream() {
+        let key = [3u8; 32];
+        let iv = [0xfe; 16];
+        let mut whole = [0u8; 100];
+        AesCtr::new(CipherAlg::Aes256Ctr, &key, &iv)
+            .unwrap()
+            .apply(&mut whole);
+        for step in 1..=40 {
+            let mut c = AesCtr::new(CipherAlg::Aes256Ctr, &key, &iv).unwrap();
+            let mut pieces = [0u8; 100];
+            for chunk in pieces.chunks_mut(step) {
+                c.apply(chunk);
+            }
+            assert_eq!(pieces, whole, "step {step}");
+        }
+        let mut c = AesCtr::new(CipherAlg::Aes256Ctr, &key, &iv).unwrap();
+        c.apply(&mut []);
+        let mut again = [0u8; 100];
+        c.apply(&mut again);
+        assert_eq!(again, whole);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! - Packets are aligned to 16 bytes without counting `packet_length`.
 
 use crate::read_length;
-use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use sisu_wire::packet::{Opener, PacketError, Sealer};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -142,7 +142,7 @@ impl Opener for GcmOpener {
         let (length, rest) = packet
             .split_first_chunk_mut::<LENGTH_LEN>()
             .ok_or(PacketError::Mac)?;
-        // `rest` is ciphertext ‖ tag; ring checks the tag before using the plaintext.
+        // `rest` is ciphertext ‖ tag; aws-lc checks the tag before releasing the plaintext.
         if rest.len() < TAG_LEN {
             return Err(PacketError::Mac);
         }
@@ -171,6 +171,17 @@ mod tests {
         let mut n = InvocationNonce::new(&iv);
         n.advance();
         assert_eq!(n.advance().as_ref(), &[9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 10, 0]);
+    }
+
+    /// Our nonce state is `ZeroizeOnDrop`; aws-lc-rs's key is an `EVP_AEAD_CTX`
+    /// freed by `EVP_AEAD_CTX_free`, whose `OPENSSL_free` cleanses the allocation
+    /// (the AES key schedule and GHASH key live inside it): only the existence of
+    /// that Drop can be checked here.
+    #[test]
+    fn state_is_zeroized_on_drop() {
+        fn zeroize_on_drop<T: ZeroizeOnDrop>() {}
+        zeroize_on_drop::<InvocationNonce>();
+        assert!(std::mem::needs_drop::<LessSafeKey>());
     }
 
     #[test]

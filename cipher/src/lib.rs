@@ -22,13 +22,36 @@
 //!
 //! Key exchange derives one [`DirectionKeys`] per direction (RFC 4253 §7.2) and calls
 //! [`new_sealer`] for what it sends and [`new_opener`] for what it receives. For an
-//! AEAD cipher the negotiated MAC is ignored. Key material is zeroized on drop, and so
-//! is the state of the RustCrypto ciphers (their `zeroize` features); ring's keys
-//! look after themselves. ChaCha20-Poly1305, AES-GCM, HMAC-SHA-2 and HMAC-SHA-1 come
-//! from ring (the fast backend, used by default), AES-CTR and every legacy cipher
-//! from RustCrypto, HMAC-MD5 / HMAC-RIPEMD-160 from RustCrypto's `hmac`; UMAC
-//! (RFC 4418) is hand-written (no maintained crate has it) in the `umac` module. MACs
-//! and tags are compared in constant time.
+//! AEAD cipher the negotiated MAC is ignored. MACs and tags are compared in constant
+//! time.
+//!
+//! ## Backends and zeroization
+//!
+//! The hot suites run on aws-lc-rs (AWS-LC's assembly: SIMD ChaCha20 and Poly1305,
+//! AES-NI/VAES with carry-less multiplication for GCM and CTR, SHA-NI for SHA-1 and
+//! SHA-256), everything else on RustCrypto; UMAC (RFC 4418) is hand-written (no maintained crate has it)
+//! in the `umac` module. Every key, IV, MAC key and cipher state a sealer or opener
+//! holds is wiped when it is dropped:
+//!
+//! | suite | backend | how it is zeroized on drop |
+//! |---|---|---|
+//! | [`DirectionKeys`] (all suites) | this crate | `ZeroizeOnDrop` (derive) |
+//! | `chacha20-poly1305@openssh.com` | aws-lc-rs `aead::chacha20_poly1305_openssh` | K_1 and K_2 are aws-lc-rs `ChaCha20Key`s, which zeroize themselves in `Drop` |
+//! | `aes128-gcm@openssh.com`, `aes256-gcm@openssh.com` | aws-lc-rs `aead::LessSafeKey` | the `EVP_AEAD_CTX` (key schedule, GHASH key) is freed with `EVP_AEAD_CTX_free`, and AWS-LC's `OPENSSL_free` cleanses every allocation; the nonce (fixed field, counter) is `ZeroizeOnDrop` here |
+//! | `aes128-ctr`, `aes192-ctr`, `aes256-ctr` | aws-lc-rs `cipher::EncryptingKey` (CTR) | aws-lc-rs's `Drop` zeroizes both AES key schedules and each call's counter copy; our counter and keystream tail are `ZeroizeOnDrop` |
+//! | `hmac-sha2-256`, `hmac-sha2-512`, `hmac-sha1` (+`-96`, `-etm`) | aws-lc-rs `hmac` | the keyed `HMAC_CTX` and each packet's copy of it are cleansed (`HMAC_CTX_cleanup` = `OPENSSL_cleanse`) in `Drop` |
+//! | `hmac-md5`, `hmac-ripemd160` (+`-96`, `-etm`, `@openssh.com`) | RustCrypto `hmac` 0.13, `md-5` 0.11, `ripemd` 0.2 | `zeroize` features: the inner/outer hash cores and the block buffer are `ZeroizeOnDrop` |
+//! | `umac-64@openssh.com`, `umac-128@openssh.com` | this crate, RustCrypto `aes` | derived keys wiped by `Umac`'s `Drop`; the AES key schedule is `ZeroizeOnDrop` (`aes`'s `zeroize`) |
+//! | legacy CBC ciphers, `arcfour*`, protocol 1's ciphers ([`v1`]) | RustCrypto `aes`, `des`, `blowfish`, `cast5`, `cbc`, `rc4` | `zeroize` features: key schedules and chaining state are `ZeroizeOnDrop` |
+//!
+//! The RustCrypto and in-crate types are checked at compile time (unit tests that
+//! require `ZeroizeOnDrop`); for aws-lc-rs only the existence of its `Drop` can be
+//! checked (`needs_drop`), the wiping itself is read from its source (1.19). **Not
+//! covered**: the one-time Poly1305 key and state that aws-lc-rs derives per
+//! chacha20-poly1305 packet live briefly on the stack and are not wiped; neither are
+//! copies a caller makes of [`DirectionKeys`]' bytes, nor stack temporaries the
+//! compiler leaves behind (no Rust library can promise that); packet plaintext is
+//! not key material and is not wiped.
 //!
 //! The crate does no I/O and needs no randomness (padding is filled by the encoder's
 //! caller).
@@ -81,11 +104,11 @@ pub use keys::{DirectionKeys, KeyPart, SuiteError};
 pub use sisu_wire::packet::{Opener, PacketError, Sealer};
 
 use aes_ctr::AesCtr;
+use aws_lc_rs::aead::LessSafeKey;
 use body::{Direction, Transform};
 use gcm::InvocationNonce;
 use keys::{prefix, require_mac};
 use mac::PacketMac;
-use ring::aead::LessSafeKey;
 
 /// `packet_length` from the first four bytes of `head` (0, which the decoder refuses,
 /// if there are fewer).

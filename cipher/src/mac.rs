@@ -3,13 +3,15 @@
 //! forms), and UMAC (RFC 4418) with the sequence number as the nonce instead. Tags are
 //! compared in constant time.
 //!
-//! HMAC-SHA-2 and HMAC-SHA-1 come from ring (which keeps the pre-hashed key state),
-//! HMAC-MD5 and HMAC-RIPEMD-160 from RustCrypto's `hmac` with `md-5` / `ripemd`,
-//! UMAC from [`crate::umac`].
+//! HMAC-SHA-2 and HMAC-SHA-1 come from aws-lc-rs (which keeps the pre-hashed key
+//! state in an `HMAC_CTX` and cleanses it on drop, as it does the per-packet copy),
+//! HMAC-MD5 and HMAC-RIPEMD-160 from RustCrypto's `hmac` 0.13 with `md-5` 0.11 /
+//! `ripemd` 0.2 (their `zeroize` features: the keyed inner and outer hash states
+//! are zeroized on drop), UMAC from [`crate::umac`].
 
 use crate::umac::Umac;
 use crate::{MacAlg, MacFamily};
-use ring::hmac;
+use aws_lc_rs::hmac;
 use subtle::ConstantTimeEq;
 
 /// Largest tag of any MAC (HMAC-SHA-512).
@@ -37,7 +39,8 @@ impl Tag {
 }
 
 enum Engine {
-    Ring(hmac::Key),
+    /// Boxed: an aws-lc `HMAC_CTX` is over a kilobyte.
+    AwsLc(Box<hmac::Key>),
     #[cfg(feature = "hmac-md5")]
     Md5(hmac_crate::Hmac<md5::Md5>),
     #[cfg(feature = "hmac-ripemd160")]
@@ -60,16 +63,19 @@ impl PacketMac {
     /// family is not compiled in.
     pub(crate) fn new(alg: MacAlg, key: &[u8]) -> Option<Self> {
         let engine = match alg.family() {
-            MacFamily::Sha256 => Engine::Ring(hmac::Key::new(hmac::HMAC_SHA256, key)),
-            MacFamily::Sha512 => Engine::Ring(hmac::Key::new(hmac::HMAC_SHA512, key)),
+            MacFamily::Sha256 => Engine::AwsLc(Box::new(hmac::Key::new(hmac::HMAC_SHA256, key))),
+            MacFamily::Sha512 => Engine::AwsLc(Box::new(hmac::Key::new(hmac::HMAC_SHA512, key))),
             #[cfg(feature = "hmac-sha1")]
-            MacFamily::Sha1 => {
-                Engine::Ring(hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key))
-            }
+            MacFamily::Sha1 => Engine::AwsLc(Box::new(hmac::Key::new(
+                hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+                key,
+            ))),
             #[cfg(feature = "hmac-md5")]
-            MacFamily::Md5 => Engine::Md5(hmac_crate::Mac::new_from_slice(key).ok()?),
+            MacFamily::Md5 => Engine::Md5(hmac_crate::KeyInit::new_from_slice(key).ok()?),
             #[cfg(feature = "hmac-ripemd160")]
-            MacFamily::Ripemd160 => Engine::Ripemd160(hmac_crate::Mac::new_from_slice(key).ok()?),
+            MacFamily::Ripemd160 => {
+                Engine::Ripemd160(hmac_crate::KeyInit::new_from_slice(key).ok()?)
+            }
             MacFamily::Umac => Engine::Umac(Box::new(Umac::new(key, alg.mac_len())?)),
             #[allow(unreachable_patterns)]
             _ => return None,
@@ -90,16 +96,16 @@ impl PacketMac {
     pub(crate) fn packet(&self, seq: u32, data: &[u8]) -> Tag {
         let seq_bytes = seq.to_be_bytes();
         match &self.engine {
-            Engine::Ring(key) => {
+            Engine::AwsLc(key) => {
                 let mut ctx = hmac::Context::with_key(key);
                 ctx.update(&seq_bytes);
                 ctx.update(data);
                 Tag::new(ctx.sign().as_ref(), self.len)
             }
             #[cfg(feature = "hmac-md5")]
-            Engine::Md5(mac) => Tag::new(&finish(mac.clone(), &seq_bytes, data), self.len),
+            Engine::Md5(mac) => finish(mac.clone(), &seq_bytes, data, self.len),
             #[cfg(feature = "hmac-ripemd160")]
-            Engine::Ripemd160(mac) => Tag::new(&finish(mac.clone(), &seq_bytes, data), self.len),
+            Engine::Ripemd160(mac) => finish(mac.clone(), &seq_bytes, data, self.len),
             Engine::Umac(umac) => {
                 let nonce = u64::from(seq).to_be_bytes();
                 match umac.tag(data, &nonce) {
@@ -119,11 +125,13 @@ impl PacketMac {
     }
 }
 
+/// Finishes a copy of the keyed state over `seq ‖ data`; the copy is zeroized when
+/// it is consumed.
 #[cfg(any(feature = "hmac-md5", feature = "hmac-ripemd160"))]
-fn finish<M: hmac_crate::Mac>(mut mac: M, seq: &[u8], data: &[u8]) -> Vec<u8> {
+fn finish<M: hmac_crate::Mac>(mut mac: M, seq: &[u8], data: &[u8], len: usize) -> Tag {
     mac.update(seq);
     mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    Tag::new(&mac.finalize().into_bytes(), len)
 }
 
 #[cfg(test)]
@@ -259,6 +267,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The keyed state of every HMAC is wiped when a [`PacketMac`] (or a per-packet
+    /// copy of its state) is dropped: RustCrypto's by `ZeroizeOnDrop` types, checked
+    /// at compile time; aws-lc-rs's `HMAC_CTX` by its `Drop` (`HMAC_CTX_cleanup`, an
+    /// `OPENSSL_cleanse` of the whole context), of which only the existence can be
+    /// checked here.
+    #[test]
+    fn keyed_state_is_zeroized_on_drop() {
+        fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        #[cfg(feature = "hmac-md5")]
+        {
+            // `Hmac<Md5>` is an `HmacCore` (inner and outer `Md5Core`) and a block
+            // buffer.
+            zeroize_on_drop::<md5::block_api::Md5Core>();
+            zeroize_on_drop::<
+                hmac_crate::digest::block_api::Buffer<hmac_crate::block_api::HmacCore<md5::Md5>>,
+            >();
+        }
+        #[cfg(feature = "hmac-ripemd160")]
+        {
+            zeroize_on_drop::<ripemd::block_api::Ripemd160Core>();
+            zeroize_on_drop::<
+                hmac_crate::digest::block_api::Buffer<
+                    hmac_crate::block_api::HmacCore<ripemd::Ripemd160>,
+                >,
+            >();
+        }
+        // UMAC's PDF key schedule (its derived keys are wiped by `Umac`'s own Drop).
+        zeroize_on_drop::<aes::Aes128>();
+        assert!(std::mem::needs_drop::<hmac::Key>());
+        assert!(std::mem::needs_drop::<hmac::Context>());
     }
 
     #[test]
