@@ -4,7 +4,9 @@
 use crate::session::{AuthSettings, ChannelSettings, Endpoints, SessionSettings, UserEnvironment};
 use sisu_cipher::{CipherAlg, MacAlg};
 use sisu_daemon::cli::Query;
-use sisu_daemon::config::{AlgorithmSets, Algs, Config, PermitRootLogin, PermitUserEnvironment};
+use sisu_daemon::config::{
+    AlgorithmSets, Algs, Config, ConnectionSpec, PermitRootLogin, PermitUserEnvironment,
+};
 use sisu_kex::moduli::{parse_moduli, DhGroup};
 use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
 use sisu_userauth::publickey::PubkeyAlgorithm;
@@ -140,13 +142,28 @@ pub fn session_settings(
         gex_groups: gex_groups(&cfg.moduli_file),
         ..TransportConfig::default()
     };
-    let root = sisu_daemon::os::is_root();
-    let only_user = if root {
+    let auth = auth_settings(cfg);
+    let channels = channel_settings(cfg);
+    SessionSettings {
+        transport,
+        host_keys,
+        auth,
+        channels,
+        login_grace_time: nonzero(cfg.login_grace_time),
+        max_auth_tries: cfg.max_auth_tries,
+        rekey_interval: nonzero(cfg.rekey_limit.interval),
+        per_user: None,
+    }
+}
+
+/// The authentication settings of a configuration (after `Match` blocks).
+pub fn auth_settings(cfg: &Config) -> AuthSettings {
+    let only_user = if sisu_daemon::os::is_root() {
         None
     } else {
         sisu_daemon::os::current_user().ok().map(|u| u.name)
     };
-    let auth = AuthSettings {
+    AuthSettings {
         pubkey_algorithms: cfg.pubkey_accepted_algorithms.clone(),
         pubkey_authentication: cfg.pubkey_authentication,
         permit_root_login: match cfg.permit_root_login {
@@ -163,26 +180,72 @@ pub fn session_settings(
             PermitUserEnvironment::Yes => UserEnvironment::Yes,
             PermitUserEnvironment::Patterns(p) => UserEnvironment::Patterns(p.clone()),
         },
-    };
-    let channels = ChannelSettings {
+    }
+}
+
+/// The channel settings of a configuration (after `Match` blocks).
+pub fn channel_settings(cfg: &Config) -> ChannelSettings {
+    ChannelSettings {
         accept_env: cfg.accept_env.clone(),
         subsystems: cfg
             .subsystems
             .iter()
             .map(|s| (s.name.clone(), s.command.clone()))
             .collect(),
-        switch_user: root,
+        switch_user: sisu_daemon::os::is_root(),
         permit_tty: cfg.permit_tty,
         max_sessions: cfg.max_sessions as usize,
         force_command: cfg.force_command.clone(),
-    };
-    SessionSettings {
-        transport,
-        host_keys,
-        auth,
-        channels,
-        login_grace_time: nonzero(cfg.login_grace_time),
-        max_auth_tries: cfg.max_auth_tries,
-        rekey_interval: nonzero(cfg.rekey_limit.interval),
     }
+}
+
+/// The names of the groups `user` belongs to, for `Match Group`.
+fn group_names(user: &str) -> Option<Vec<String>> {
+    let u = sisu_daemon::os::lookup_user(user).ok()??;
+    Some(
+        u.groups
+            .iter()
+            .filter_map(|g| {
+                nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(*g))
+                    .ok()
+                    .flatten()
+                    .map(|g| g.name)
+            })
+            .collect(),
+    )
+}
+
+/// The connection's `Match` criteria known before authentication.
+pub fn connection_spec(ends: &Endpoints) -> ConnectionSpec {
+    ConnectionSpec {
+        user: None,
+        host: Some(ends.peer.ip().to_string()),
+        address: Some(ends.peer.ip().to_string()),
+        local_address: Some(ends.local.ip().to_string()),
+        local_port: Some(ends.local.port()),
+        rdomain: None,
+    }
+}
+
+/// The session settings for a connection: `Match` blocks evaluated for its addresses
+/// now, and again for the user once the user name is known.
+pub fn session_settings_for(
+    base: &Config,
+    host_keys: Vec<HostKey>,
+    ends: &Endpoints,
+) -> SessionSettings {
+    if !base.has_match_blocks() {
+        return session_settings(base, host_keys, ends);
+    }
+    let spec = connection_spec(ends);
+    let conn_cfg = base.for_connection_with(&spec, &group_names);
+    let mut settings = session_settings(&conn_cfg, host_keys, ends);
+    let base = base.clone();
+    settings.per_user = Some(Box::new(move |user: &str| {
+        let mut s = spec.clone();
+        s.user = Some(user.to_string());
+        let cfg = base.for_connection_with(&s, &group_names);
+        (auth_settings(&cfg), channel_settings(&cfg))
+    }));
+    settings
 }

@@ -191,7 +191,7 @@ fn serve_stdio(
             return 255;
         }
     };
-    let settings = algs::session_settings(cfg, host_keys, &ends);
+    let settings = algs::session_settings_for(cfg, host_keys, &ends);
     session::serve(settings, input, output, ends, startup_notify);
     0
 }

@@ -82,6 +82,8 @@ pub struct Policy {
     settings: AuthSettings,
     ends: Endpoints,
     users: HashMap<String, Option<UserInfo>>,
+    per_user: Option<super::PerUser>,
+    per_user_cache: HashMap<String, (AuthSettings, super::ChannelSettings)>,
 }
 
 /// The key type as OpenSSH prints it in log lines (`ED25519`, `RSA`, `ECDSA`).
@@ -129,12 +131,36 @@ pub fn expand_authorized_keys_path(pattern: &str, user: &UserInfo) -> PathBuf {
 
 impl Policy {
     /// A policy for one connection.
-    pub fn new(settings: AuthSettings, ends: Endpoints) -> Self {
+    pub fn new(settings: AuthSettings, ends: Endpoints, per_user: Option<super::PerUser>) -> Self {
         Policy {
             settings,
             ends,
             users: HashMap::new(),
+            per_user,
+            per_user_cache: HashMap::new(),
         }
+    }
+
+    /// The settings after `Match` blocks for `user` (or the connection's, without any).
+    fn settings_for(&mut self, user: &str) -> AuthSettings {
+        let Some(f) = &self.per_user else {
+            return self.settings.clone();
+        };
+        if self.per_user_cache.len() > 16 && !self.per_user_cache.contains_key(user) {
+            self.per_user_cache.clear();
+        }
+        self.per_user_cache
+            .entry(user.to_string())
+            .or_insert_with(|| f(user))
+            .0
+            .clone()
+    }
+
+    /// The channel settings after `Match` blocks for `user`, when there are any.
+    pub fn channel_settings(&mut self, user: &str) -> Option<super::ChannelSettings> {
+        self.per_user.as_ref()?;
+        self.settings_for(user);
+        self.per_user_cache.get(user).map(|(_, c)| c.clone())
     }
 
     fn peer(&self) -> String {
@@ -170,24 +196,25 @@ impl Policy {
 
     /// Whether `key` may authenticate `user`; `verified` is true once the key signed.
     pub fn check_key(&mut self, name: &str, key: &PublicKey, verified: bool) -> Option<Grant> {
-        if !self.settings.pubkey_authentication {
+        let settings = self.settings_for(name);
+        if !settings.pubkey_authentication {
             return None;
         }
         let user = self.user(name)?;
-        if user.uid == 0 && self.settings.permit_root_login == RootLogin::No {
+        if user.uid == 0 && settings.permit_root_login == RootLogin::No {
             if verified {
                 info!("ROOT LOGIN REFUSED FROM {} [preauth]", self.ends.peer.ip());
             }
             return None;
         }
-        for pattern in &self.settings.authorized_keys_files {
+        for pattern in &settings.authorized_keys_files {
             if pattern.eq_ignore_ascii_case("none") {
                 continue;
             }
             let path = expand_authorized_keys_path(pattern, &user);
-            if let Some(g) = self.check_file(&path, &user, key, verified) {
+            if let Some(g) = self.check_file(&settings, &path, &user, key, verified) {
                 if user.uid == 0
-                    && self.settings.permit_root_login == RootLogin::ForcedCommandsOnly
+                    && settings.permit_root_login == RootLogin::ForcedCommandsOnly
                     && g.command.is_none()
                 {
                     return None;
@@ -200,6 +227,7 @@ impl Policy {
 
     fn check_file(
         &self,
+        settings: &AuthSettings,
         path: &Path,
         user: &UserInfo,
         key: &PublicKey,
@@ -212,7 +240,7 @@ impl Policy {
                 return None;
             }
         };
-        if self.settings.strict_modes {
+        if settings.strict_modes {
             if let Err(why) = os::secure_path(path, user.uid, &user.home) {
                 info!("Authentication refused: {why}");
                 return None;
@@ -243,7 +271,7 @@ impl Policy {
                     environment: r
                         .environment
                         .iter()
-                        .filter(|(k, _)| self.settings.permit_user_environment.allows(k))
+                        .filter(|(k, _)| settings.permit_user_environment.allows(k))
                         .cloned()
                         .collect(),
                     no_pty: !r.pty,

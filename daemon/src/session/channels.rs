@@ -122,6 +122,11 @@ impl Channels {
         self.user = Some(user);
     }
 
+    /// Settings after the `Match` blocks for the authenticated user.
+    pub fn set_settings(&mut self, settings: ChannelSettings) {
+        self.settings = settings;
+    }
+
     /// The restrictions of the `authorized_keys` line that authenticated the user.
     pub fn set_grant(&mut self, grant: Grant) {
         self.grant = grant;

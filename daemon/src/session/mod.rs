@@ -48,7 +48,13 @@ pub struct SessionSettings {
     pub max_auth_tries: u32,
     /// Time-based rekeying (`RekeyLimit`'s second value).
     pub rekey_interval: Option<Duration>,
+    /// With `Match` blocks: the settings for a user, from the blocks that match once the
+    /// user name is known.
+    pub per_user: Option<PerUser>,
 }
+
+/// Evaluates the configuration's `Match` blocks for a user name.
+pub type PerUser = Box<dyn Fn(&str) -> (AuthSettings, ChannelSettings)>;
 
 /// The connection's two ends, as seen from here.
 #[derive(Clone, Copy, Debug)]
@@ -131,7 +137,7 @@ impl Session {
         let now = Instant::now();
         Session {
             settings_max_tries: settings.max_auth_tries,
-            policy: Policy::new(settings.auth.clone(), ends),
+            policy: Policy::new(settings.auth.clone(), ends, settings.per_user),
             auth_settings: settings.auth,
             transport,
             phase: Phase::Transport,
@@ -616,6 +622,9 @@ impl Session {
                     self.peer()
                 );
                 crate::log::set_preauth(false);
+                if let Some(cs) = self.policy.channel_settings(&user) {
+                    self.channels.set_settings(cs);
+                }
                 match self.policy.user(&user) {
                     Some(info) => self.channels.set_user(info),
                     None => {

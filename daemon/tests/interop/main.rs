@@ -22,6 +22,7 @@ mod flags;
 mod host_keys;
 mod kex_methods;
 mod logs;
+mod match_blocks;
 mod max_startups;
 mod peers;
 mod rekey;

@@ -1,0 +1,53 @@
+//! `Match` blocks applied per connection: by address before authentication, by user
+//! and group once the user name is known.
+
+use crate::common::Server;
+
+fn primary_group(user: &str) -> String {
+    let u = nix::unistd::User::from_name(user).unwrap().unwrap();
+    nix::unistd::Group::from_gid(u.gid).unwrap().unwrap().name
+}
+
+#[test]
+fn match_user_forces_a_command() {
+    let user = crate::common::test_user();
+    let server = Server::builder("match-user")
+        .config(&format!("Match User {user}"))
+        .config("    ForceCommand echo matched-$SSH_ORIGINAL_COMMAND")
+        .start();
+    let out = server.ssh().run("hello");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "matched-hello\n");
+}
+
+#[test]
+fn match_address_turns_publickey_off_only_for_that_address() {
+    let other = Server::builder("match-addr-other")
+        .config("Match Address 10.0.0.0/8")
+        .config("    PubkeyAuthentication no")
+        .start();
+    other.ssh().run("true").assert_success();
+
+    let here = Server::builder("match-addr-here")
+        .config("Match Address 127.0.0.1")
+        .config("    PubkeyAuthentication no")
+        .start();
+    let out = here.ssh().run("true");
+    assert_ne!(out.code, Some(0), "publickey was not turned off");
+}
+
+#[test]
+fn match_group_refuses_a_tty() {
+    let user = crate::common::test_user();
+    let server = Server::builder("match-group")
+        .config(&format!("Match Group {}", primary_group(&user)))
+        .config("    PermitTTY no")
+        .start();
+    let out = server.ssh().arg("-tt").run("tty; exit 0");
+    assert!(
+        out.stderr.contains("PTY allocation request failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout_str().contains("/dev/pts/"));
+}
