@@ -336,6 +336,16 @@ impl Transport {
         }
     }
 
+    /// Appends the bytes to write to the peer to `buf`, keeping this transport's own
+    /// buffer (and its capacity) for the next packets; returns how many were added.
+    /// The allocation-free form of [`Transport::poll_transmit`] for a busy connection.
+    pub fn transmit_into(&mut self, buf: &mut Vec<u8>) -> usize {
+        let n = self.out.len();
+        buf.extend_from_slice(&self.out);
+        self.out.clear();
+        n
+    }
+
     /// The next event for the caller.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()

@@ -31,6 +31,8 @@ pub const MAX_ENV_VARS: usize = 1024;
 pub const MAX_SESSION_ARGS: usize = 256;
 /// The shell used when the user's shell field is empty (`_PATH_BSHELL`).
 pub const DEFAULT_SHELL: &str = "/bin/sh";
+/// Size asked for the pipes that carry a child's stdout and stderr.
+pub const CHILD_PIPE_SIZE: i32 = 256 * 1024;
 
 /// What to run for a session (RFC 4254 §6.5 `shell` or `exec`).
 #[derive(Debug, Clone, Copy)]
@@ -182,11 +184,22 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
         }
         Ok(fd)
     };
+    let stdout = take(child.stdout.take().map(OwnedFd::from))?;
+    let stderr = take(child.stderr.take().map(OwnedFd::from))?;
+    // A larger pipe for the child's output: a busy command then wakes the session (and
+    // is woken by it) far less often per byte. Best effort: the default stays if the
+    // kernel refuses.
+    for fd in stdout.iter().chain(stderr.iter()) {
+        let _ = nix::fcntl::fcntl(
+            fd.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETPIPE_SZ(CHILD_PIPE_SIZE),
+        );
+    }
     Ok(Child {
         pid,
         stdin: take(child.stdin.take().map(OwnedFd::from))?,
-        stdout: take(child.stdout.take().map(OwnedFd::from))?,
-        stderr: take(child.stderr.take().map(OwnedFd::from))?,
+        stdout,
+        stderr,
     })
 }
 

@@ -410,9 +410,8 @@ impl Session {
                     let _ = self.transport.send_message(&m);
                 }
             }
-            if let Some(bytes) = self.transport.poll_transmit() {
+            if self.transport.transmit_into(self.out_buf.tail()) > 0 {
                 progressed = true;
-                self.out_buf.push(bytes);
             }
             if !self.out_buf.is_empty() {
                 self.write_socket();

@@ -24,24 +24,21 @@ impl OutBuf {
         &self.buf[self.pos..]
     }
 
-    /// Appends `bytes`; takes the vector as it is when nothing is pending.
-    pub fn push(&mut self, bytes: Vec<u8>) {
-        if self.is_empty() {
-            self.buf = bytes;
-            self.pos = 0;
-            return;
-        }
-        if self.pos > self.buf.len() / 2 {
+    /// The buffer to append new bytes to (compacted first when more than half of it
+    /// has been written).
+    pub fn tail(&mut self) -> &mut Vec<u8> {
+        if self.pos > 0 && self.pos >= self.buf.len() / 2 {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        self.buf.extend_from_slice(&bytes);
+        &mut self.buf
     }
 
     /// `n` bytes were written.
     pub fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.buf.len());
         if self.pos == self.buf.len() {
+            // Keep the allocation: a busy connection reuses it for the next bytes.
             self.buf.clear();
             self.pos = 0;
         }
@@ -61,13 +58,19 @@ mod tests {
     #[test]
     fn fifo_order_across_partial_writes() {
         let mut b = OutBuf::default();
-        b.push(vec![1, 2, 3]);
+        b.tail().extend_from_slice(&[1, 2, 3]);
         b.consume(2);
-        b.push(vec![4, 5]);
+        b.tail().extend_from_slice(&[4, 5]);
         assert_eq!(b.as_slice(), &[3, 4, 5]);
         b.consume(3);
         assert!(b.is_empty());
-        b.push(vec![6]);
+        b.tail().push(6);
         assert_eq!(b.as_slice(), &[6]);
+        b.tail().extend_from_slice(&[7, 8]);
+        b.consume(1);
+        assert_eq!(b.as_slice(), &[7, 8]);
+        b.consume(1);
+        b.tail().push(9);
+        assert_eq!(b.as_slice(), &[8, 9]);
     }
 }
