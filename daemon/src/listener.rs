@@ -174,6 +174,8 @@ pub fn run(settings: ListenerSettings) -> i32 {
                     continue;
                 }
                 let _ = sock.set_nonblocking(false);
+                // No Nagle: a key exchange or a small reply must not wait for a delayed ACK.
+                let _ = sock.set_nodelay(true);
                 let (notify_read, notify_write) =
                     match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
                         Ok(p) => p,

@@ -177,6 +177,13 @@ fn serve_stdio(
             ends.local.port()
         );
     }
+    // No Nagle on a TCP socket (inetd mode; the listener sets it on its own sockets):
+    // a small reply must not wait for the peer's delayed ACK.
+    let _ = nix::sys::socket::setsockopt(
+        &std::io::stdin().as_fd(),
+        nix::sys::socket::sockopt::TcpNoDelay,
+        &true,
+    );
     let input = match std::io::stdin().as_fd().try_clone_to_owned() {
         Ok(fd) => std::fs::File::from(fd),
         Err(e) => {
