@@ -17,7 +17,7 @@ pub enum Status {
     Unsupported,
     /// `Match`: starts a conditional block.
     Match,
-    /// `Include`: not followed yet, accepted with a warning.
+    /// `Include`: the files a glob pattern names, read in place.
     Include,
 }
 

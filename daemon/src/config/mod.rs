@@ -70,6 +70,12 @@ pub use values::{
 
 /// Largest configuration text accepted, in bytes.
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest nesting of `Include` (as OpenSSH's).
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+/// Most files read through `Include` in one parse.
+pub const MAX_INCLUDED_FILES: usize = 256;
+/// Where `Include` looks for a relative path (as OpenSSH: its configuration directory).
+pub const INCLUDE_BASE_DIR: &str = "/etc/ssh";
 /// Most values one list keyword (`Port`, `HostKey`, `AcceptEnv`, ...) may accumulate.
 pub const MAX_LIST_ENTRIES: usize = 4096;
 /// Most `Match` blocks in one file.
@@ -310,7 +316,7 @@ impl std::error::Error for ConfigError {}
 /// `cmdline_opts`, resolving algorithm lists against `algs`.
 ///
 /// Returns the configuration and the warnings (keywords not implemented yet, deprecated
-/// ones, `Include`), each as `FILE line N: message`.
+/// ones), each as `FILE line N: message`.
 pub fn parse_config(
     text: &str,
     path: &Path,

@@ -9,8 +9,9 @@ use super::lexer::{split_line, LexError, Line};
 use super::matching::{addr_match_list, parse_condition, Condition};
 use super::values::*;
 use super::{
-    AlgorithmSets, Config, ConfigError, ConfigErrorKind, Overrides, CMDLINE_FILE,
-    MAX_CMDLINE_OPTIONS, MAX_CONFIG_BYTES, MAX_LIST_ENTRIES, MAX_MATCH_BLOCKS, MAX_SUBSYSTEMS,
+    AlgorithmSets, Config, ConfigError, ConfigErrorKind, Overrides, CMDLINE_FILE, INCLUDE_BASE_DIR,
+    MAX_CMDLINE_OPTIONS, MAX_CONFIG_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH, MAX_LIST_ENTRIES,
+    MAX_MATCH_BLOCKS, MAX_SUBSYSTEMS,
 };
 
 /// One parsed value of one implemented keyword.
@@ -192,6 +193,9 @@ struct Parser<'a> {
     block: Option<MatchBlock>,
     warnings: Vec<String>,
     algs: &'a AlgorithmSets,
+    depth: usize,
+    included: usize,
+    bytes: usize,
 }
 
 /// Parses the command-line options and then `text`.
@@ -218,6 +222,9 @@ pub(crate) fn parse(
         block: None,
         warnings: Vec::new(),
         algs,
+        depth: 0,
+        included: 0,
+        bytes: text.len(),
     };
     p.seed(ov);
     for opt in &ov.options {
@@ -231,6 +238,52 @@ pub(crate) fn parse(
 }
 
 impl Parser<'_> {
+    /// `Include PATTERN`: every file the glob pattern names, in lexical order, read as
+    /// if its lines stood here (inside the open `Match` block, if any). A relative
+    /// pattern is taken from [`INCLUDE_BASE_DIR`]; a pattern that matches nothing is
+    /// fine, as in OpenSSH.
+    fn include(&mut self, pattern: &str, file: &str, n: usize) -> Result<(), ConfigError> {
+        let err = |kind| ConfigError {
+            file: file.to_string(),
+            line: n,
+            kind,
+        };
+        if self.depth >= MAX_INCLUDE_DEPTH {
+            return Err(err(ConfigErrorKind::TooMany("nested Include")));
+        }
+        let full = if pattern.starts_with('/') {
+            pattern.to_string()
+        } else {
+            format!("{INCLUDE_BASE_DIR}/{pattern}")
+        };
+        let paths = glob::glob(&full).map_err(|e| {
+            err(ConfigErrorKind::Other(format!(
+                "bad Include pattern \"{pattern}\": {e}"
+            )))
+        })?;
+        let mut files: Vec<std::path::PathBuf> = paths.filter_map(Result::ok).collect();
+        files.sort();
+        for path in files {
+            self.included += 1;
+            if self.included > MAX_INCLUDED_FILES {
+                return Err(err(ConfigErrorKind::TooMany("included file")));
+            }
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| err(ConfigErrorKind::Other(format!("Include {name}: {e}"))))?;
+            self.bytes += text.len();
+            if self.bytes > MAX_CONFIG_BYTES {
+                return Err(err(ConfigErrorKind::TooMany("configuration byte")));
+            }
+            self.depth += 1;
+            for (i, line) in text.lines().enumerate() {
+                self.line(line, &name, i + 1, false)?;
+            }
+            self.depth -= 1;
+        }
+        Ok(())
+    }
+
     /// Applies what the command line sets directly.
     fn seed(&mut self, ov: &Overrides) {
         let st = &mut self.state;
@@ -336,13 +389,14 @@ impl Parser<'_> {
                 return Ok(());
             }
             Status::Include => {
-                warn(
-                    &mut self.warnings,
-                    format!(
-                        "Include is not implemented yet; ignored {}",
-                        line.args.join(" ")
-                    ),
-                );
+                if cmdline {
+                    return Err(err(ConfigErrorKind::Other(
+                        "Include is not allowed on the command line".into(),
+                    )));
+                }
+                for pattern in &line.args {
+                    self.include(pattern, file, n)?;
+                }
                 return Ok(());
             }
             Status::Implemented => {}

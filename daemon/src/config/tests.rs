@@ -412,7 +412,7 @@ fn errors_carry_file_line_and_reason() {
 fn known_but_unimplemented_and_deprecated_keywords_warn() {
     let (c, w) = parse(
         "UsePrivilegeSeparation sandbox\nX11UseLocalhost no\nRSAAuthentication yes\n\
-         KerberosTGTPassing yes\nInclude /etc/ssh/sshd_config.d/*.conf\nPort 2\n",
+         KerberosTGTPassing yes\nPort 2\n",
     )
     .unwrap();
     assert_eq!(c.ports, [2]);
@@ -423,7 +423,6 @@ fn known_but_unimplemented_and_deprecated_keywords_warn() {
             "/etc/sisu/sshd_config line 2: option X11UseLocalhost is not implemented yet; ignored",
             "/etc/sisu/sshd_config line 3: Deprecated option RSAAuthentication",
             "/etc/sisu/sshd_config line 4: Unsupported option KerberosTGTPassing",
-            "/etc/sisu/sshd_config line 5: Include is not implemented yet; ignored /etc/ssh/sshd_config.d/*.conf",
         ]
     );
     // Still not allowed in Match when OpenSSH forbids it there.
@@ -434,7 +433,9 @@ fn known_but_unimplemented_and_deprecated_keywords_warn() {
 fn debian_default_config_parses() {
     let text = "\
 # This is the sshd server system-wide configuration file.
-Include /etc/ssh/sshd_config.d/*.conf
+# (Debian's includes /etc/ssh/sshd_config.d/*.conf; a directory that is absent here
+# keeps the test independent of the machine: a pattern matching nothing is fine.)
+Include /nonexistent-sisu-test/sshd_config.d/*.conf
 #Port 22
 KbdInteractiveAuthentication no
 UsePAM yes
@@ -444,7 +445,7 @@ AcceptEnv LANG LC_*
 Subsystem\tsftp\t/usr/lib/openssh/sftp-server
 ";
     let (c, w) = parse(text).unwrap();
-    assert_eq!(w.len(), 1);
+    assert!(w.is_empty(), "{w:?}");
     assert!(c.use_pam && c.x11_forwarding && !c.print_motd && !c.kbd_interactive_authentication);
     assert_eq!(c.subsystems[0].command, "/usr/lib/openssh/sftp-server");
 }
@@ -690,4 +691,66 @@ proptest! {
         prop_assert_eq!(again.login_grace_time, c.login_grace_time);
         prop_assert_eq!(again.dump(), c.dump());
     }
+}
+
+#[test]
+fn include_reads_globbed_files_in_order_first_value_wins() {
+    let dir = std::env::temp_dir().join(format!("sisu-include-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    std::fs::write(
+        dir.join("conf.d/20-late.conf"),
+        "PasswordAuthentication yes\nMaxAuthTries 9\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("conf.d/10-early.conf"),
+        format!(
+            "PasswordAuthentication no\nInclude {}/nested.conf\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("nested.conf"), "MaxAuthTries 4\nBogusKeyword x\n").unwrap();
+    std::fs::write(dir.join("conf.d/not-matched.txt"), "MaxSessions 1\n").unwrap();
+    let main = format!("Include {}/conf.d/*.conf\nMaxAuthTries 2\n", dir.display());
+    let e = parse(&main).unwrap_err();
+    // An error in an included file names that file and its line.
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}/nested.conf line 2: Bad configuration option: BogusKeyword",
+            dir.display()
+        )
+    );
+    std::fs::write(dir.join("nested.conf"), "MaxAuthTries 4\n").unwrap();
+    let (c, w) = parse(&main).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    // 10-early.conf comes first (lexical order), and its nested file before 20-late.
+    assert!(!c.password_authentication);
+    assert_eq!(c.max_auth_tries, 4);
+    assert_eq!(c.max_sessions, 10, "only *.conf files are read");
+
+    // Inside a Match block the included lines belong to the block.
+    std::fs::write(dir.join("block.conf"), "PermitTTY no\n").unwrap();
+    let (c, _) = parse(&format!(
+        "Match User alice\n  Include {}/block.conf\n",
+        dir.display()
+    ))
+    .unwrap();
+    assert!(c.permit_tty);
+    assert!(!c.for_connection(&spec("alice", "192.0.2.1")).permit_tty);
+
+    // A file that includes itself stops at the nesting limit with an error.
+    std::fs::write(
+        dir.join("loop.conf"),
+        format!("Include {}/loop.conf\n", dir.display()),
+    )
+    .unwrap();
+    let e = parse(&format!("Include {}/loop.conf\n", dir.display())).unwrap_err();
+    assert!(e.to_string().contains("nested Include"), "{e}");
+    // A malformed pattern is an error naming the line.
+    let e = parse("Port 22\nInclude /tmp/[\n").unwrap_err();
+    assert!(e.to_string().contains("line 2: bad Include pattern"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
