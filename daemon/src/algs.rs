@@ -5,7 +5,8 @@ use crate::session::{AuthSettings, ChannelSettings, Endpoints, SessionSettings, 
 use sisu_cipher::{CipherAlg, MacAlg};
 use sisu_daemon::cli::Query;
 use sisu_daemon::config::{
-    AlgorithmSets, Algs, Config, ConnectionSpec, PermitRootLogin, PermitUserEnvironment,
+    AlgorithmSets, Algs, AllowTcpForwarding, Config, ConnectionSpec, PermitRootLogin,
+    PermitUserEnvironment,
 };
 use sisu_kex::moduli::{parse_moduli, DhGroup};
 use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
@@ -196,6 +197,14 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         permit_tty: cfg.permit_tty,
         max_sessions: cfg.max_sessions as usize,
         force_command: cfg.force_command.clone(),
+        forward: crate::session::ForwardPolicy {
+            local_allowed: !cfg.disable_forwarding
+                && matches!(
+                    cfg.allow_tcp_forwarding,
+                    AllowTcpForwarding::All | AllowTcpForwarding::Local
+                ),
+            permit_open: cfg.permit_open.clone(),
+        },
     }
 }
 

@@ -75,6 +75,10 @@ pub struct Grant {
     pub environment: Vec<(String, String)>,
     /// `no-pty` (or `restrict` without `pty`).
     pub no_pty: bool,
+    /// Port forwarding allowed (not `no-port-forwarding`, nor `restrict` alone).
+    pub port_forwarding: bool,
+    /// `permitopen=` destinations (empty: no restriction).
+    pub permitopen: Vec<sisu_authkeys::options::PermitTarget>,
 }
 
 /// Answers the authentication machine's questions for one connection.
@@ -275,6 +279,8 @@ impl Policy {
                         .cloned()
                         .collect(),
                     no_pty: !r.pty,
+                    port_forwarding: r.port_forwarding,
+                    permitopen: r.permitopen.clone(),
                 })
             }
             Err(_) => None,

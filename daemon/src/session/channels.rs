@@ -31,6 +31,8 @@ pub struct ChannelSettings {
     pub max_sessions: usize,
     /// `ForceCommand`.
     pub force_command: Option<String>,
+    /// `AllowTcpForwarding`, `DisableForwarding` and `PermitOpen`.
+    pub forward: super::forward::ForwardPolicy,
 }
 
 /// `*` and `?` wildcard match, as sshd_config patterns.
@@ -65,6 +67,9 @@ struct Chan {
     finished: bool,
     started: bool,
     is_pty: bool,
+    /// A `direct-tcpip` channel: stdout/stdin are the two halves of the socket.
+    is_tcp: bool,
+    eof_sent: bool,
 }
 
 enum Which {
@@ -162,11 +167,12 @@ impl Channels {
                         conn.accept_open(ch);
                     }
                 }
-                ChannelKind::DirectTcpip { .. } => conn.reject_open(
-                    ch,
-                    open_failure::SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
-                    "port forwarding is not supported yet",
-                ),
+                ChannelKind::DirectTcpip {
+                    host,
+                    port,
+                    originator,
+                    originator_port,
+                } => self.open_direct_tcpip(conn, ch, &host, port, &originator, originator_port),
                 other => conn.reject_open(
                     ch,
                     open_failure::SSH_OPEN_UNKNOWN_CHANNEL_TYPE,
@@ -339,6 +345,74 @@ impl Channels {
             }
             Event::GlobalReply { .. } => {}
         }
+    }
+
+    fn open_direct_tcpip(
+        &mut self,
+        conn: &mut Connection,
+        ch: ChannelId,
+        host: &str,
+        port: u32,
+        originator: &str,
+        originator_port: u32,
+    ) {
+        let port16 = u16::try_from(port).ok();
+        let allowed = port16.is_some_and(|p| {
+            super::forward::may_open(
+                &self.settings.forward,
+                self.grant.port_forwarding,
+                &self.grant.permitopen,
+                host,
+                p,
+            )
+        });
+        if !allowed {
+            info!(
+                "refused local port forward: originator {originator} port {originator_port}, target {host} port {port}"
+            );
+            conn.reject_open(
+                ch,
+                open_failure::SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+                "administratively prohibited",
+            );
+            return;
+        }
+        if self.chans.len() >= self.settings.max_sessions.max(1) * 16 {
+            conn.reject_open(
+                ch,
+                open_failure::SSH_OPEN_RESOURCE_SHORTAGE,
+                "too many channels",
+            );
+            return;
+        }
+        let stream = match super::forward::connect(host, port16.unwrap_or(0)) {
+            Ok(s) => s,
+            Err(e) => {
+                info!("connect_to {host} port {port}: failed: {e}");
+                conn.reject_open(ch, open_failure::SSH_OPEN_CONNECT_FAILED, &e.to_string());
+                return;
+            }
+        };
+        let write_half = match stream.try_clone() {
+            Ok(w) => w,
+            Err(e) => {
+                conn.reject_open(ch, open_failure::SSH_OPEN_RESOURCE_SHORTAGE, &e.to_string());
+                return;
+            }
+        };
+        debug!("direct-tcpip to {host} port {port} from {originator} port {originator_port}");
+        self.chans.insert(
+            ch,
+            Chan {
+                stdout: Some(File::from(OwnedFd::from(stream))),
+                stdin: Some(File::from(OwnedFd::from(write_half))),
+                err_eof: true,
+                started: true,
+                is_tcp: true,
+                ..Chan::default()
+            },
+        );
+        conn.accept_open(ch);
     }
 
     fn user_name(&self) -> String {
@@ -646,7 +720,34 @@ impl Channels {
             }
             let c = self.chans.get_mut(&ch).expect("exists");
             if c.peer_eof && c.to_child.is_empty() && !c.is_pty && c.stdin.is_some() {
+                if c.is_tcp {
+                    // The other half of the socket may still be read: half-close it.
+                    if let Some(f) = &c.stdin {
+                        let _ = nix::sys::socket::shutdown(
+                            f.as_raw_fd(),
+                            nix::sys::socket::Shutdown::Write,
+                        );
+                    }
+                }
                 c.stdin = None;
+            }
+            if c.is_tcp {
+                if c.finished {
+                    continue;
+                }
+                if c.out_eof && !c.eof_sent {
+                    conn.send_eof(ch);
+                    c.eof_sent = true;
+                }
+                // Done when the destination has nothing more to say and the peer's data
+                // has been delivered (or cannot be: the destination stopped reading).
+                if c.out_eof && (c.stdin.is_none() || c.peer_eof) && c.to_child.is_empty() {
+                    conn.close(ch);
+                    c.finished = true;
+                    c.stdin = None;
+                    c.stdout = None;
+                }
+                continue;
             }
             if c.finished || !c.started {
                 continue;

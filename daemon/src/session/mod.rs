@@ -8,6 +8,7 @@
 
 mod auth;
 mod channels;
+mod forward;
 mod hostkeys_prove;
 mod outbuf;
 
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 
 pub use auth::{AuthSettings, RootLogin, UserEnvironment};
 pub use channels::ChannelSettings;
+pub use forward::ForwardPolicy;
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;

@@ -19,6 +19,7 @@ mod bad_peers;
 mod ciphers_legacy;
 mod daemon_modes;
 mod flags;
+mod forwarding;
 mod host_keys;
 mod kex_methods;
 mod logs;
