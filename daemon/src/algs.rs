@@ -8,11 +8,10 @@ use sisu_daemon::config::{
     AlgorithmSets, Algs, AllowTcpForwarding, Config, ConnectionSpec, PermitRootLogin,
     PermitUserEnvironment,
 };
-use sisu_kex::moduli::{parse_moduli, DhGroup};
+use sisu_kex::moduli::{parse_moduli, GexGroups};
 use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
 use sisu_userauth::publickey::PubkeyAlgorithm;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -89,18 +88,15 @@ pub fn query(kind: Query) -> Option<Vec<String>> {
 }
 
 /// The groups for Diffie-Hellman group exchange: those of the `ModuliFile` (in
-/// `/etc/ssh/moduli` format), or the built-in RFC 3526 groups when it is missing,
+/// `/etc/ssh/moduli` format, read when a client first asks for group exchange), or the
+/// built-in RFC 3526 groups when it is missing,
 /// unreadable or has no usable group.
-pub fn gex_groups(path: &Path) -> Arc<[DhGroup]> {
-    let groups = match std::fs::read(path) {
+pub fn gex_groups(path: &Path) -> GexGroups {
+    let path = path.to_path_buf();
+    GexGroups::lazy(move || match std::fs::read(&path) {
         Ok(bytes) => parse_moduli(&String::from_utf8_lossy(&bytes)),
         Err(_) => Vec::new(),
-    };
-    if groups.is_empty() {
-        DhGroup::builtin().into()
-    } else {
-        groups.into()
-    }
+    })
 }
 
 fn nonzero(d: Duration) -> Option<Duration> {

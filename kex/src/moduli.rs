@@ -17,6 +17,7 @@
 
 use crate::method::groups;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 /// The smallest group a group-exchange server hands out (OpenSSH's `DH_GRP_MIN`).
 pub const GEX_MIN_BITS: u32 = 2048;
@@ -184,6 +185,75 @@ pub fn parse_moduli_line(line: &str) -> Option<DhGroup> {
     }
     let group = DhGroup::new(&hex(modulus)?, &hex(gen)?).ok()?;
     (group.bits() == num(size)?.checked_add(1)?).then_some(group)
+}
+
+/// The groups Diffie-Hellman group exchange chooses from: a fixed list, or a loader
+/// that runs the first time a client actually asks for group exchange (so a server
+/// does not read and parse a moduli file for every connection that never uses it).
+/// An empty list, fixed or loaded, stands for the built-in groups.
+#[derive(Clone)]
+pub struct GexGroups {
+    loaded: Arc<OnceLock<Arc<[DhGroup]>>>,
+    load: Option<GroupLoader>,
+}
+
+/// Produces a moduli file's groups on demand (for [`GexGroups::lazy`]).
+pub type GroupLoader = Arc<dyn Fn() -> Vec<DhGroup> + Send + Sync>;
+
+impl GexGroups {
+    /// These groups (the built-in ones when `groups` is empty).
+    pub fn fixed(groups: Vec<DhGroup>) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Self::or_builtin(groups));
+        GexGroups {
+            loaded: Arc::new(cell),
+            load: None,
+        }
+    }
+
+    /// The groups `load` returns, loaded once, when first needed.
+    pub fn lazy(load: impl Fn() -> Vec<DhGroup> + Send + Sync + 'static) -> Self {
+        GexGroups {
+            loaded: Arc::new(OnceLock::new()),
+            load: Some(Arc::new(load)),
+        }
+    }
+
+    /// The groups, loading them now if that has not happened yet.
+    pub fn get(&self) -> &[DhGroup] {
+        self.loaded
+            .get_or_init(|| Self::or_builtin(self.load.as_ref().map(|l| l()).unwrap_or_default()))
+    }
+
+    fn or_builtin(groups: Vec<DhGroup>) -> Arc<[DhGroup]> {
+        if groups.is_empty() {
+            DhGroup::builtin().into()
+        } else {
+            groups.into()
+        }
+    }
+}
+
+impl Default for GexGroups {
+    /// The built-in RFC 3526 groups.
+    fn default() -> Self {
+        Self::fixed(Vec::new())
+    }
+}
+
+impl From<Vec<DhGroup>> for GexGroups {
+    fn from(groups: Vec<DhGroup>) -> Self {
+        Self::fixed(groups)
+    }
+}
+
+impl std::fmt::Debug for GexGroups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.loaded.get() {
+            Some(g) => write!(f, "GexGroups({} groups)", g.len()),
+            None => f.write_str("GexGroups(not loaded yet)"),
+        }
+    }
 }
 
 /// Parses a moduli file's text, keeping the usable groups (at most

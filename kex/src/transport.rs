@@ -6,7 +6,7 @@ use crate::hostkey::{self, HostKey};
 use crate::hostkey_alg::HostKeyAlg;
 use crate::kexinit::KexInit;
 use crate::method::{new_method, Ctx, Method, Step};
-use crate::moduli::DhGroup;
+use crate::moduli::GexGroups;
 use rand_core::CryptoRngCore;
 use sisu_cipher::{new_opener, new_sealer, CipherAlg, MacAlg};
 use sisu_wire::ident::{read_identification, IdentError, Identification};
@@ -15,7 +15,6 @@ use sisu_wire::packet::{Opener, PacketDecoder, PacketEncoder, PacketError};
 use sisu_wire::{NameList, Reader, WireError, Writer};
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
 
 /// The name a server puts in its first `kex_algorithms` to offer strict kex.
 pub const KEX_STRICT_S: &str = "kex-strict-s-v00@openssh.com";
@@ -57,8 +56,9 @@ pub struct TransportConfig {
     /// For a server: the `server-sig-algs` value sent in `SSH_MSG_EXT_INFO`.
     pub server_sig_algs: Vec<String>,
     /// For a server: the groups Diffie-Hellman group exchange picks from (a moduli
-    /// file's, see [`crate::moduli`]); the built-in RFC 3526 groups by default.
-    pub gex_groups: Arc<[DhGroup]>,
+    /// file's, see [`crate::moduli`], loaded when first needed); the built-in RFC 3526
+    /// groups by default.
+    pub gex_groups: GexGroups,
 }
 
 impl Default for TransportConfig {
@@ -74,7 +74,7 @@ impl Default for TransportConfig {
                 .iter()
                 .map(|a| a.name().to_string())
                 .collect(),
-            gex_groups: DhGroup::builtin().into(),
+            gex_groups: GexGroups::default(),
         }
     }
 }

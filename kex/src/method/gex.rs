@@ -96,7 +96,7 @@ impl GroupExchange {
         let hi = max.min(GEX_MAX_BITS);
         let want = n.clamp(GEX_MIN_BITS, GEX_MAX_BITS);
         let rng = &mut *ctx.rng;
-        let group = choose_group(ctx.groups, lo, want, hi, |count| {
+        let group = choose_group(ctx.groups.get(), lo, want, hi, |count| {
             (rng.next_u32() as usize) % count
         })
         .ok_or_else(|| TransportError::kex(format!("no DH group of {lo}..{hi} bits available")))?

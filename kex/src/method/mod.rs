@@ -15,8 +15,8 @@
 //!
 //! ```
 //! use sisu_kex::method::{new_method, Ctx, Step};
-//! use sisu_kex::{moduli::DhGroup, KexAlg};
-//! let groups = DhGroup::builtin();
+//! use sisu_kex::{moduli::GexGroups, KexAlg};
+//! let groups = GexGroups::default();
 //! let mut rng = rand_core::OsRng;
 //! let mut ctx = Ctx { rng: &mut rng, need_bits: 256, groups: &groups };
 //! let mut client = new_method(KexAlg::Curve25519Sha256, true).unwrap();
@@ -38,7 +38,7 @@ pub mod hybrid;
 pub mod legacy;
 
 use crate::alg::{KexAlg, KexFamily};
-use crate::moduli::DhGroup;
+use crate::moduli::{DhGroup, GexGroups};
 use crate::transport::TransportError;
 use rand_core::CryptoRngCore;
 use sisu_wire::{msg, Reader, Writer};
@@ -51,8 +51,9 @@ pub struct Ctx<'a> {
     /// The largest key, IV or MAC key of the negotiated suites, in bits: it sizes DH
     /// exponents and the group a group-exchange client asks for.
     pub need_bits: usize,
-    /// The groups a group-exchange server chooses from.
-    pub groups: &'a [DhGroup],
+    /// The groups a group-exchange server chooses from (loaded only when group
+    /// exchange asks for them).
+    pub groups: &'a GexGroups,
 }
 
 /// What a method wants done after a message.
