@@ -441,19 +441,7 @@ impl Config {
     /// user name, `%U` the numeric uid, `%%` a `%`; a relative path is taken from `home`.
     /// `none` gives no file.
     pub fn authorized_keys_files(&self, user: &str, uid: u32, home: &Path) -> Vec<PathBuf> {
-        self.authorized_keys_file
-            .iter()
-            .filter(|f| !f.eq_ignore_ascii_case("none"))
-            .filter_map(|f| expand_tokens(f, user, uid, home))
-            .map(|p| {
-                let p = PathBuf::from(p);
-                if p.is_absolute() {
-                    p
-                } else {
-                    home.join(p)
-                }
-            })
-            .collect()
+        authorized_keys_paths(&self.authorized_keys_file, user, uid, home)
     }
 
     /// Whether `AcceptEnv` lets the client set the environment variable `name`.
@@ -499,6 +487,29 @@ impl Config {
 /// s m h d w); `None` if it is not one.
 pub fn parse_time_value(s: &str) -> Option<Duration> {
     values::parse_time(s).ok()
+}
+
+/// The files of `AuthorizedKeysFile` entries for a user: `none` skipped, `%h`, `%u`,
+/// `%U` and `%%` expanded, relative paths taken from the home directory.
+pub fn authorized_keys_paths(
+    entries: &[String],
+    user: &str,
+    uid: u32,
+    home: &Path,
+) -> Vec<PathBuf> {
+    entries
+        .iter()
+        .filter(|f| !f.eq_ignore_ascii_case("none"))
+        .filter_map(|f| expand_tokens(f, user, uid, home))
+        .map(|p| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                home.join(p)
+            }
+        })
+        .collect()
 }
 
 /// Expands `%h`, `%u`, `%U` and `%%`; `None` for an unknown token (the parser refuses

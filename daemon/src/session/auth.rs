@@ -8,7 +8,7 @@ use super::Endpoints;
 use crate::os::{self, UserInfo};
 use ssh_key::PublicKey;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// `PermitRootLogin`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,36 +103,6 @@ pub fn key_type_label(key: &PublicKey) -> &'static str {
     }
 }
 
-/// Expands `%h`, `%u`, `%U` and `%%` in an `AuthorizedKeysFile` entry; a relative
-/// result is taken relative to the home directory.
-pub fn expand_authorized_keys_path(pattern: &str, user: &UserInfo) -> PathBuf {
-    let mut out = String::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('h') => out.push_str(&user.home.to_string_lossy()),
-            Some('u') => out.push_str(&user.name),
-            Some('U') => out.push_str(&user.uid.to_string()),
-            Some('%') => out.push('%'),
-            Some(other) => {
-                out.push('%');
-                out.push(other);
-            }
-            None => out.push('%'),
-        }
-    }
-    let p = PathBuf::from(out);
-    if p.is_absolute() {
-        p
-    } else {
-        user.home.join(p)
-    }
-}
-
 impl Policy {
     /// A policy for one connection.
     pub fn new(settings: AuthSettings, ends: Endpoints, per_user: Option<super::PerUser>) -> Self {
@@ -211,11 +181,13 @@ impl Policy {
             }
             return None;
         }
-        for pattern in &settings.authorized_keys_files {
-            if pattern.eq_ignore_ascii_case("none") {
-                continue;
-            }
-            let path = expand_authorized_keys_path(pattern, &user);
+        let paths = sisu_daemon::config::authorized_keys_paths(
+            &settings.authorized_keys_files,
+            &user.name,
+            user.uid,
+            &user.home,
+        );
+        for path in paths {
             if let Some(g) = self.check_file(&settings, &path, &user, key, verified) {
                 if user.uid == 0
                     && settings.permit_root_login == RootLogin::ForcedCommandsOnly
@@ -291,6 +263,17 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
+
+    fn expand_authorized_keys_path(pattern: &str, user: &UserInfo) -> PathBuf {
+        let p = sisu_daemon::config::authorized_keys_paths(
+            &[pattern.to_string()],
+            &user.name,
+            user.uid,
+            &user.home,
+        );
+        p.into_iter().next().expect("one path")
+    }
 
     #[test]
     fn token_expansion() {

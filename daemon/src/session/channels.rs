@@ -35,21 +35,6 @@ pub struct ChannelSettings {
     pub forward: super::forward::ForwardPolicy,
 }
 
-/// `*` and `?` wildcard match, as sshd_config patterns.
-pub fn wildcard(text: &str, pattern: &str) -> bool {
-    fn go(t: &[u8], p: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (None, Some(_)) => false,
-            (Some(b'*'), _) => go(t, &p[1..]) || (!t.is_empty() && go(&t[1..], p)),
-            (Some(b'?'), Some(_)) => go(&t[1..], &p[1..]),
-            (Some(a), Some(b)) if a == b => go(&t[1..], &p[1..]),
-            _ => false,
-        }
-    }
-    go(text.as_bytes(), pattern.as_bytes())
-}
-
 #[derive(Default)]
 struct Chan {
     pty: Option<Pty>,
@@ -205,7 +190,11 @@ impl Channels {
                 name,
                 value,
             } => {
-                let ok = self.settings.accept_env.iter().any(|p| wildcard(&name, p))
+                let ok = self
+                    .settings
+                    .accept_env
+                    .iter()
+                    .any(|p| sisu_daemon::config::match_pattern(&name, p))
                     && self.chans.get(&ch).is_some_and(|c| !c.started);
                 if ok {
                     if let Some(c) = self.chans.get_mut(&ch) {
