@@ -106,6 +106,31 @@ pub(crate) fn dump(c: &Config) -> String {
     kv("rekeylimit", &c.rekey_limit);
     kv("permitopen", &c.permit_open);
     kv("permituserenvironment", &c.permit_user_environment);
+    match &c.authentication_methods {
+        None => kv("authenticationmethods", &"any"),
+        Some(lists) => {
+            let lists: Vec<String> = lists.iter().map(|l| l.join(",")).collect();
+            kv("authenticationmethods", &lists.join(" "));
+        }
+    }
+    kv("revokedkeys", &path_or_none(&c.revoked_keys));
+    kv("requiredrsasize", &c.required_rsa_size);
+    if !c.set_env.is_empty() {
+        let vars: Vec<String> = c.set_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        kv("setenv", &vars.join(" "));
+    }
+    kv(
+        "versionaddendum",
+        &c.version_addendum.as_deref().unwrap_or("none"),
+    );
+    match c.per_source_max_startups {
+        None => kv("persourcemaxstartups", &"none"),
+        Some(n) => kv("persourcemaxstartups", &n),
+    }
+    let (v4, v6) = c.per_source_net_block_size;
+    kv("persourcenetblocksize", &format_args!("{v4}:{v6}"));
+    kv("refuseconnection", &yes_no(c.refuse_connection));
+    kv("tcpkeepalive", &yes_no(c.tcp_keep_alive));
     let protocol: Vec<String> = c.protocol.iter().map(|p| p.to_string()).collect();
     kv("protocol", &protocol.join(","));
     o

@@ -3,14 +3,31 @@
 //!
 //! Names are matched case-insensitively. Aliases map to the canonical keyword they stand
 //! for (`ChallengeResponseAuthentication` is `KbdInteractiveAuthentication`).
+//!
+//! Configuration fails closed. A keyword is [`Status::Implemented`] only when a test
+//! shows its effect (the table of tests is checked by `config::keyword_tests`). A
+//! keyword that restricts who gets in or what they may do, and that Sisu does not apply
+//! yet, is [`Status::Refused`]: start-up stops with "not supported yet". A restriction on
+//! a feature Sisu does not have at all is [`Status::Absent`]: it holds because the
+//! feature is missing, and the issue that adds the feature must apply it. Only keywords
+//! that add something are [`Status::NotImplemented`] (accepted with a warning). Some
+//! keywords depend on their value (`UsePAM yes` is refused, `UsePAM no` is applied):
+//! see [`super::support`].
 
 /// What Sisu does with a keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// Parsed, checked and applied.
+    /// Parsed, checked and applied (a test shows its effect).
     Implemented,
-    /// Known to OpenSSH, accepted with a warning, not acted on yet.
+    /// Limits a feature Sisu does not have yet (named here, with the issue that adds
+    /// it): the limit holds because the feature is absent. Accepted; a value that would
+    /// turn the feature on is warned about.
+    Absent(&'static str),
+    /// Adds something Sisu does not do yet: accepted with a warning, not acted on.
     NotImplemented,
+    /// Restricts access and is not applied yet: refused at start-up ("not supported
+    /// yet"), so that no administrator believes a door is locked when it is not.
+    Refused,
     /// Removed from OpenSSH: accepted with "Deprecated option".
     Deprecated,
     /// Compiled out of (or never in) OpenSSH: accepted with "Unsupported option".
@@ -37,371 +54,451 @@ use Status::*;
 const G: bool = false; // global only
 const M: bool = true; // also inside Match
 
-/// `(spelling, canonical name, status, allowed in Match)`, as OpenSSH 9.9's keyword table.
-const TABLE: &[(&str, &str, Status, bool)] = &[
-    ("UsePAM", "UsePAM", Implemented, G),
-    ("PAMServiceName", "PAMServiceName", NotImplemented, M),
-    (
+/// A spelling and the keyword it stands for.
+struct Row {
+    spelling: &'static str,
+    keyword: Keyword,
+}
+
+const fn row(spelling: &'static str, name: &'static str, status: Status, in_match: bool) -> Row {
+    Row {
+        spelling,
+        keyword: Keyword {
+            name,
+            status,
+            in_match,
+        },
+    }
+}
+
+/// Every spelling, as OpenSSH 9.9's keyword table.
+const TABLE: &[Row] = &[
+    row("UsePAM", "UsePAM", Implemented, G),
+    row("PAMServiceName", "PAMServiceName", NotImplemented, M),
+    row(
         "PAMAuthenticationViaKbdInt",
         "PAMAuthenticationViaKbdInt",
         Deprecated,
         G,
     ),
-    ("Port", "Port", Implemented, G),
-    ("HostKey", "HostKey", Implemented, G),
-    ("HostDSAKey", "HostKey", Implemented, G),
-    ("HostKeyAgent", "HostKeyAgent", NotImplemented, G),
-    ("PidFile", "PidFile", Implemented, G),
-    ("ModuliFile", "ModuliFile", Implemented, G),
-    ("ServerKeyBits", "ServerKeyBits", Deprecated, G),
-    ("LoginGraceTime", "LoginGraceTime", Implemented, G),
-    (
+    row("Port", "Port", Implemented, G),
+    row("HostKey", "HostKey", Implemented, G),
+    row("HostDSAKey", "HostKey", Implemented, G),
+    row("HostKeyAgent", "HostKeyAgent", NotImplemented, G),
+    row("PidFile", "PidFile", Implemented, G),
+    row("ModuliFile", "ModuliFile", Implemented, G),
+    row("ServerKeyBits", "ServerKeyBits", Deprecated, G),
+    row("LoginGraceTime", "LoginGraceTime", Implemented, G),
+    row(
         "KeyRegenerationInterval",
         "KeyRegenerationInterval",
         Deprecated,
         G,
     ),
-    ("PermitRootLogin", "PermitRootLogin", Implemented, M),
-    ("SyslogFacility", "SyslogFacility", Implemented, G),
-    ("LogLevel", "LogLevel", Implemented, M),
-    ("LogVerbose", "LogVerbose", NotImplemented, M),
-    (
+    row("PermitRootLogin", "PermitRootLogin", Implemented, M),
+    row("SyslogFacility", "SyslogFacility", Implemented, G),
+    row("LogLevel", "LogLevel", Implemented, M),
+    row("LogVerbose", "LogVerbose", NotImplemented, M),
+    row(
         "RhostsAuthentication",
         "RhostsAuthentication",
         Deprecated,
         G,
     ),
-    (
+    row(
         "RhostsRSAAuthentication",
         "RhostsRSAAuthentication",
         Deprecated,
         M,
     ),
-    (
+    row(
         "HostbasedAuthentication",
         "HostbasedAuthentication",
-        NotImplemented,
+        Absent("hostbased authentication (issue 11)"),
         M,
     ),
-    (
+    row(
         "HostbasedUsesNameFromPacketOnly",
         "HostbasedUsesNameFromPacketOnly",
-        NotImplemented,
+        Absent("hostbased authentication (issue 11)"),
         M,
     ),
-    (
+    row(
         "HostbasedAcceptedAlgorithms",
         "HostbasedAcceptedAlgorithms",
-        NotImplemented,
+        Absent("hostbased authentication (issue 11)"),
         M,
     ),
-    (
+    row(
         "HostbasedAcceptedKeyTypes",
         "HostbasedAcceptedAlgorithms",
-        NotImplemented,
+        Absent("hostbased authentication (issue 11)"),
         M,
     ),
-    ("HostKeyAlgorithms", "HostKeyAlgorithms", Implemented, G),
-    ("RSAAuthentication", "RSAAuthentication", Deprecated, M),
-    (
+    row("HostKeyAlgorithms", "HostKeyAlgorithms", Implemented, G),
+    row("RSAAuthentication", "RSAAuthentication", Deprecated, M),
+    row(
         "PubkeyAuthentication",
         "PubkeyAuthentication",
         Implemented,
         M,
     ),
-    (
+    row(
         "PubkeyAcceptedAlgorithms",
         "PubkeyAcceptedAlgorithms",
         Implemented,
         M,
     ),
-    (
+    row(
         "PubkeyAcceptedKeyTypes",
         "PubkeyAcceptedAlgorithms",
         Implemented,
         M,
     ),
-    ("PubkeyAuthOptions", "PubkeyAuthOptions", NotImplemented, M),
-    ("DSAAuthentication", "PubkeyAuthentication", Implemented, G),
-    (
-        "KerberosAuthentication",
-        "KerberosAuthentication",
-        NotImplemented,
+    row(
+        "PubkeyAuthOptions",
+        "PubkeyAuthOptions",
+        Absent("security-key user keys (issue 11)"),
         M,
     ),
-    (
+    row("DSAAuthentication", "PubkeyAuthentication", Implemented, G),
+    row(
+        "KerberosAuthentication",
+        "KerberosAuthentication",
+        Absent("Kerberos authentication (not planned)"),
+        M,
+    ),
+    row(
         "KerberosOrLocalPasswd",
         "KerberosOrLocalPasswd",
         NotImplemented,
         G,
     ),
-    (
+    row(
         "KerberosTicketCleanup",
         "KerberosTicketCleanup",
         NotImplemented,
         G,
     ),
-    (
+    row(
         "KerberosGetAFSToken",
         "KerberosGetAFSToken",
         NotImplemented,
         G,
     ),
-    ("KerberosTGTPassing", "KerberosTGTPassing", Unsupported, G),
-    ("AFSTokenPassing", "AFSTokenPassing", Unsupported, G),
-    (
+    row("KerberosTGTPassing", "KerberosTGTPassing", Unsupported, G),
+    row("AFSTokenPassing", "AFSTokenPassing", Unsupported, G),
+    row(
         "GSSAPIAuthentication",
         "GSSAPIAuthentication",
-        NotImplemented,
+        Absent("GSSAPI authentication (not planned)"),
         M,
     ),
-    (
+    row(
         "GSSAPICleanupCredentials",
         "GSSAPICleanupCredentials",
         NotImplemented,
         G,
     ),
-    (
+    row(
         "GSSAPIStrictAcceptorCheck",
         "GSSAPIStrictAcceptorCheck",
-        NotImplemented,
+        Absent("GSSAPI authentication (not planned)"),
         G,
     ),
-    (
+    row(
         "PasswordAuthentication",
         "PasswordAuthentication",
-        Implemented,
+        Absent("password authentication (issue 11)"),
         M,
     ),
-    (
+    row(
         "KbdInteractiveAuthentication",
         "KbdInteractiveAuthentication",
-        Implemented,
+        Absent("keyboard-interactive authentication (issue 11)"),
         M,
     ),
-    (
+    row(
         "ChallengeResponseAuthentication",
         "KbdInteractiveAuthentication",
-        Implemented,
+        Absent("keyboard-interactive authentication (issue 11)"),
         M,
     ),
-    (
+    row(
         "SKeyAuthentication",
         "KbdInteractiveAuthentication",
-        Implemented,
+        Absent("keyboard-interactive authentication (issue 11)"),
         M,
     ),
-    ("CheckMail", "CheckMail", Deprecated, G),
-    ("ListenAddress", "ListenAddress", Implemented, G),
-    ("AddressFamily", "AddressFamily", Implemented, G),
-    ("PrintMotd", "PrintMotd", Implemented, G),
-    ("PrintLastLog", "PrintLastLog", Implemented, G),
-    ("IgnoreRhosts", "IgnoreRhosts", NotImplemented, M),
-    (
-        "IgnoreUserKnownHosts",
-        "IgnoreUserKnownHosts",
-        NotImplemented,
+    row("CheckMail", "CheckMail", Deprecated, G),
+    row("ListenAddress", "ListenAddress", Implemented, G),
+    row("AddressFamily", "AddressFamily", Implemented, G),
+    row("PrintMotd", "PrintMotd", Implemented, G),
+    row(
+        "PrintLastLog",
+        "PrintLastLog",
+        Absent("lastlog records (issue 11)"),
         G,
     ),
-    ("X11Forwarding", "X11Forwarding", Implemented, M),
-    ("X11DisplayOffset", "X11DisplayOffset", NotImplemented, M),
-    ("X11UseLocalhost", "X11UseLocalhost", NotImplemented, M),
-    ("XAuthLocation", "XAuthLocation", NotImplemented, G),
-    ("StrictModes", "StrictModes", Implemented, G),
-    (
-        "PermitEmptyPasswords",
-        "PermitEmptyPasswords",
-        Implemented,
+    row(
+        "IgnoreRhosts",
+        "IgnoreRhosts",
+        Absent("hostbased authentication (issue 11)"),
         M,
     ),
-    (
+    row(
+        "IgnoreUserKnownHosts",
+        "IgnoreUserKnownHosts",
+        Absent("hostbased authentication (issue 11)"),
+        G,
+    ),
+    row(
+        "X11Forwarding",
+        "X11Forwarding",
+        Absent("X11 forwarding (issue 12)"),
+        M,
+    ),
+    row(
+        "X11DisplayOffset",
+        "X11DisplayOffset",
+        Absent("X11 forwarding (issue 12)"),
+        M,
+    ),
+    row(
+        "X11UseLocalhost",
+        "X11UseLocalhost",
+        Absent("X11 forwarding (issue 12)"),
+        M,
+    ),
+    row(
+        "XAuthLocation",
+        "XAuthLocation",
+        Absent("X11 forwarding (issue 12)"),
+        G,
+    ),
+    row("StrictModes", "StrictModes", Implemented, G),
+    row(
+        "PermitEmptyPasswords",
+        "PermitEmptyPasswords",
+        Absent("password authentication (issue 11)"),
+        M,
+    ),
+    row(
         "PermitUserEnvironment",
         "PermitUserEnvironment",
         Implemented,
         G,
     ),
-    ("UseLogin", "UseLogin", Deprecated, G),
-    ("Compression", "Compression", NotImplemented, G),
-    ("RekeyLimit", "RekeyLimit", Implemented, M),
-    ("TCPKeepAlive", "TCPKeepAlive", NotImplemented, G),
-    ("KeepAlive", "TCPKeepAlive", NotImplemented, G),
-    ("AllowTcpForwarding", "AllowTcpForwarding", Implemented, M),
-    (
+    row("UseLogin", "UseLogin", Deprecated, G),
+    row(
+        "Compression",
+        "Compression",
+        Absent("compression (only `none` is offered)"),
+        G,
+    ),
+    row("RekeyLimit", "RekeyLimit", Implemented, M),
+    row("TCPKeepAlive", "TCPKeepAlive", Implemented, G),
+    row("KeepAlive", "TCPKeepAlive", Implemented, G),
+    row("AllowTcpForwarding", "AllowTcpForwarding", Implemented, M),
+    row(
         "AllowAgentForwarding",
         "AllowAgentForwarding",
+        Absent("agent forwarding (issue 12)"),
+        M,
+    ),
+    row("AllowUsers", "AllowUsers", Implemented, M),
+    row("DenyUsers", "DenyUsers", Implemented, M),
+    row("AllowGroups", "AllowGroups", Implemented, M),
+    row("DenyGroups", "DenyGroups", Implemented, M),
+    row("Ciphers", "Ciphers", Implemented, G),
+    row("MACs", "MACs", Implemented, G),
+    row("Protocol", "Protocol", Implemented, G),
+    row(
+        "GatewayPorts",
+        "GatewayPorts",
+        Absent("remote port forwarding (issue 12)"),
+        M,
+    ),
+    row("Subsystem", "Subsystem", Implemented, G),
+    row("MaxStartups", "MaxStartups", Implemented, G),
+    row(
+        "PerSourceMaxStartups",
+        "PerSourceMaxStartups",
+        Implemented,
+        G,
+    ),
+    row(
+        "PerSourceNetBlockSize",
+        "PerSourceNetBlockSize",
+        Implemented,
+        G,
+    ),
+    row("PerSourcePenalties", "PerSourcePenalties", Refused, G),
+    row(
+        "PerSourcePenaltyExemptList",
+        "PerSourcePenaltyExemptList",
+        NotImplemented,
+        G,
+    ),
+    row("MaxAuthTries", "MaxAuthTries", Implemented, M),
+    row("MaxSessions", "MaxSessions", Implemented, M),
+    row("Banner", "Banner", Implemented, M),
+    row("UseDNS", "UseDNS", Implemented, G),
+    row(
+        "VerifyReverseMapping",
+        "VerifyReverseMapping",
+        Deprecated,
+        G,
+    ),
+    row("ReverseMappingCheck", "ReverseMappingCheck", Deprecated, G),
+    row("ClientAliveInterval", "ClientAliveInterval", Implemented, M),
+    row("ClientAliveCountMax", "ClientAliveCountMax", Implemented, M),
+    row("AuthorizedKeysFile", "AuthorizedKeysFile", Implemented, M),
+    row("AuthorizedKeysFile2", "AuthorizedKeysFile2", Deprecated, M),
+    row(
+        "UsePrivilegeSeparation",
+        "UsePrivilegeSeparation",
+        Deprecated,
+        G,
+    ),
+    row("AcceptEnv", "AcceptEnv", Implemented, M),
+    row("SetEnv", "SetEnv", Implemented, M),
+    row(
+        "PermitTunnel",
+        "PermitTunnel",
+        Absent("tun forwarding (not planned)"),
+        M,
+    ),
+    row("PermitTTY", "PermitTTY", Implemented, M),
+    row(
+        "PermitUserRC",
+        "PermitUserRC",
+        Absent("~/.ssh/rc (issue 11)"),
+        M,
+    ),
+    row("Match", "Match", Match, M),
+    row("PermitOpen", "PermitOpen", Implemented, M),
+    row(
+        "PermitListen",
+        "PermitListen",
+        Absent("remote port forwarding (issue 12)"),
+        M,
+    ),
+    row("ForceCommand", "ForceCommand", Implemented, M),
+    row("ChrootDirectory", "ChrootDirectory", Refused, M),
+    row("HostCertificate", "HostCertificate", Implemented, G),
+    row("RevokedKeys", "RevokedKeys", Implemented, M),
+    row("TrustedUserCAKeys", "TrustedUserCAKeys", NotImplemented, M),
+    row(
+        "AuthorizedPrincipalsFile",
+        "AuthorizedPrincipalsFile",
+        Absent("user certificates (issue 11)"),
+        M,
+    ),
+    row("KexAlgorithms", "KexAlgorithms", Implemented, G),
+    row("Include", "Include", Include, M),
+    row("IPQoS", "IPQoS", NotImplemented, M),
+    row(
+        "AuthorizedKeysCommand",
+        "AuthorizedKeysCommand",
+        NotImplemented,
+        M,
+    ),
+    row(
+        "AuthorizedKeysCommandUser",
+        "AuthorizedKeysCommandUser",
+        NotImplemented,
+        M,
+    ),
+    row(
+        "AuthorizedPrincipalsCommand",
+        "AuthorizedPrincipalsCommand",
+        Absent("user certificates (issue 11)"),
+        M,
+    ),
+    row(
+        "AuthorizedPrincipalsCommandUser",
+        "AuthorizedPrincipalsCommandUser",
+        Absent("user certificates (issue 11)"),
+        M,
+    ),
+    row("VersionAddendum", "VersionAddendum", Implemented, G),
+    row(
+        "AuthenticationMethods",
+        "AuthenticationMethods",
         Implemented,
         M,
     ),
-    ("AllowUsers", "AllowUsers", Implemented, M),
-    ("DenyUsers", "DenyUsers", Implemented, M),
-    ("AllowGroups", "AllowGroups", Implemented, M),
-    ("DenyGroups", "DenyGroups", Implemented, M),
-    ("Ciphers", "Ciphers", Implemented, G),
-    ("MACs", "MACs", Implemented, G),
-    ("Protocol", "Protocol", Implemented, G),
-    ("GatewayPorts", "GatewayPorts", Implemented, M),
-    ("Subsystem", "Subsystem", Implemented, G),
-    ("MaxStartups", "MaxStartups", Implemented, G),
-    (
-        "PerSourceMaxStartups",
-        "PerSourceMaxStartups",
-        NotImplemented,
-        G,
-    ),
-    (
-        "PerSourceNetBlockSize",
-        "PerSourceNetBlockSize",
-        NotImplemented,
-        G,
-    ),
-    (
-        "PerSourcePenalties",
-        "PerSourcePenalties",
-        NotImplemented,
-        G,
-    ),
-    (
-        "PerSourcePenaltyExemptList",
-        "PerSourcePenaltyExemptList",
-        NotImplemented,
-        G,
-    ),
-    ("MaxAuthTries", "MaxAuthTries", Implemented, M),
-    ("MaxSessions", "MaxSessions", Implemented, M),
-    ("Banner", "Banner", Implemented, M),
-    ("UseDNS", "UseDNS", Implemented, G),
-    (
-        "VerifyReverseMapping",
-        "VerifyReverseMapping",
-        Deprecated,
-        G,
-    ),
-    ("ReverseMappingCheck", "ReverseMappingCheck", Deprecated, G),
-    ("ClientAliveInterval", "ClientAliveInterval", Implemented, M),
-    ("ClientAliveCountMax", "ClientAliveCountMax", Implemented, M),
-    ("AuthorizedKeysFile", "AuthorizedKeysFile", Implemented, M),
-    ("AuthorizedKeysFile2", "AuthorizedKeysFile2", Deprecated, M),
-    (
-        "UsePrivilegeSeparation",
-        "UsePrivilegeSeparation",
-        Deprecated,
-        G,
-    ),
-    ("AcceptEnv", "AcceptEnv", Implemented, M),
-    ("SetEnv", "SetEnv", NotImplemented, M),
-    ("PermitTunnel", "PermitTunnel", NotImplemented, M),
-    ("PermitTTY", "PermitTTY", Implemented, M),
-    ("PermitUserRC", "PermitUserRC", NotImplemented, M),
-    ("Match", "Match", Match, M),
-    ("PermitOpen", "PermitOpen", Implemented, M),
-    ("PermitListen", "PermitListen", NotImplemented, M),
-    ("ForceCommand", "ForceCommand", Implemented, M),
-    ("ChrootDirectory", "ChrootDirectory", Implemented, M),
-    ("HostCertificate", "HostCertificate", Implemented, G),
-    ("RevokedKeys", "RevokedKeys", NotImplemented, M),
-    ("TrustedUserCAKeys", "TrustedUserCAKeys", NotImplemented, M),
-    (
-        "AuthorizedPrincipalsFile",
-        "AuthorizedPrincipalsFile",
-        NotImplemented,
-        M,
-    ),
-    ("KexAlgorithms", "KexAlgorithms", Implemented, G),
-    ("Include", "Include", Include, M),
-    ("IPQoS", "IPQoS", NotImplemented, M),
-    (
-        "AuthorizedKeysCommand",
-        "AuthorizedKeysCommand",
-        NotImplemented,
-        M,
-    ),
-    (
-        "AuthorizedKeysCommandUser",
-        "AuthorizedKeysCommandUser",
-        NotImplemented,
-        M,
-    ),
-    (
-        "AuthorizedPrincipalsCommand",
-        "AuthorizedPrincipalsCommand",
-        NotImplemented,
-        M,
-    ),
-    (
-        "AuthorizedPrincipalsCommandUser",
-        "AuthorizedPrincipalsCommandUser",
-        NotImplemented,
-        M,
-    ),
-    ("VersionAddendum", "VersionAddendum", NotImplemented, G),
-    (
-        "AuthenticationMethods",
-        "AuthenticationMethods",
-        NotImplemented,
-        M,
-    ),
-    (
+    row(
         "StreamLocalBindMask",
         "StreamLocalBindMask",
-        NotImplemented,
+        Absent("Unix-socket forwarding (issue 12)"),
         M,
     ),
-    (
+    row(
         "StreamLocalBindUnlink",
         "StreamLocalBindUnlink",
-        NotImplemented,
+        Absent("Unix-socket forwarding (issue 12)"),
         M,
     ),
-    (
+    row(
         "AllowStreamLocalForwarding",
         "AllowStreamLocalForwarding",
-        NotImplemented,
+        Absent("Unix-socket forwarding (issue 12)"),
         M,
     ),
-    ("FingerprintHash", "FingerprintHash", NotImplemented, G),
-    ("DisableForwarding", "DisableForwarding", Implemented, M),
-    ("ExposeAuthInfo", "ExposeAuthInfo", NotImplemented, M),
-    ("RDomain", "RDomain", NotImplemented, M),
-    (
-        "CASignatureAlgorithms",
-        "CASignatureAlgorithms",
-        NotImplemented,
+    row("FingerprintHash", "FingerprintHash", NotImplemented, G),
+    row("DisableForwarding", "DisableForwarding", Implemented, M),
+    row(
+        "ExposeAuthInfo",
+        "ExposeAuthInfo",
+        Absent("SSH_USER_AUTH (issue 11)"),
         M,
     ),
-    (
+    row("RDomain", "RDomain", Refused, M),
+    row(
+        "CASignatureAlgorithms",
+        "CASignatureAlgorithms",
+        Absent("user certificates (issue 11)"),
+        M,
+    ),
+    row(
         "SecurityKeyProvider",
         "SecurityKeyProvider",
         NotImplemented,
         G,
     ),
-    ("RequiredRSASize", "RequiredRSASize", NotImplemented, M),
-    ("ChannelTimeout", "ChannelTimeout", NotImplemented, M),
-    (
+    row("RequiredRSASize", "RequiredRSASize", Implemented, M),
+    row("ChannelTimeout", "ChannelTimeout", Refused, M),
+    row(
         "UnusedConnectionTimeout",
         "UnusedConnectionTimeout",
-        NotImplemented,
+        Refused,
         M,
     ),
-    ("SshdSessionPath", "SshdSessionPath", NotImplemented, G),
-    ("RefuseConnection", "RefuseConnection", NotImplemented, M),
+    row("SshdSessionPath", "SshdSessionPath", NotImplemented, G),
+    row("RefuseConnection", "RefuseConnection", Implemented, M),
 ];
 
 /// Looks a keyword up, ignoring case.
 pub fn lookup(word: &str) -> Option<Keyword> {
     TABLE
         .iter()
-        .find(|(spelling, ..)| spelling.eq_ignore_ascii_case(word))
-        .map(|&(_, name, status, in_match)| Keyword {
-            name,
-            status,
-            in_match,
-        })
+        .find(|r| r.spelling.eq_ignore_ascii_case(word))
+        .map(|r| r.keyword)
 }
 
 /// Every spelling in the table (aliases included).
-#[cfg(test)]
 pub fn all_spellings() -> impl Iterator<Item = &'static str> {
-    TABLE.iter().map(|(s, ..)| *s)
+    TABLE.iter().map(|r| r.spelling)
+}
+
+/// Every canonical keyword, once each, in table order.
+pub fn all_keywords() -> impl Iterator<Item = Keyword> {
+    TABLE
+        .iter()
+        .filter(|r| r.spelling == r.keyword.name)
+        .map(|r| r.keyword)
 }
 
 #[cfg(test)]
@@ -412,13 +509,14 @@ mod tests {
     fn lookup_is_case_insensitive_and_resolves_aliases() {
         let k = lookup("challengeresponseauthentication").unwrap();
         assert_eq!(k.name, "KbdInteractiveAuthentication");
-        assert_eq!(k.status, Implemented);
+        assert!(matches!(k.status, Absent(_)));
         assert_eq!(
             lookup("PUBKEYACCEPTEDKEYTYPES").unwrap().name,
             "PubkeyAcceptedAlgorithms"
         );
         assert_eq!(lookup("UsePrivilegeSeparation").unwrap().status, Deprecated);
-        assert_eq!(lookup("ChannelTimeout").unwrap().status, NotImplemented);
+        assert_eq!(lookup("ChannelTimeout").unwrap().status, Refused);
+        assert_eq!(lookup("IPQoS").unwrap().status, NotImplemented);
         assert!(lookup("NoSuchOption").is_none());
         assert!(!lookup("port").unwrap().in_match);
         assert!(lookup("maxauthtries").unwrap().in_match);
@@ -435,8 +533,15 @@ mod tests {
 
     #[test]
     fn every_canonical_name_is_itself_a_spelling() {
-        for (_, name, ..) in TABLE {
-            assert_eq!(lookup(name).unwrap().name, *name);
+        for r in TABLE {
+            assert_eq!(lookup(r.keyword.name).unwrap().name, r.keyword.name);
+            // An alias has its keyword's status (where it may appear can differ).
+            assert_eq!(
+                lookup(r.keyword.name).unwrap().status,
+                r.keyword.status,
+                "{}",
+                r.spelling
+            );
         }
     }
 }

@@ -44,10 +44,11 @@
 
 mod algs;
 mod dump;
-mod keywords;
+pub mod keywords;
 mod lexer;
 mod matching;
 mod parse;
+mod support;
 mod values;
 
 #[cfg(test)]
@@ -180,8 +181,29 @@ pub struct Config {
     pub allow_groups: Vec<String>,
     /// `DenyGroups` patterns.
     pub deny_groups: Vec<String>,
-    /// `UsePAM` (default no).
+    /// `UsePAM` (default no; `yes` is refused until PAM exists).
     pub use_pam: bool,
+    /// `AuthenticationMethods` (default `any`: `None`): lists of methods, each of which
+    /// must all succeed, in order, for one of the lists.
+    pub authentication_methods: Option<Vec<Vec<String>>>,
+    /// `RevokedKeys` (default none): a KRL or a file of public keys.
+    pub revoked_keys: Option<PathBuf>,
+    /// `RequiredRSASize` (default 1024): smallest RSA modulus accepted, in bits.
+    pub required_rsa_size: u32,
+    /// `SetEnv` (default none): variables set in every session's environment.
+    pub set_env: Vec<(String, String)>,
+    /// `VersionAddendum` (default none): appended to the identification line.
+    pub version_addendum: Option<String>,
+    /// `PerSourceMaxStartups` (default none): unauthenticated connections allowed per
+    /// source address block.
+    pub per_source_max_startups: Option<u32>,
+    /// `PerSourceNetBlockSize` (default 32:128): the prefix lengths that group IPv4 and
+    /// IPv6 sources for `PerSourceMaxStartups`.
+    pub per_source_net_block_size: (u8, u8),
+    /// `RefuseConnection` (default no): end the connection at once (in a `Match` block).
+    pub refuse_connection: bool,
+    /// `TCPKeepAlive` (default yes): TCP keepalives on client connections.
+    pub tcp_keep_alive: bool,
     /// `Ciphers`, resolved to supported names.
     pub ciphers: Vec<String>,
     /// `MACs`, resolved.
@@ -266,6 +288,14 @@ pub enum ConfigErrorKind {
     DuplicateSubsystem(String),
     /// A list keyword over [`MAX_LIST_ENTRIES`] values, or another size bound.
     TooMany(&'static str),
+    /// A keyword (or a value of it) that restricts access and that Sisu cannot apply
+    /// yet: refused, never accepted and ignored.
+    NotSupportedYet {
+        /// The keyword (canonical spelling).
+        keyword: &'static str,
+        /// The value as written.
+        value: String,
+    },
     /// Any other reason, as text.
     Other(String),
 }
@@ -299,6 +329,9 @@ impl fmt::Display for ConfigErrorKind {
                 write!(f, "Subsystem '{n}' already defined.")
             }
             ConfigErrorKind::TooMany(what) => write!(f, "too many {what} entries"),
+            ConfigErrorKind::NotSupportedYet { keyword, value } => {
+                write!(f, "{keyword} {value}: not supported yet")
+            }
             ConfigErrorKind::Other(r) => f.write_str(r),
         }
     }
@@ -399,6 +432,15 @@ impl Config {
             allow_groups: Vec::new(),
             deny_groups: Vec::new(),
             use_pam: false,
+            authentication_methods: None,
+            revoked_keys: None,
+            required_rsa_size: 1024,
+            set_env: Vec::new(),
+            version_addendum: None,
+            per_source_max_startups: None,
+            per_source_net_block_size: (32, 128),
+            refuse_connection: false,
+            tcp_keep_alive: true,
             ciphers: algs.ciphers.default.clone(),
             macs: algs.macs.default.clone(),
             kex_algorithms: algs.kex.default.clone(),

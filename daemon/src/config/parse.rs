@@ -7,12 +7,69 @@ use super::algs::{resolve, Algs};
 use super::keywords::{self, Status};
 use super::lexer::{split_line, LexError, Line};
 use super::matching::{addr_match_list, parse_condition, Condition};
+use super::support::{self, Support};
 use super::values::*;
 use super::{
     AlgorithmSets, Config, ConfigError, ConfigErrorKind, Overrides, CMDLINE_FILE, INCLUDE_BASE_DIR,
     MAX_CMDLINE_OPTIONS, MAX_CONFIG_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH, MAX_LIST_ENTRIES,
     MAX_MATCH_BLOCKS, MAX_SUBSYSTEMS,
 };
+
+/// OpenSSH's smallest `RequiredRSASize` (`SSH_RSA_MINIMUM_MODULUS_SIZE`).
+pub(crate) const MIN_REQUIRED_RSA_SIZE: u32 = 1024;
+/// Longest `VersionAddendum`: the identification line is at most 255 bytes.
+const MAX_VERSION_ADDENDUM: usize = 128;
+/// The method names `AuthenticationMethods` knows; only `publickey` exists in Sisu yet.
+const AUTH_METHOD_NAMES: &[&str] = &[
+    "publickey",
+    "password",
+    "keyboard-interactive",
+    "hostbased",
+    "gssapi-with-mic",
+];
+/// The methods Sisu implements.
+const IMPLEMENTED_AUTH_METHODS: &[&str] = &["publickey"];
+
+/// `AuthenticationMethods any` (`None`) or its space-separated lists of comma-separated
+/// methods. A method Sisu does not have yet is refused ("not supported yet"): a
+/// second factor must never be dropped silently.
+fn parse_auth_methods(args: &[String]) -> Result<Option<Vec<Vec<String>>>, ConfigErrorKind> {
+    if let [only] = args {
+        if only == "any" {
+            return Ok(None);
+        }
+    }
+    let mut lists = Vec::new();
+    for list in args {
+        if list == "any" {
+            return Err(ConfigErrorKind::Other(
+                "\"any\" must appear alone in AuthenticationMethods".into(),
+            ));
+        }
+        let mut methods = Vec::new();
+        for m in list.split(',') {
+            let name = m.split_once(':').map_or(m, |(n, _)| n);
+            if !AUTH_METHOD_NAMES.contains(&name) || (name == "publickey" && m != name) {
+                return Err(ConfigErrorKind::InvalidValue {
+                    keyword: "AuthenticationMethods",
+                    value: list.clone(),
+                });
+            }
+            if !IMPLEMENTED_AUTH_METHODS.contains(&name) {
+                return Err(ConfigErrorKind::NotSupportedYet {
+                    keyword: "AuthenticationMethods",
+                    value: format!("{} (method {m})", args.join(" ")),
+                });
+            }
+            methods.push(m.to_string());
+        }
+        if lists.len() >= MAX_LIST_ENTRIES {
+            return Err(ConfigErrorKind::TooMany("AuthenticationMethods"));
+        }
+        lists.push(methods);
+    }
+    Ok(Some(lists))
+}
 
 /// One parsed value of one implemented keyword.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +118,15 @@ pub(crate) enum Setting {
     AllowGroups(Vec<String>),
     DenyGroups(Vec<String>),
     UsePam(bool),
+    AuthenticationMethods(Option<Vec<Vec<String>>>),
+    RevokedKeys(Option<PathBuf>),
+    RequiredRsaSize(u32),
+    SetEnv(Vec<(String, String)>),
+    VersionAddendum(Option<String>),
+    PerSourceMaxStartups(Option<u32>),
+    PerSourceNetBlockSize((u8, u8)),
+    RefuseConnection(bool),
+    TcpKeepAlive(bool),
     Ciphers(Vec<String>),
     Macs(Vec<String>),
     KexAlgorithms(Vec<String>),
@@ -176,6 +242,15 @@ pub(crate) fn apply(
         Setting::RekeyLimit(v) => once!(cfg.rekey_limit, v),
         Setting::ModuliFile(v) => once!(cfg.moduli_file, v),
         Setting::UsePam(v) => once!(cfg.use_pam, v),
+        Setting::AuthenticationMethods(v) => once!(cfg.authentication_methods, v),
+        Setting::RevokedKeys(v) => once!(cfg.revoked_keys, v),
+        Setting::RequiredRsaSize(v) => once!(cfg.required_rsa_size, v),
+        Setting::SetEnv(v) => once!(cfg.set_env, v),
+        Setting::VersionAddendum(v) => once!(cfg.version_addendum, v),
+        Setting::PerSourceMaxStartups(v) => once!(cfg.per_source_max_startups, v),
+        Setting::PerSourceNetBlockSize(v) => once!(cfg.per_source_net_block_size, v),
+        Setting::RefuseConnection(v) => once!(cfg.refuse_connection, v),
+        Setting::TcpKeepAlive(v) => once!(cfg.tcp_keep_alive, v),
         Setting::Ciphers(v) => once!(cfg.ciphers, v),
         Setting::Macs(v) => once!(cfg.macs, v),
         Setting::KexAlgorithms(v) => once!(cfg.kex_algorithms, v),
@@ -388,6 +463,15 @@ impl Parser<'_> {
                 );
                 return Ok(());
             }
+            Status::Refused => {
+                if support::is_off(kw.name, &line.args) {
+                    return Ok(());
+                }
+                return Err(err(ConfigErrorKind::NotSupportedYet {
+                    keyword: kw.name,
+                    value: line.rest.trim().to_string(),
+                }));
+            }
             Status::Include => {
                 if cmdline {
                     return Err(err(ConfigErrorKind::Other(
@@ -399,9 +483,29 @@ impl Parser<'_> {
                 }
                 return Ok(());
             }
-            Status::Implemented => {}
+            Status::Implemented | Status::Absent(_) => {}
         }
-        let setting = parse_setting(kw.name, &line, self.algs).map_err(err)?;
+        match support::check(kw.name, &line.args) {
+            Support::Full => {}
+            Support::Warn(feature) => warn(
+                &mut self.warnings,
+                format!(
+                    "{} {}: {feature} is not implemented yet; ignored",
+                    line.keyword,
+                    line.rest.trim()
+                ),
+            ),
+            Support::Refuse => {
+                return Err(err(ConfigErrorKind::NotSupportedYet {
+                    keyword: kw.name,
+                    value: line.rest.trim().to_string(),
+                }))
+            }
+        }
+        let Some(setting) = parse_setting(kw.name, &line, self.algs).map_err(err)? else {
+            // A limit on a feature that does not exist yet: it holds; nothing to store.
+            return Ok(());
+        };
         if let Setting::Subsystem(s) = &setting {
             // Subsystem is global-only, so every one is applied here.
             if self.cfg.subsystems.iter().any(|x| x.name == s.name) {
@@ -425,11 +529,14 @@ impl Parser<'_> {
 }
 
 /// Parses the arguments of one implemented keyword.
+/// Parses the arguments of one implemented (or [`Status::Absent`]) keyword; `None` for
+/// an absent feature's keyword whose value Sisu does not keep (its arguments are only
+/// checked for presence).
 fn parse_setting(
     key: &'static str,
     line: &Line,
     algs: &AlgorithmSets,
-) -> Result<Setting, ConfigErrorKind> {
+) -> Result<Option<Setting>, ConfigErrorKind> {
     let args = &line.args;
     let invalid = |v: &str| ConfigErrorKind::InvalidValue {
         keyword: key,
@@ -472,7 +579,7 @@ fn parse_setting(
             reason,
         })
     };
-    Ok(match key {
+    Ok(Some(match key {
         "Port" => {
             let v = one()?;
             Setting::Port(parse_port(v).map_err(|()| invalid(v))?)
@@ -634,6 +741,59 @@ fn parse_setting(
         "AllowGroups" => Setting::AllowGroups(many()?),
         "DenyGroups" => Setting::DenyGroups(many()?),
         "UsePAM" => Setting::UsePam(flag()?),
+        "AuthenticationMethods" => Setting::AuthenticationMethods(parse_auth_methods(&many()?)?),
+        "RevokedKeys" => Setting::RevokedKeys(none_or(one()?).map(PathBuf::from)),
+        "RequiredRSASize" => {
+            let v = one()?;
+            match parse_int(v) {
+                Ok(n) if n >= MIN_REQUIRED_RSA_SIZE => Setting::RequiredRsaSize(n),
+                _ => return Err(invalid(v)),
+            }
+        }
+        "SetEnv" => {
+            let mut vars: Vec<(String, String)> = Vec::new();
+            for a in many()? {
+                let Some((name, value)) = a.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+                    return Err(ConfigErrorKind::Other("Invalid environment.".into()));
+                };
+                // Within the line, the first value of a name wins (as OpenSSH).
+                if !vars.iter().any(|(n, _)| n == name) {
+                    vars.push((name.to_string(), value.to_string()));
+                }
+            }
+            Setting::SetEnv(vars)
+        }
+        "VersionAddendum" => {
+            let v = line.rest.trim();
+            if v.is_empty() {
+                return Err(ConfigErrorKind::MissingArgument(key.into()));
+            }
+            if v.len() > MAX_VERSION_ADDENDUM || v.chars().any(|c| c.is_control()) {
+                return Err(invalid(v));
+            }
+            Setting::VersionAddendum(none_or(v))
+        }
+        "PerSourceMaxStartups" => {
+            let v = one()?;
+            if v.eq_ignore_ascii_case("none") {
+                Setting::PerSourceMaxStartups(None)
+            } else {
+                match parse_int(v) {
+                    Ok(n) if n > 0 => Setting::PerSourceMaxStartups(Some(n)),
+                    _ => return Err(invalid(v)),
+                }
+            }
+        }
+        "PerSourceNetBlockSize" => {
+            let v = one()?;
+            let (v4, v6) = v.split_once(':').unwrap_or((v, "128"));
+            match (v4.parse::<u8>(), v6.parse::<u8>()) {
+                (Ok(a), Ok(b)) if a <= 32 && b <= 128 => Setting::PerSourceNetBlockSize((a, b)),
+                _ => return Err(invalid(v)),
+            }
+        }
+        "RefuseConnection" => Setting::RefuseConnection(flag()?),
+        "TCPKeepAlive" => Setting::TcpKeepAlive(flag()?),
         "Ciphers" => Setting::Ciphers(algs_of(&algs.ciphers)?),
         "MACs" => Setting::Macs(algs_of(&algs.macs)?),
         "KexAlgorithms" => Setting::KexAlgorithms(algs_of(&algs.kex)?),
@@ -644,8 +804,16 @@ fn parse_setting(
             Setting::Protocol(parse_protocol(v).map_err(|()| invalid(v))?)
         }
         other => {
+            if let Some(keywords::Keyword {
+                status: Status::Absent(_),
+                ..
+            }) = keywords::lookup(other)
+            {
+                many()?;
+                return Ok(None);
+            }
             // The keyword table marks a keyword implemented that has no parser here.
             return Err(ConfigErrorKind::Other(format!("{other} is not handled")));
         }
-    })
+    }))
 }

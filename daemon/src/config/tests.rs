@@ -124,15 +124,23 @@ DisableForwarding yes
 PermitTTY no
 PermitOpen db:5432 [::1]:*
 GatewayPorts clientspecified
-ForceCommand internal-sftp -d /upload
-ChrootDirectory /srv/%u
+ForceCommand /usr/bin/rrsync -ro /srv
 RekeyLimit 1G 1h
 ModuliFile /etc/sisu/moduli
 AllowUsers alice bob@10.0.0.0/8
 DenyUsers mallory
 AllowGroups staff
 DenyGroups guests
-UsePAM yes
+UsePAM no
+AuthenticationMethods publickey,publickey publickey
+RevokedKeys /etc/sisu/revoked
+RequiredRSASize 3072
+SetEnv A=1 B=two A=3
+VersionAddendum hello world
+PerSourceMaxStartups 3
+PerSourceNetBlockSize 24:56
+RefuseConnection no
+TCPKeepAlive no
 Ciphers aes256-ctr,aes128-ctr
 MACs hmac-sha2-256
 KexAlgorithms curve25519-sha256
@@ -213,8 +221,8 @@ Protocol 2,1
         ])
     );
     assert_eq!(c.gateway_ports, GatewayPorts::ClientSpecified);
-    assert_eq!(c.force_command.as_deref(), Some("internal-sftp -d /upload"));
-    assert_eq!(c.chroot_directory.as_deref(), Some("/srv/%u"));
+    assert_eq!(c.force_command.as_deref(), Some("/usr/bin/rrsync -ro /srv"));
+    assert_eq!(c.chroot_directory, None);
     assert_eq!(
         c.rekey_limit,
         RekeyLimit {
@@ -229,7 +237,27 @@ Protocol 2,1
         (c.allow_groups.as_slice(), c.deny_groups.as_slice()),
         (&["staff".to_string()][..], &["guests".to_string()][..])
     );
-    assert!(c.use_pam);
+    assert!(!c.use_pam);
+    assert_eq!(
+        c.authentication_methods,
+        Some(vec![
+            vec!["publickey".to_string(), "publickey".to_string()],
+            vec!["publickey".to_string()]
+        ])
+    );
+    assert_eq!(c.revoked_keys, Some(PathBuf::from("/etc/sisu/revoked")));
+    assert_eq!(c.required_rsa_size, 3072);
+    assert_eq!(
+        c.set_env,
+        [
+            ("A".to_string(), "1".to_string()),
+            ("B".into(), "two".into())
+        ]
+    );
+    assert_eq!(c.version_addendum.as_deref(), Some("hello world"));
+    assert_eq!(c.per_source_max_startups, Some(3));
+    assert_eq!(c.per_source_net_block_size, (24, 56));
+    assert!(!c.refuse_connection && !c.tcp_keep_alive);
     assert_eq!(c.ciphers, ["aes256-ctr", "aes128-ctr"]);
     assert_eq!(c.macs, ["hmac-sha2-256"]);
     assert_eq!(c.kex_algorithms, ["curve25519-sha256"]);
@@ -411,7 +439,7 @@ fn errors_carry_file_line_and_reason() {
 #[test]
 fn known_but_unimplemented_and_deprecated_keywords_warn() {
     let (c, w) = parse(
-        "UsePrivilegeSeparation sandbox\nX11UseLocalhost no\nRSAAuthentication yes\n\
+        "UsePrivilegeSeparation sandbox\nIPQoS lowdelay\nRSAAuthentication yes\n\
          KerberosTGTPassing yes\nPort 2\n",
     )
     .unwrap();
@@ -420,7 +448,7 @@ fn known_but_unimplemented_and_deprecated_keywords_warn() {
         w,
         [
             "/etc/sisu/sshd_config line 1: Deprecated option UsePrivilegeSeparation",
-            "/etc/sisu/sshd_config line 2: option X11UseLocalhost is not implemented yet; ignored",
+            "/etc/sisu/sshd_config line 2: option IPQoS is not implemented yet; ignored",
             "/etc/sisu/sshd_config line 3: Deprecated option RSAAuthentication",
             "/etc/sisu/sshd_config line 4: Unsupported option KerberosTGTPassing",
         ]
@@ -430,7 +458,7 @@ fn known_but_unimplemented_and_deprecated_keywords_warn() {
 }
 
 #[test]
-fn debian_default_config_parses() {
+fn debian_default_config_stops_at_use_pam_until_pam_exists() {
     let text = "\
 # This is the sshd server system-wide configuration file.
 # (Debian's includes /etc/ssh/sshd_config.d/*.conf; a directory that is absent here
@@ -444,10 +472,100 @@ PrintMotd no
 AcceptEnv LANG LC_*
 Subsystem\tsftp\t/usr/lib/openssh/sftp-server
 ";
-    let (c, w) = parse(text).unwrap();
-    assert!(w.is_empty(), "{w:?}");
-    assert!(c.use_pam && c.x11_forwarding && !c.print_motd && !c.kbd_interactive_authentication);
+    // UsePAM yes restricts logins (account checks, pam_access): refused, not ignored.
+    assert_eq!(
+        parse(text).unwrap_err().to_string(),
+        "/etc/sisu/sshd_config line 7: UsePAM yes: not supported yet"
+    );
+    let (c, w) = parse(&text.replace("UsePAM yes", "UsePAM no")).unwrap();
+    assert_eq!(
+        w,
+        ["/etc/sisu/sshd_config line 8: X11Forwarding yes: X11 forwarding is not implemented yet; ignored"]
+    );
+    assert!(!c.use_pam && c.x11_forwarding && !c.print_motd && !c.kbd_interactive_authentication);
     assert_eq!(c.subsystems[0].command, "/usr/lib/openssh/sftp-server");
+}
+
+#[test]
+fn restrictions_sisu_cannot_apply_stop_start_up() {
+    for (text, want) in [
+        (
+            "ChrootDirectory /srv/%u",
+            "ChrootDirectory /srv/%u: not supported yet",
+        ),
+        (
+            "ChannelTimeout session=5m",
+            "ChannelTimeout session=5m: not supported yet",
+        ),
+        (
+            "PerSourcePenalties yes",
+            "PerSourcePenalties yes: not supported yet",
+        ),
+        ("RDomain %D", "RDomain %D: not supported yet"),
+        (
+            "ForceCommand internal-sftp",
+            "ForceCommand internal-sftp: not supported yet",
+        ),
+        (
+            "AuthenticationMethods publickey,password",
+            "AuthenticationMethods publickey,password (method password): not supported yet",
+        ),
+        (
+            "AuthenticationMethods publickey keyboard-interactive:pam",
+            "AuthenticationMethods publickey keyboard-interactive:pam \
+             (method keyboard-interactive:pam): not supported yet",
+        ),
+    ] {
+        assert_eq!(err(text), format!("/etc/sisu/sshd_config line 1: {want}"));
+        // In a Match block too (where the keyword may appear there).
+        if !text.starts_with("PerSourcePenalties") {
+            let in_match = format!("Match User alice\n  {text}\n");
+            assert_eq!(
+                err(&in_match),
+                format!("/etc/sisu/sshd_config line 2: {want}")
+            );
+        }
+    }
+    // Their "off" values are fine.
+    for text in [
+        "ChrootDirectory none",
+        "ChannelTimeout none",
+        "UnusedConnectionTimeout none",
+        "PerSourcePenalties no",
+        "RDomain none",
+        "AuthenticationMethods any",
+        "UsePAM no",
+    ] {
+        let (_, w) = parse(text).unwrap();
+        assert!(w.is_empty(), "{text}: {w:?}");
+    }
+    assert!(err("AuthenticationMethods publickey,bogus").contains("invalid value"));
+    assert!(err("AuthenticationMethods any publickey").contains("must appear alone"));
+    assert!(err("RequiredRSASize 512").contains("invalid value"));
+    assert!(err("SetEnv NOEQUALS").contains("Invalid environment"));
+    assert!(err("PerSourceNetBlockSize 33").contains("invalid value"));
+}
+
+#[test]
+fn absent_features_hold_and_turning_them_on_warns() {
+    let (c, w) = parse(
+        "PermitListen any\nAllowAgentForwarding no\nGatewayPorts no\nX11UseLocalhost no\n\
+         PasswordAuthentication yes\nAllowAgentForwarding yes\n",
+    )
+    .unwrap();
+    assert_eq!(
+        w,
+        [
+            "/etc/sisu/sshd_config line 5: PasswordAuthentication yes: password authentication is not implemented yet; ignored",
+            "/etc/sisu/sshd_config line 6: AllowAgentForwarding yes: agent forwarding is not implemented yet; ignored",
+        ]
+    );
+    assert!(!c.allow_agent_forwarding, "first value wins");
+    assert!(
+        err("PermitListen").contains("no argument"),
+        "{}",
+        err("PermitListen")
+    );
 }
 
 fn spec(user: &str, addr: &str) -> ConnectionSpec {
@@ -725,7 +843,8 @@ fn include_reads_globbed_files_in_order_first_value_wins() {
     );
     std::fs::write(dir.join("nested.conf"), "MaxAuthTries 4\n").unwrap();
     let (c, w) = parse(&main).unwrap();
-    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("20-late.conf line 1: PasswordAuthentication yes"));
     // 10-early.conf comes first (lexical order), and its nested file before 20-late.
     assert!(!c.password_authentication);
     assert_eq!(c.max_auth_tries, 4);

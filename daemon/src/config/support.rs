@@ -1,0 +1,132 @@
+//! Which values of a keyword Sisu can honour: the checks that depend on the value, not
+//! only on the keyword (`UsePAM no` is applied, `UsePAM yes` is refused until PAM
+//! exists; `X11Forwarding no` holds, `X11Forwarding yes` is warned about).
+//!
+//! The rule is the one of [`super::keywords`]: a value that restricts access and that
+//! Sisu cannot apply stops start-up; a value that turns on a feature Sisu lacks is
+//! accepted with a warning; everything else is silent.
+
+use super::values::parse_flag;
+
+/// What Sisu does with one keyword's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Support {
+    /// Applied (or a limit that holds).
+    Full,
+    /// Accepted with a warning: this feature (named) is not implemented yet.
+    Warn(&'static str),
+    /// Refused at start-up: the restriction cannot be applied yet.
+    Refuse,
+}
+
+/// Whether `args` turn a flag-like keyword on: `yes` for a flag, anything but `no` (or
+/// `none`) for the keywords whose "on" values are several words.
+fn turns_on(args: &[String]) -> bool {
+    match args.first().map(String::as_str) {
+        None => false,
+        Some(v) => match parse_flag(v) {
+            Ok(b) => b,
+            Err(()) => !v.eq_ignore_ascii_case("no") && !v.eq_ignore_ascii_case("none"),
+        },
+    }
+}
+
+/// Whether `args` are the value that turns a [`super::keywords::Status::Refused`]
+/// keyword off (`ChannelTimeout none`, `PerSourcePenalties no`), which Sisu can honour;
+/// every other value of such a keyword is refused.
+pub(crate) fn is_off(keyword: &str, args: &[String]) -> bool {
+    let [only] = args else { return false };
+    match keyword {
+        "ChannelTimeout" | "UnusedConnectionTimeout" | "RDomain" | "ChrootDirectory" => {
+            only.eq_ignore_ascii_case("none")
+        }
+        "PerSourcePenalties" => only.eq_ignore_ascii_case("no"),
+        _ => false,
+    }
+}
+
+/// The value check of `keyword` (canonical spelling) with these arguments.
+pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
+    let first = args.first().map(String::as_str).unwrap_or("");
+    let is = |v: &str| first.eq_ignore_ascii_case(v);
+    match keyword {
+        // Restrictions that cannot be applied yet: refused unless off.
+        "UsePAM" if turns_on(args) => Support::Refuse,
+        // ForceCommand must run exactly what it says; there is no internal sftp server
+        // to run yet, and running a program called `internal-sftp` is not what it means.
+        "ForceCommand" if is("internal-sftp") => Support::Refuse,
+        // Features that are not there: accepted, with a warning when turned on.
+        "PasswordAuthentication" | "PermitEmptyPasswords" if turns_on(args) => {
+            Support::Warn("password authentication")
+        }
+        "KbdInteractiveAuthentication" if turns_on(args) => {
+            Support::Warn("keyboard-interactive authentication")
+        }
+        "HostbasedAuthentication" if turns_on(args) => Support::Warn("hostbased authentication"),
+        "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
+        "GSSAPIAuthentication" if turns_on(args) => Support::Warn("GSSAPI authentication"),
+        "PrintLastLog" if turns_on(args) => Support::Warn("lastlog"),
+        "PermitUserRC" if turns_on(args) => Support::Warn("~/.ssh/rc"),
+        "ExposeAuthInfo" if turns_on(args) => Support::Warn("ExposeAuthInfo"),
+        "X11Forwarding" if turns_on(args) => Support::Warn("X11 forwarding"),
+        "AllowAgentForwarding" if turns_on(args) => Support::Warn("agent forwarding"),
+        "AllowStreamLocalForwarding" if turns_on(args) => {
+            Support::Warn("Unix-domain socket forwarding")
+        }
+        "PermitTunnel" if turns_on(args) => Support::Warn("tun forwarding"),
+        "Compression" if turns_on(args) => Support::Warn("compression"),
+        "UseDNS" if turns_on(args) => Support::Warn("UseDNS (reverse look-ups)"),
+        "Subsystem" if args.get(1).is_some_and(|c| c == "internal-sftp") => {
+            Support::Warn("internal-sftp")
+        }
+        "GatewayPorts" if turns_on(args) => Support::Warn("remote port forwarding"),
+        "Protocol" if first.split(',').any(|p| p.trim() == "1") => Support::Warn("protocol 1"),
+        _ => Support::Full,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn restricting_values_are_refused_and_off_values_pass() {
+        assert_eq!(check("UsePAM", &a(&["yes"])), Support::Refuse);
+        assert_eq!(check("UsePAM", &a(&["no"])), Support::Full);
+        assert!(!is_off("ChannelTimeout", &a(&["session=5m"])));
+        assert!(is_off("ChannelTimeout", &a(&["none"])));
+        assert!(!is_off("PerSourcePenalties", &a(&["yes"])));
+        assert!(is_off("PerSourcePenalties", &a(&["no"])));
+        assert!(!is_off("ChrootDirectory", &a(&["/srv/%u"])));
+        assert!(!is_off("RequiredRSASize", &a(&["none"])));
+        assert_eq!(
+            check("ForceCommand", &a(&["internal-sftp"])),
+            Support::Refuse
+        );
+        assert_eq!(check("ForceCommand", &a(&["/bin/date"])), Support::Full);
+    }
+
+    #[test]
+    fn features_turned_on_are_warned_about() {
+        assert_eq!(
+            check("X11Forwarding", &a(&["yes"])),
+            Support::Warn("X11 forwarding")
+        );
+        assert_eq!(check("X11Forwarding", &a(&["no"])), Support::Full);
+        assert_eq!(
+            check("GatewayPorts", &a(&["clientspecified"])),
+            Support::Warn("remote port forwarding")
+        );
+        assert_eq!(
+            check("Compression", &a(&["delayed"])),
+            Support::Warn("compression")
+        );
+        assert_eq!(check("Protocol", &a(&["2,1"])), Support::Warn("protocol 1"));
+        assert_eq!(check("Protocol", &a(&["2"])), Support::Full);
+        assert_eq!(check("MaxAuthTries", &a(&["3"])), Support::Full);
+    }
+}
