@@ -177,6 +177,14 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
             PermitUserEnvironment::Yes => UserEnvironment::Yes,
             PermitUserEnvironment::Patterns(p) => UserEnvironment::Patterns(p.clone()),
         },
+        access: crate::session::AccessLists {
+            allow_users: cfg.allow_users.clone(),
+            deny_users: cfg.deny_users.clone(),
+            allow_groups: cfg.allow_groups.clone(),
+            deny_groups: cfg.deny_groups.clone(),
+        },
+        auth_methods: cfg.authentication_methods.clone(),
+        required_rsa_size: cfg.required_rsa_size,
     }
 }
 

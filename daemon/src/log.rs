@@ -11,6 +11,39 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::OnceLock;
 
+/// Longest log line, in bytes (OpenSSH's `MSGBUFSIZ`): longer lines are cut.
+pub const MAX_LINE: usize = 1024;
+
+/// A log line made safe to write: every byte that is not printable ASCII (control
+/// characters such as a newline a peer put in its user name, and every non-ASCII byte)
+/// becomes a backslash and three octal digits, a backslash becomes two, as OpenSSH's
+/// `strnvis(..., VIS_SAFE | VIS_OCTAL)`; the result is cut at [`MAX_LINE`] bytes. So no
+/// peer-controlled string can start a line of its own, or forge one for fail2ban.
+pub fn escape_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len().min(MAX_LINE));
+    for &b in line.as_bytes() {
+        let piece_len = match b {
+            b'\\' => 2,
+            0x20..=0x7e => 1,
+            _ => 4,
+        };
+        if out.len() + piece_len > MAX_LINE {
+            break;
+        }
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => {
+                out.push('\\');
+                for shift in [6, 3, 0] {
+                    out.push(char::from(b'0' + ((b >> shift) & 7)));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Log levels, as `LogLevel` in sshd_config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -142,7 +175,7 @@ pub fn log(level: Level, msg: &str) {
         _ => "",
     };
     let suffix = if l.preauth { " [preauth]" } else { "" };
-    let line = format!("{prefix}{msg}{suffix}");
+    let line = escape_line(&format!("{prefix}{msg}{suffix}"));
     match &mut l.sink {
         Sink::Stderr => {
             let _ = writeln!(std::io::stderr(), "{line}");
@@ -181,3 +214,44 @@ macro_rules! debug { ($($a:tt)*) => { if $crate::log::enabled($crate::log::Level
 /// Logs at FATAL.
 #[macro_export]
 macro_rules! fatal { ($($a:tt)*) => { $crate::log::log($crate::log::Level::Fatal, &format!($($a)*)) } }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn control_and_non_ascii_bytes_are_octal() {
+        assert_eq!(escape_line("plain text"), "plain text");
+        assert_eq!(
+            escape_line("Invalid user a\nFailed password for root"),
+            "Invalid user a\\012Failed password for root"
+        );
+        assert_eq!(escape_line("tab\there\r"), "tab\\011here\\015");
+        assert_eq!(escape_line("back\\slash"), "back\\\\slash");
+        assert_eq!(escape_line("é"), "\\303\\251");
+        assert_eq!(escape_line("\u{1b}[31m"), "\\033[31m");
+    }
+
+    #[test]
+    fn lines_are_cut() {
+        assert_eq!(escape_line(&"x".repeat(5000)).len(), MAX_LINE);
+        // An escape is never cut in half.
+        let s = escape_line(&"\n".repeat(1000));
+        assert_eq!(s.len() % 4, 0);
+        assert!(s.len() <= MAX_LINE);
+    }
+
+    proptest! {
+        #[test]
+        fn escaped_lines_are_one_printable_line(s in "(?s).{0,2000}") {
+            let e = escape_line(&s);
+            prop_assert!(e.len() <= MAX_LINE);
+            prop_assert!(e.bytes().all(|b| (0x20..=0x7e).contains(&b)));
+            // Printable ASCII without backslashes passes unchanged (when it fits).
+            if s.len() <= MAX_LINE && s.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'\\') {
+                prop_assert_eq!(e, s);
+            }
+        }
+    }
+}

@@ -65,4 +65,4 @@ pub use config::{Method, ServerConfig, DEFAULT_MAX_TRIES, SERVICE_CONNECTION};
 pub use error::AuthError;
 pub use event::{Authenticated, Event};
 pub use message::ServerMessage;
-pub use server::Server;
+pub use server::{Answer, Server};

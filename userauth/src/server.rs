@@ -14,6 +14,19 @@ use sisu_wire::{NameList, WireError};
 use ssh_key::PublicKey;
 use std::collections::VecDeque;
 
+/// The daemon's answer to a question ([`Event::KeyOffered`] or [`Event::KeyVerified`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Refused: the request fails (and counts against `max_tries`).
+    Deny,
+    /// Granted: SSH_MSG_USERAUTH_PK_OK for a query, SSH_MSG_USERAUTH_SUCCESS for a
+    /// verified key.
+    Allow,
+    /// For a verified key: this method is done, but more are required
+    /// (`AuthenticationMethods publickey,publickey`). For a query it is a refusal.
+    Partial,
+}
+
 /// The question the daemon has not answered yet.
 #[derive(Debug)]
 enum Question {
@@ -126,10 +139,18 @@ impl Server {
     /// return an error that ends the connection (e.g. a refusal that reaches
     /// `max_tries`).
     pub fn answer(&mut self, allow: bool) -> Result<(), AuthError> {
+        self.answer_with(if allow { Answer::Allow } else { Answer::Deny })
+    }
+
+    /// Answers the pending question with one of the three [`Answer`]s: [`Answer::Partial`]
+    /// (for a verified key only) accepts the method but requires more (RFC 4252 §5.1:
+    /// SSH_MSG_USERAUTH_FAILURE with `partial success` true), as `AuthenticationMethods`
+    /// asks. A partial success does not count against `max_tries`.
+    pub fn answer_with(&mut self, answer: Answer) -> Result<(), AuthError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        let r = self.answer_inner(allow);
+        let r = self.answer_inner(answer);
         self.sticky(r)
     }
 
@@ -157,9 +178,22 @@ impl Server {
         r
     }
 
-    fn answer_inner(&mut self, allow: bool) -> Result<(), AuthError> {
+    fn answer_inner(&mut self, answer: Answer) -> Result<(), AuthError> {
         let Some(question) = self.pending.take() else {
             return Ok(());
+        };
+        let allow = match answer {
+            Answer::Allow => true,
+            Answer::Deny => false,
+            Answer::Partial => {
+                if let Question::KeyOffered { user, key, .. } = question {
+                    // Only a verified key can be a (partial) success; a query is not.
+                    self.fail(user, Method::PublicKey.name(), Some(key), true)?;
+                } else {
+                    self.partial_success()?;
+                }
+                return self.drain_inbox();
+            }
         };
         match (question, allow) {
             (
@@ -195,6 +229,11 @@ impl Server {
                 self.fail(user, Method::PublicKey.name(), Some(key), true)?
             }
         }
+        self.drain_inbox()
+    }
+
+    /// Processes the messages that waited for an answer, until the next question.
+    fn drain_inbox(&mut self) -> Result<(), AuthError> {
         while self.pending.is_none() {
             let Some(m) = self.inbox.pop_front() else {
                 break;
@@ -338,6 +377,20 @@ impl Server {
             ServerMessage::Failure {
                 methods: NameList(&list),
                 partial_success: false,
+            }
+            .encode(),
+        )
+    }
+
+    /// A method succeeded but more are required: SSH_MSG_USERAUTH_FAILURE with `partial
+    /// success` set, listing the methods that can continue.
+    fn partial_success(&mut self) -> Result<(), AuthError> {
+        let names: Vec<&str> = self.config.methods.iter().map(|m| m.name()).collect();
+        let list = names.join(",");
+        self.push_transmit(
+            ServerMessage::Failure {
+                methods: NameList(&list),
+                partial_success: true,
             }
             .encode(),
         )

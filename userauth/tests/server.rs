@@ -792,3 +792,50 @@ fn undrained_queues_are_bounded() {
     assert!(matches!(err, AuthError::QueueFull(_)));
     assert_eq!(err.reason(), 11); // SSH_DISCONNECT_BY_APPLICATION
 }
+
+/// `AuthenticationMethods publickey,publickey`: the first verified key is a partial
+/// success (FAILURE with partial success set, not counted), the second a success.
+#[test]
+fn partial_success_then_success_with_a_second_key() {
+    use sisu_userauth::Answer;
+    let config = ServerConfig {
+        max_tries: 1,
+        ..ServerConfig::default()
+    };
+    let mut s = Server::new(config, SESSION_ID);
+    let c = Client::new("alice");
+    let (k1, k2) = (ed25519(11), ed25519(12));
+    s.handle_message(&c.signed("ssh-ed25519", &k1)).unwrap();
+    assert!(matches!(s.poll_event(), Some(Event::KeyVerified { .. })));
+    s.answer_with(Answer::Partial).unwrap();
+    let reply = s.poll_transmit().expect("a reply");
+    assert_eq!(methods_of(&reply), Some(("publickey".into(), true)));
+    assert!(
+        s.poll_event().is_none(),
+        "a partial success is no failure event"
+    );
+    assert_eq!(
+        s.failures(),
+        0,
+        "and is not counted (max_tries 1 would end it)"
+    );
+    assert!(s.is_authenticated().is_none());
+    // A mere query answered Partial is a refusal, and counts.
+    let mut q = Server::new(ServerConfig::default(), SESSION_ID);
+    q.handle_message(&c.query("ssh-ed25519", &blob(k1.public_key())))
+        .unwrap();
+    assert!(matches!(q.poll_event(), Some(Event::KeyOffered { .. })));
+    q.answer_with(Answer::Partial).unwrap();
+    expect_failure(&mut q);
+    expect_failed_event(&mut q, true);
+    // The second key completes authentication.
+    s.handle_message(&c.signed("ssh-ed25519", &k2)).unwrap();
+    assert!(matches!(s.poll_event(), Some(Event::KeyVerified { .. })));
+    s.answer_with(Answer::Allow).unwrap();
+    assert!(matches!(s.poll_event(), Some(Event::Success { .. })));
+    assert_eq!(
+        ServerMessage::parse(&s.poll_transmit().unwrap()).unwrap(),
+        ServerMessage::Success
+    );
+    assert_eq!(s.is_authenticated().unwrap().user, "alice");
+}

@@ -71,6 +71,9 @@ pub fn test(args: &[String]) -> Result<(), String> {
     let test = move || {
         let mut c = cargo();
         c.args(["test", "--workspace"]);
+        // A missing interop peer fails its test here instead of being skipped: this
+        // task installed every peer, so one that is missing is a real failure.
+        c.env("SISU_TEST_REQUIRE_PEERS", "1");
         if !extra.is_empty() {
             c.arg("--").args(&extra);
         }

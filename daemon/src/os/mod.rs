@@ -5,6 +5,7 @@
 //! file descriptors. It owns:
 //!
 //! - [`user`]: the password and group databases (`getpwnam_r`, `getgrouplist`);
+//! - [`shadow`]: whether an account is locked or expired (`getspnam_r`);
 //! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
 //! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
 //! - [`process`]: starting shells and commands as a user, with pipes or a pty, and
@@ -13,6 +14,8 @@
 //! - [`poll`]: readiness over a small set of fds (`poll(2)`) and non-blocking mode;
 //! - [`signals`]: signals turned into readable bytes on a self-pipe;
 //! - [`system`]: detaching (`daemon(3)`), pid files and the host name;
+//! - [`userfile`]: reading a user's file (`authorized_keys`) safely: as the user,
+//!   without following a final link or blocking, checked on the open descriptor;
 //! - [`perms`]: OpenSSH-style `StrictModes` path checks and private-key mode checks.
 //!
 //! ## Why `unsafe` appears here, and only here
@@ -24,6 +27,7 @@
 //!   the fork and only makes system calls inside;
 //! - the signal handler of [`signals::SignalPipe`], which is a plain `extern "C"` function
 //!   writing one byte with `write(2)`, and installing it with `sigaction(2)`;
+//! - `getspnam_r`, which fills a C struct with pointers into a caller's buffer;
 //! - ioctls and calls that take raw pointers to local structs (`TIOCSWINSZ`,
 //!   `TIOCGWINSZ`, `TIOCSCTTY`, `tcgetattr`/`tcsetattr`, `poll`);
 //! - taking ownership of the pty master fd that `posix_openpt` returns.
@@ -43,10 +47,12 @@ pub mod perms;
 pub mod poll;
 pub mod process;
 pub mod pty;
+pub mod shadow;
 pub mod signals;
 pub mod system;
 pub mod term_modes;
 pub mod user;
+pub mod userfile;
 pub mod wait;
 
 pub use perms::{private_key_mode_ok, secure_path};
@@ -56,10 +62,12 @@ pub use process::{
     SpawnRequest, STARTUP_NOTIFY_FD,
 };
 pub use pty::{chown_tty, get_winsize, open_pty, set_winsize, Pty, WinSize};
+pub use shadow::{account_status, AccountStatus};
 pub use signals::{ignore_sigpipe, SignalPipe};
 pub use system::{daemonize, hostname, write_pid_file};
 pub use term_modes::apply_terminal_modes;
 pub use user::{current_user, is_root, lookup_user, UserInfo};
+pub use userfile::{read_user_file, UserFileError, MAX_USER_FILE_BYTES};
 pub use wait::{reap_children, signal_by_name, try_wait, ExitKind};
 
 #[cfg(test)]

@@ -40,6 +40,22 @@ pub struct AuthSettings {
     pub only_user: Option<String>,
     /// `PermitUserEnvironment`: which `environment=` variables are honoured.
     pub permit_user_environment: UserEnvironment,
+    /// `AllowUsers`, `DenyUsers`, `AllowGroups`, `DenyGroups`.
+    pub access: super::access::AccessLists,
+    /// `AuthenticationMethods` (`None`: any one method suffices).
+    pub auth_methods: Option<Vec<Vec<String>>>,
+    /// `RequiredRSASize`, in bits.
+    pub required_rsa_size: u32,
+}
+
+/// Where authentication stands after a method succeeded.
+#[derive(Debug)]
+pub enum Progress {
+    /// Every method of one `AuthenticationMethods` list is done: the user is in, with
+    /// these restrictions (those of every key used, combined).
+    Complete(Grant),
+    /// More methods are required.
+    Partial,
 }
 
 /// `PermitUserEnvironment`, as the policy needs it.
@@ -67,7 +83,7 @@ impl UserEnvironment {
 }
 
 /// What a matching `authorized_keys` line grants.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Grant {
     /// `command=`: the forced command.
     pub command: Option<String>,
@@ -81,6 +97,10 @@ pub struct Grant {
     pub permitopen: Vec<sisu_authkeys::options::PermitTarget>,
 }
 
+/// Most user names whose look-up a connection remembers (the user name is fixed by the
+/// first request, so one is the usual number).
+const MAX_CACHED_USERS: usize = 16;
+
 /// Answers the authentication machine's questions for one connection.
 pub struct Policy {
     settings: AuthSettings,
@@ -88,6 +108,49 @@ pub struct Policy {
     users: HashMap<String, Option<UserInfo>>,
     per_user: Option<super::PerUser>,
     per_user_cache: HashMap<String, (AuthSettings, super::ChannelSettings)>,
+    /// The `AuthenticationMethods` lists still open, once a first method succeeded.
+    remaining: Option<Vec<Vec<String>>>,
+    /// Keys that already succeeded: a key counts once (`publickey,publickey` needs two).
+    used_keys: Vec<ssh_key::public::KeyData>,
+    /// The restrictions gathered from the methods that succeeded so far.
+    grant: Option<Grant>,
+}
+
+/// The size of an RSA key's modulus in bits (`None` for other keys).
+pub fn rsa_bits(key: &PublicKey) -> Option<usize> {
+    let n = key.key_data().rsa()?.n.as_positive_bytes()?;
+    let first = *n.first()?;
+    Some((n.len() - 1) * 8 + (8 - first.leading_zeros() as usize))
+}
+
+impl Grant {
+    /// The restrictions of two keys that both authenticated the user: the stricter of
+    /// each. Two different forced commands cannot both hold: `None`.
+    pub fn merge(self, other: Grant) -> Option<Grant> {
+        let command = match (self.command, other.command) {
+            (Some(a), Some(b)) if a != b => return None,
+            (a, b) => a.or(b),
+        };
+        let permitopen = match (self.permitopen.is_empty(), other.permitopen.is_empty()) {
+            (true, _) => other.permitopen,
+            (_, true) => self.permitopen,
+            // Both restrict: only what both allow.
+            (false, false) => self
+                .permitopen
+                .into_iter()
+                .filter(|t| other.permitopen.contains(t))
+                .collect(),
+        };
+        let mut environment = self.environment;
+        environment.extend(other.environment);
+        Some(Grant {
+            command,
+            environment,
+            no_pty: self.no_pty || other.no_pty,
+            port_forwarding: self.port_forwarding && other.port_forwarding,
+            permitopen,
+        })
+    }
 }
 
 /// The key type as OpenSSH prints it in log lines (`ED25519`, `RSA`, `ECDSA`).
@@ -112,7 +175,56 @@ impl Policy {
             users: HashMap::new(),
             per_user,
             per_user_cache: HashMap::new(),
+            remaining: None,
+            used_keys: Vec::new(),
+            grant: None,
         }
+    }
+
+    /// Records that `method` succeeded for `user` with `key`, whose line granted
+    /// `grant`, and says whether that completes one `AuthenticationMethods` list.
+    /// `Err` is the log line when the keys' restrictions cannot be combined.
+    pub fn method_succeeded(
+        &mut self,
+        user: &str,
+        method: &str,
+        key: &PublicKey,
+        grant: Grant,
+    ) -> Result<Progress, String> {
+        let grant = match self.grant.take() {
+            None => grant,
+            Some(before) => before
+                .merge(grant)
+                .ok_or("authorized_keys options of the keys used conflict: two forced commands")?,
+        };
+        self.used_keys.push(key.key_data().clone());
+        let Some(lists) = self.settings_for(user).auth_methods else {
+            return Ok(Progress::Complete(grant));
+        };
+        let remaining = self.remaining.get_or_insert(lists);
+        for list in remaining.iter_mut() {
+            if list.first().is_some_and(|m| m == method) {
+                list.remove(0);
+            }
+        }
+        if remaining.iter().any(Vec::is_empty) {
+            return Ok(Progress::Complete(grant));
+        }
+        self.grant = Some(grant);
+        Ok(Progress::Partial)
+    }
+
+    /// Whether `method` may be tried now: it is the next method of some
+    /// `AuthenticationMethods` list still open (any method, without the keyword).
+    fn method_allowed_now(&mut self, user: &str, method: &str) -> bool {
+        let lists = match &self.remaining {
+            Some(r) => r.clone(),
+            None => match self.settings_for(user).auth_methods {
+                None => return true,
+                Some(l) => l,
+            },
+        };
+        lists.iter().any(|l| l.first().is_some_and(|m| m == method))
     }
 
     /// The settings after `Match` blocks for `user` (or the connection's, without any).
@@ -141,7 +253,8 @@ impl Policy {
         format!("{} port {}", self.ends.peer.ip(), self.ends.peer.port())
     }
 
-    /// The user's account, if the user exists and may log in at all.
+    /// The user's account, if the user exists and may log in at all (see
+    /// [`super::access`]); the reason a user may not is logged once.
     pub fn user(&mut self, name: &str) -> Option<UserInfo> {
         if let Some(u) = self.users.get(name) {
             return u.clone();
@@ -156,11 +269,27 @@ impl Policy {
         } else {
             os::lookup_user(name).ok().flatten()
         };
-        if found.is_none() {
-            info!("Invalid user {name} from {} [preauth]", self.peer());
+        let allowed = match found {
+            None => {
+                info!("Invalid user {name} from {} [preauth]", self.peer());
+                None
+            }
+            Some(u) => {
+                let lists = self.settings_for(name).access;
+                match super::access::allowed(&u, &lists, self.ends.peer.ip()) {
+                    Ok(()) => Some(u),
+                    Err(why) => {
+                        info!("{why} [preauth]");
+                        None
+                    }
+                }
+            }
+        };
+        if self.users.len() >= MAX_CACHED_USERS {
+            self.users.clear();
         }
-        self.users.insert(name.to_string(), found.clone());
-        found
+        self.users.insert(name.to_string(), allowed.clone());
+        allowed
     }
 
     /// Whether the user exists (and may log in here).
@@ -175,6 +304,23 @@ impl Policy {
             return None;
         }
         let user = self.user(name)?;
+        if !self.method_allowed_now(name, "publickey") {
+            return None;
+        }
+        if self.used_keys.iter().any(|k| k == key.key_data()) {
+            info!(
+                "refusing previously-used {} key [preauth]",
+                key_type_label(key)
+            );
+            return None;
+        }
+        if rsa_bits(key).is_some_and(|bits| bits < settings.required_rsa_size as usize) {
+            info!(
+                "refusing {} key: Invalid key length [preauth]",
+                key_type_label(key)
+            );
+            return None;
+        }
         if user.uid == 0 && settings.permit_root_login == RootLogin::No {
             if verified {
                 info!("ROOT LOGIN REFUSED FROM {} [preauth]", self.ends.peer.ip());
@@ -209,19 +355,14 @@ impl Policy {
         key: &PublicKey,
         verified: bool,
     ) -> Option<Grant> {
-        let text = match std::fs::read(path) {
+        let as_user = os::is_root() && user.uid != 0;
+        let text = match os::read_user_file(path, user, as_user, settings.strict_modes) {
             Ok(t) => t,
-            Err(_) => {
-                crate::debug!("Could not open authorized keys '{}'", path.display());
+            Err(e) => {
+                log_user_file_error(&user.name, "authorized keys", path, &e);
                 return None;
             }
         };
-        if settings.strict_modes {
-            if let Err(why) = os::secure_path(path, user.uid, &user.home) {
-                info!("Authentication refused: {why}");
-                return None;
-            }
-        }
         let text = String::from_utf8_lossy(&text);
         let file = sisu_authkeys::parse_file(&text);
         let conn = sisu_authkeys::ConnectionInfo {
@@ -256,6 +397,27 @@ impl Policy {
                 })
             }
             Err(_) => None,
+        }
+    }
+}
+
+/// Logs why a user's file was not read, in OpenSSH's words: a missing file only at
+/// DEBUG1 (it is normal), anything else at INFO.
+pub fn log_user_file_error(user: &str, what: &str, path: &Path, e: &os::UserFileError) {
+    let p = path.display();
+    match e {
+        os::UserFileError::Open(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            crate::debug!("Could not open {what} '{p}': {io}");
+        }
+        os::UserFileError::Open(io) => {
+            info!("Could not open user '{user}' {what} '{p}': {io} [preauth]");
+        }
+        os::UserFileError::NotRegular => {
+            info!("User {user} {what} {p} is not a regular file [preauth]");
+        }
+        os::UserFileError::BadModes { .. } => info!("Authentication refused: {e} [preauth]"),
+        os::UserFileError::TooLarge | os::UserFileError::Read(_) => {
+            info!("User {user} {what} {p} {e} [preauth]");
         }
     }
 }

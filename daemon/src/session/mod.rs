@@ -6,6 +6,7 @@
 //! system: the socket, the children's pipes and PTYs, signals and the login grace timer.
 //! Everything happens on one thread in one `poll(2)` loop.
 
+mod access;
 mod auth;
 mod channels;
 mod forward;
@@ -13,11 +14,11 @@ mod hostkeys_prove;
 mod outbuf;
 
 use crate::os::{self, PollEntry, SignalPipe};
-use auth::Policy;
+use auth::{Policy, Progress};
 use channels::Channels;
 use sisu_connection::Connection;
 use sisu_kex::{Event as TEvent, HostKey, Transport, TransportConfig};
-use sisu_userauth::{Event as AEvent, Server as AuthServer, ServerConfig as AuthConfig};
+use sisu_userauth::{Answer, Event as AEvent, Server as AuthServer, ServerConfig as AuthConfig};
 use sisu_wire::msg::reason;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -25,6 +26,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+pub use access::AccessLists;
 pub use auth::{AuthSettings, RootLogin, UserEnvironment};
 pub use channels::ChannelSettings;
 pub use forward::ForwardPolicy;
@@ -491,9 +493,9 @@ impl Session {
         }
     }
 
-    fn answer_auth(&mut self, allow: bool) {
+    fn answer_auth(&mut self, answer: Answer) {
         let r = match &mut self.phase {
-            Phase::Auth(a) => a.answer(allow),
+            Phase::Auth(a) => a.answer_with(answer),
             _ => Ok(()),
         };
         if let Err(e) = r {
@@ -561,16 +563,36 @@ impl Session {
             AEvent::KeyOffered { user, key, .. } => {
                 self.auth_user = Some(user.clone());
                 let ok = self.policy.check_key(&user, &key, false).is_some();
-                self.answer_auth(ok);
+                self.answer_auth(if ok { Answer::Allow } else { Answer::Deny });
             }
             AEvent::KeyVerified { user, key, .. } => {
                 self.auth_user = Some(user.clone());
-                let grant = self.policy.check_key(&user, &key, true);
-                let ok = grant.is_some();
-                if let Some(g) = grant {
-                    self.channels.set_grant(g);
+                let Some(grant) = self.policy.check_key(&user, &key, true) else {
+                    self.answer_auth(Answer::Deny);
+                    return;
+                };
+                match self
+                    .policy
+                    .method_succeeded(&user, "publickey", &key, grant)
+                {
+                    Ok(Progress::Complete(g)) => {
+                        self.channels.set_grant(g);
+                        self.answer_auth(Answer::Allow);
+                    }
+                    Ok(Progress::Partial) => {
+                        verbose!(
+                            "Partial publickey for {user} from {} ssh2: {} {} [preauth]",
+                            self.peer(),
+                            auth::key_type_label(&key),
+                            key.fingerprint(Default::default())
+                        );
+                        self.answer_auth(Answer::Partial);
+                    }
+                    Err(why) => {
+                        info!("{why} [preauth]");
+                        self.answer_auth(Answer::Deny);
+                    }
                 }
-                self.answer_auth(ok);
             }
             AEvent::Failed {
                 user, method, key, ..

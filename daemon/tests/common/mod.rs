@@ -750,6 +750,12 @@ impl Ssh {
         self
     }
 
+    /// Log in as `user` instead of the test user.
+    pub fn login_as(mut self, user: &str) -> Self {
+        self.dest = format!("{user}@{LOOPBACK}");
+        self
+    }
+
     /// Add `-o OPTION`.
     pub fn option(self, opt: &str) -> Self {
         self.arg("-o").arg(opt)
@@ -867,4 +873,87 @@ pub fn read_ident(s: &mut TcpStream) -> String {
         }
     }
     String::from_utf8_lossy(&line).into_owned()
+}
+
+/// The first `prog` on `PATH` (or `prog` itself when it is a path to a file).
+pub fn which(prog: &str) -> Option<PathBuf> {
+    if prog.contains('/') {
+        return Path::new(prog).is_file().then(|| PathBuf::from(prog));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(prog))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Serialises changes to the user and group databases (`useradd` fails when another
+/// one holds the lock).
+fn accounts_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn run_admin(program: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    run_bounded(cmd, Input::Null, None, Duration::from_secs(60))
+}
+
+/// How a test account is set up (root only): its password field, shell and expiry.
+pub struct AccountSpec<'a> {
+    /// The shadow password field (`*`: no password, not locked; `!`: locked).
+    pub password: &'a str,
+    /// The login shell.
+    pub shell: &'a str,
+    /// `chage -E` value: `-1` never expires, `0` expired since 1970.
+    pub expire: &'a str,
+    /// Supplementary groups (created when missing).
+    pub groups: &'a [&'a str],
+}
+
+impl Default for AccountSpec<'_> {
+    fn default() -> Self {
+        AccountSpec {
+            password: "*",
+            shell: "/bin/sh",
+            expire: "-1",
+            groups: &[],
+        }
+    }
+}
+
+/// Creates (or resets) the account `name` as `spec` says, home `/`. Root only.
+pub fn ensure_account(name: &str, spec: &AccountSpec<'_>) {
+    assert!(is_root(), "creating accounts needs root");
+    let _guard = accounts_lock();
+    for g in spec.groups {
+        if run_admin("getent", &["group", g]).code != Some(0) {
+            run_admin("groupadd", &[g]).assert_success();
+        }
+    }
+    let exists = run_admin("id", &["-u", name]).code == Some(0);
+    if !exists {
+        run_admin(
+            "useradd",
+            &["-M", "-d", "/", "-s", spec.shell, "-p", spec.password, name],
+        )
+        .assert_success();
+    } else {
+        run_admin("usermod", &["-s", spec.shell, "-p", spec.password, name]).assert_success();
+    }
+    let groups = spec.groups.join(",");
+    run_admin("usermod", &["-G", &groups, name]).assert_success();
+    run_admin("chage", &["-E", spec.expire, name]).assert_success();
+}
+
+/// The name of `user`'s primary group.
+pub fn primary_group(user: &str) -> String {
+    let u = nix::unistd::User::from_name(user)
+        .expect("look up user")
+        .expect("user exists");
+    nix::unistd::Group::from_gid(u.gid)
+        .expect("look up group")
+        .expect("group exists")
+        .name
 }

@@ -17,8 +17,7 @@ fn set_options(server: &Server, options: &str) {
     fs::write(server.dir().join("authorized_keys"), line).expect("write authorized_keys");
 }
 
-#[test]
-fn forced_command_gets_the_original_command() {
+pub fn forced_command_gets_the_original_command() {
     let server = Server::start("ak-command");
     set_options(
         &server,
@@ -29,8 +28,7 @@ fn forced_command_gets_the_original_command() {
     assert_eq!(out.stdout_str(), "forced:echo hello world\n");
 }
 
-#[test]
-fn from_patterns_admit_and_refuse() {
+pub fn from_patterns_admit_and_refuse() {
     let server = Server::start("ak-from");
     for (opts, ok) in [
         (r#"from="10.0.0.0/8""#, false),
@@ -45,8 +43,7 @@ fn from_patterns_admit_and_refuse() {
     }
 }
 
-#[test]
-fn expiry_time_refuses_expired_keys() {
+pub fn expiry_time_refuses_expired_keys() {
     let server = Server::start("ak-expiry");
     set_options(&server, r#"expiry-time="20200101""#);
     let out = server.ssh().run("true");
@@ -55,8 +52,7 @@ fn expiry_time_refuses_expired_keys() {
     server.ssh().run("true").assert_success();
 }
 
-#[test]
-fn environment_only_where_permit_user_environment_allows() {
+pub fn environment_only_where_permit_user_environment_allows() {
     let off = Server::start("ak-env-off");
     set_options(&off, r#"environment="SISU_X=42""#);
     let out = off.ssh().run("echo x${SISU_X}x");
@@ -72,8 +68,7 @@ fn environment_only_where_permit_user_environment_allows() {
     assert_eq!(out.stdout_str(), "x42x\n");
 }
 
-#[test]
-fn no_pty_restrict_and_restrict_pty() {
+pub fn no_pty_restrict_and_restrict_pty() {
     let server = Server::start("ak-pty");
     for (opts, tty) in [
         ("", true),

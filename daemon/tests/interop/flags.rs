@@ -22,14 +22,12 @@ fn run_flags(p: &Prepared, args: &[&str]) -> Output {
     run_bounded(cmd, Input::Null, None, FLAG_RUN_BOUND)
 }
 
-#[test]
-fn test_mode_accepts_a_good_config() {
+pub fn test_mode_accepts_a_good_config() {
     let p = Server::builder("tgood").prepare();
     run_flags(&p, &["-t"]).assert_success();
 }
 
-#[test]
-fn test_mode_rejects_a_bad_config_with_file_and_line() {
+pub fn test_mode_rejects_a_bad_config_with_file_and_line() {
     let p = Server::builder("tbad").prepare();
     let path = p.config_path();
     let mut text = fs::read_to_string(&path).unwrap();
@@ -53,8 +51,7 @@ fn test_mode_rejects_a_bad_config_with_file_and_line() {
     );
 }
 
-#[test]
-fn extended_test_mode_prints_lowercase_keyword_value_lines() {
+pub fn extended_test_mode_prints_lowercase_keyword_value_lines() {
     let p = Server::builder("tdump").prepare();
     let out = run_flags(&p, &["-T", "-p", "2222"]);
     out.assert_success();
@@ -118,8 +115,7 @@ fn read_pid(path: &Path) -> Option<i32> {
     fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-#[test]
-fn without_d_the_daemon_detaches_writes_and_removes_pidfile() {
+pub fn without_d_the_daemon_detaches_writes_and_removes_pidfile() {
     let p = Server::builder("detach").prepare();
     let pidfile: PathBuf = p.dir.join("sshd.pid");
     let log = p.dir.join("detached.log");
@@ -182,8 +178,7 @@ fn without_d_the_daemon_detaches_writes_and_removes_pidfile() {
     guard.0 = None;
 }
 
-#[test]
-fn inetd_mode_via_proxy_command() {
+pub fn inetd_mode_via_proxy_command() {
     let p = Server::builder("inetd").prepare();
     // The port is only the name of the host key entry; nothing listens on it.
     let port = free_port();

@@ -39,8 +39,7 @@ fn set_key_options(server: &Server, options: &str) {
     .unwrap();
 }
 
-#[test]
-fn stdio_forwarding_carries_data_both_ways() {
+pub fn stdio_forwarding_carries_data_both_ways() {
     let server = Server::start("fwd-w");
     let port = echo_server(1);
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
@@ -58,8 +57,7 @@ fn stdio_forwarding_carries_data_both_ways() {
     );
 }
 
-#[test]
-fn local_forward_with_dash_l() {
+pub fn local_forward_with_dash_l() {
     let server = Server::start("fwd-l");
     let target = echo_server(2);
     let local = free_port();
@@ -94,8 +92,7 @@ fn local_forward_with_dash_l() {
     assert_eq!(&buf[..n], b"through the tunnel\n");
 }
 
-#[test]
-fn forwarding_refused_by_config_and_key_options() {
+pub fn forwarding_refused_by_config_and_key_options() {
     let port = echo_server(8);
     let target = format!("127.0.0.1:{port}");
     let try_w = |server: &Server| {

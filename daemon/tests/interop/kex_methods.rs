@@ -105,13 +105,11 @@ fn every_method_with(name: &str, extra: &[(&str, &str)], host_key_algs: &[&str])
     }
 }
 
-#[test]
-fn openssh_every_method_with_ed25519() {
+pub fn openssh_every_method_with_ed25519() {
     every_method_with("kex-ed25519", &[], &["ssh-ed25519"]);
 }
 
-#[test]
-fn openssh_every_method_with_ecdsa() {
+pub fn openssh_every_method_with_ecdsa() {
     every_method_with(
         "kex-ecdsa",
         &[
@@ -127,8 +125,7 @@ fn openssh_every_method_with_ecdsa() {
     );
 }
 
-#[test]
-fn openssh_every_method_with_rsa() {
+pub fn openssh_every_method_with_rsa() {
     let server = {
         let b = Server::builder("kex-rsa")
             .host_key(crate::common::HostKeyType::Rsa)
@@ -142,8 +139,7 @@ fn openssh_every_method_with_rsa() {
     }
 }
 
-#[test]
-fn legacy_methods_are_off_by_default() {
+pub fn legacy_methods_are_off_by_default() {
     let server = Server::start("kex-default");
     for kex in [
         "diffie-hellman-group1-sha1",
@@ -183,8 +179,7 @@ fn legacy_methods_are_off_by_default() {
     );
 }
 
-#[test]
-fn group_exchange_reads_the_moduli_file() {
+pub fn group_exchange_reads_the_moduli_file() {
     // A moduli file with one 3072-bit group (RFC 3526 group 15): the client asks for
     // 8192 bits at most and gets that group, the only one in range.
     let p = sisu_kex::moduli::DhGroup::builtin()[1].clone();
@@ -218,8 +213,7 @@ fn group_exchange_reads_the_moduli_file() {
     let _ = fs::remove_dir_all(&server.1);
 }
 
-#[test]
-fn ssh1_client_sha1_groups() {
+pub fn ssh1_client_sha1_groups() {
     if !Path::new("/usr/bin/ssh1").exists() {
         panic!("/usr/bin/ssh1 missing: run `cargo xtask deps`");
     }
@@ -274,8 +268,7 @@ async def main():
 asyncio.run(main())
 "#;
 
-#[test]
-fn asyncssh_every_method_it_offers() {
+pub fn asyncssh_every_method_it_offers() {
     let server = server_with(
         "kex-asyncssh",
         &[],
@@ -330,8 +323,7 @@ print(out.read().decode().strip(), t.preferred_kex)
 c.close()
 "#;
 
-#[test]
-fn paramiko_mlkem768x25519() {
+pub fn paramiko_mlkem768x25519() {
     let server = Server::start("kex-paramiko");
     let mut cmd = Command::new(python());
     cmd.arg("-c")
@@ -359,8 +351,7 @@ fn paramiko_mlkem768x25519() {
 
 /// plink with a saved session whose KEX list puts every family above WARN; the server
 /// allows one method, so a login proves that method.
-#[test]
-fn plink_each_family() {
+pub fn plink_each_family() {
     for (i, kex) in [
         "sntrup761x25519-sha512@openssh.com",
         "curve25519-sha256",

@@ -3,16 +3,14 @@
 use crate::common::{fingerprint, generate_key, Server};
 use std::time::Duration;
 
-#[test]
-fn server_listening_line() {
+pub fn server_listening_line() {
     let server = Server::start("listening");
     let want = format!("Server listening on 127.0.0.1 port {}.", server.port);
     let line = server.wait_log_line(Duration::from_secs(5), |l| l.contains(&want));
     assert!(line.is_some(), "no `{want}` in log:\n{}", server.log());
 }
 
-#[test]
-fn accepted_publickey_line() {
+pub fn accepted_publickey_line() {
     let server = Server::start("accepted");
     server.ssh().run("true").assert_success();
     let fp = fingerprint(&server.dir().join("id_ed25519.pub"));
@@ -35,15 +33,12 @@ fn accepted_publickey_line() {
     );
 }
 
-/// Debian's fail2ban sshd filter recognises the failure lines (skipped when
-/// `fail2ban-regex` is not installed).
-#[test]
-fn fail2ban_recognises_failed_attempts() {
-    let filter = std::path::Path::new("/etc/fail2ban/filter.d/sshd.conf");
-    if !filter.exists() || which("fail2ban-regex").is_none() {
-        eprintln!("SKIPPED: fail2ban-regex not installed");
-        return;
-    }
+/// Debian's fail2ban sshd filter recognises the failure lines.
+/// Debian's sshd filter for fail2ban.
+pub const FAIL2BAN_SSHD_FILTER: &str = "/etc/fail2ban/filter.d/sshd.conf";
+
+pub fn fail2ban_recognises_failed_attempts() {
+    let filter = std::path::Path::new(FAIL2BAN_SSHD_FILTER);
     let server = Server::start("fail2ban");
     let other = server.dir().join("other_ed25519");
     generate_key(&other, "ed25519");
@@ -99,12 +94,4 @@ fn fail2ban_recognises_failed_attempts() {
         matched >= 3,
         "fail2ban (aggressive) matched {matched} lines:\n{text}"
     );
-}
-
-fn which(prog: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(prog))
-            .find(|p| p.is_file())
-    })
 }

@@ -8,10 +8,20 @@
 //! SISU_TEST_SERVER=openssh cargo test -p sisu-daemon --test interop
 //! cargo test -p sisu-daemon --test interop
 //! ```
+//!
+//! The harness is `libtest-mimic` (this target has `harness = false`), so that a test
+//! whose requirement is not met (its peer program is missing, it needs root, it checks
+//! something only `sisu-sshd` has) is reported as *ignored* with the reason, and counted
+//! in the summary, instead of passing without having run. With
+//! `SISU_TEST_REQUIRE_PEERS=1` (as `cargo xtask test` sets it) a missing peer program
+//! fails its test instead. Each test's requirements are listed next to it below.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod harness;
+
+mod access;
 mod algorithms;
 mod authkeys_options;
 mod bad_mac;
@@ -30,3 +40,122 @@ mod rekey;
 mod session;
 mod sftp;
 mod transfer;
+
+use harness::Need::*;
+
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    libtest_mimic::run(&args, trials()).exit_code()
+}
+
+/// Every interop test, with what it needs to run.
+fn trials() -> Vec<libtest_mimic::Trial> {
+    trials![
+        access::deny_users_refuses_like_a_wrong_key_and_logs,
+        access::allow_users_by_host_and_cidr,
+        access::deny_and_allow_groups_with_the_primary_group,
+        access::deny_users_wins_over_allow_users_and_groups,
+        access::allow_groups_with_a_supplementary_group => [Root],
+        access::deny_users_inside_a_match_block,
+        access::locked_expired_and_shell_less_accounts_are_refused => [Root],
+        access::two_keys_for_publickey_publickey,
+        access::required_rsa_size_refuses_small_rsa_keys,
+        algorithms::cipher_chacha20_poly1305,
+        algorithms::cipher_aes128_gcm,
+        algorithms::cipher_aes256_gcm,
+        algorithms::cipher_aes128_ctr,
+        algorithms::cipher_aes192_ctr,
+        algorithms::cipher_aes256_ctr,
+        algorithms::mac_hmac_sha2_256,
+        algorithms::mac_hmac_sha2_512,
+        algorithms::mac_hmac_sha2_256_etm,
+        algorithms::mac_hmac_sha2_512_etm,
+        algorithms::host_key_ssh_ed25519,
+        algorithms::host_key_rsa_sha2_256,
+        algorithms::host_key_rsa_sha2_512,
+        algorithms::kex_curve25519_sha256_both_names,
+        authkeys_options::forced_command_gets_the_original_command,
+        authkeys_options::from_patterns_admit_and_refuse,
+        authkeys_options::expiry_time_refuses_expired_keys,
+        authkeys_options::environment_only_where_permit_user_environment_allows,
+        authkeys_options::no_pty_restrict_and_restrict_pty,
+        bad_mac::bad_mac_is_refused_and_logged,
+        bad_peers::garbage_instead_of_identification,
+        bad_peers::over_long_identification_line,
+        bad_peers::packet_length_zero,
+        bad_peers::packet_length_ffffffff,
+        bad_peers::silent_client_hits_login_grace_time,
+        ciphers_legacy::ssh_aes128_cbc_hmac_sha1,
+        ciphers_legacy::ssh_aes192_cbc_hmac_sha1_96,
+        ciphers_legacy::ssh_aes256_cbc_hmac_md5,
+        ciphers_legacy::ssh_3des_cbc_hmac_md5_96,
+        ciphers_legacy::ssh_aes128_ctr_umac_64,
+        ciphers_legacy::ssh_aes256_ctr_umac_128,
+        ciphers_legacy::ssh_aes128_cbc_hmac_sha1_etm,
+        ciphers_legacy::ssh_aes256_cbc_hmac_sha1_96_etm,
+        ciphers_legacy::ssh_3des_cbc_hmac_md5_etm,
+        ciphers_legacy::ssh_aes192_ctr_hmac_md5_96_etm,
+        ciphers_legacy::ssh_aes192_cbc_umac_64_etm,
+        ciphers_legacy::ssh_aes128_ctr_umac_128_etm,
+        ciphers_legacy::ssh1_blowfish_cbc_hmac_ripemd160 => [Program("ssh1")],
+        ciphers_legacy::ssh1_cast128_cbc_hmac_ripemd160_openssh => [Program("ssh1")],
+        ciphers_legacy::ssh1_arcfour_hmac_ripemd160_etm => [Program("ssh1")],
+        ciphers_legacy::ssh1_rijndael_cbc_umac_64 => [Program("ssh1")],
+        ciphers_legacy::plink_arcfour256_hmac_sha1 => [Program("plink"), Program("puttygen")],
+        ciphers_legacy::plink_arcfour128_hmac_md5 => [Program("plink"), Program("puttygen")],
+        ciphers_legacy::plink_blowfish_cbc_hmac_sha1_96 => [Program("plink"), Program("puttygen")],
+        ciphers_legacy::plink_3des_cbc_hmac_sha2_256 => [Program("plink"), Program("puttygen")],
+        ciphers_legacy::plink_aes256_cbc_hmac_sha1_etm => [Program("plink"), Program("puttygen")],
+        ciphers_legacy::query_lists_every_cipher_and_mac => [Sisu],
+        daemon_modes::embedded_defaults_as_an_ordinary_user => [Sisu],
+        daemon_modes::query_lists_algorithms => [Sisu],
+        daemon_modes::invalid_user_and_failed_key_are_logged,
+        flags::test_mode_accepts_a_good_config,
+        flags::test_mode_rejects_a_bad_config_with_file_and_line,
+        flags::extended_test_mode_prints_lowercase_keyword_value_lines,
+        flags::without_d_the_daemon_detaches_writes_and_removes_pidfile,
+        flags::inetd_mode_via_proxy_command,
+        forwarding::stdio_forwarding_carries_data_both_ways,
+        forwarding::local_forward_with_dash_l,
+        forwarding::forwarding_refused_by_config_and_key_options,
+        host_keys::every_host_key_type_in_every_format_from_one_server,
+        host_keys::legacy_ssh_rsa_and_ssh_dss_with_openssh_7_5 => [Program("ssh1")],
+        host_keys::host_key_algorithms_edits_apply,
+        host_keys::host_certificates_with_cert_authority,
+        host_keys::update_host_keys_learns_the_other_keys,
+        host_keys::group_readable_host_key_is_refused_naming_the_file,
+        host_keys::query_lists_key_types_and_algorithms => [Sisu],
+        kex_methods::openssh_every_method_with_ed25519,
+        kex_methods::openssh_every_method_with_ecdsa,
+        kex_methods::openssh_every_method_with_rsa,
+        kex_methods::legacy_methods_are_off_by_default,
+        kex_methods::group_exchange_reads_the_moduli_file,
+        kex_methods::ssh1_client_sha1_groups => [Program("ssh1")],
+        kex_methods::asyncssh_every_method_it_offers => [PyModule("asyncssh")],
+        kex_methods::paramiko_mlkem768x25519 => [PyModule("paramiko")],
+        kex_methods::plink_each_family => [Program("plink"), Program("puttygen")],
+        logs::server_listening_line,
+        logs::accepted_publickey_line,
+        logs::fail2ban_recognises_failed_attempts => [Program("fail2ban-regex"), File(logs::FAIL2BAN_SSHD_FILTER)],
+        match_blocks::match_user_forces_a_command,
+        match_blocks::match_address_turns_publickey_off_only_for_that_address,
+        match_blocks::match_group_refuses_a_tty,
+        max_startups::unauthenticated_connections_fill_max_startups_sessions_do_not,
+        peers::paramiko_exec_with_stdin_stderr_and_status => [PyModule("paramiko")],
+        peers::asyncssh_exec_with_stdin_stderr_and_status => [PyModule("asyncssh")],
+        rekey::server_rekeys_by_volume_with_data_in_flight,
+        rekey::server_rekeys_by_time,
+        session::exec_with_output_and_exit_status,
+        session::exec_stderr_is_separate_from_stdout,
+        session::stdin_piped_through_cat,
+        session::pty_shell,
+        session::ten_parallel_sessions,
+        session::unauthorized_key_is_refused,
+        sftp::sftp_put_get_ls => [Program("sftp")],
+        sftp::unknown_subsystem_is_refused,
+        transfer::upload_200_mib_sha256_matches,
+        transfer::download_200_mib_sha256_matches,
+        transfer::rekey_limit_1m_over_64_mib,
+        transfer::scp_both_ways => [Program("scp")],
+    ]
+}

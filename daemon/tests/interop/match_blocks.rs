@@ -1,15 +1,9 @@
 //! `Match` blocks applied per connection: by address before authentication, by user
 //! and group once the user name is known.
 
-use crate::common::Server;
+use crate::common::{primary_group, Server};
 
-fn primary_group(user: &str) -> String {
-    let u = nix::unistd::User::from_name(user).unwrap().unwrap();
-    nix::unistd::Group::from_gid(u.gid).unwrap().unwrap().name
-}
-
-#[test]
-fn match_user_forces_a_command() {
+pub fn match_user_forces_a_command() {
     let user = crate::common::test_user();
     let server = Server::builder("match-user")
         .config(&format!("Match User {user}"))
@@ -20,8 +14,7 @@ fn match_user_forces_a_command() {
     assert_eq!(out.stdout_str(), "matched-hello\n");
 }
 
-#[test]
-fn match_address_turns_publickey_off_only_for_that_address() {
+pub fn match_address_turns_publickey_off_only_for_that_address() {
     let other = Server::builder("match-addr-other")
         .config("Match Address 10.0.0.0/8")
         .config("    PubkeyAuthentication no")
@@ -36,8 +29,7 @@ fn match_address_turns_publickey_off_only_for_that_address() {
     assert_ne!(out.code, Some(0), "publickey was not turned off");
 }
 
-#[test]
-fn match_group_refuses_a_tty() {
+pub fn match_group_refuses_a_tty() {
     let user = crate::common::test_user();
     let server = Server::builder("match-group")
         .config(&format!("Match Group {}", primary_group(&user)))

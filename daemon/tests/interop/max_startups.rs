@@ -7,8 +7,7 @@ use std::io::Read;
 use std::thread;
 use std::time::Duration;
 
-#[test]
-fn unauthenticated_connections_fill_max_startups_sessions_do_not() {
+pub fn unauthenticated_connections_fill_max_startups_sessions_do_not() {
     let server = Server::builder("maxstartups")
         .config("MaxStartups 2")
         .start();

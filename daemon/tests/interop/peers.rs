@@ -51,12 +51,10 @@ fn json_string(s: &str) -> String {
     out
 }
 
-#[test]
-fn paramiko_exec_with_stdin_stderr_and_status() {
+pub fn paramiko_exec_with_stdin_stderr_and_status() {
     run_peer("paramiko_exec.py", "paramiko");
 }
 
-#[test]
-fn asyncssh_exec_with_stdin_stderr_and_status() {
+pub fn asyncssh_exec_with_stdin_stderr_and_status() {
     run_peer("asyncssh_exec.py", "asyncssh");
 }

@@ -8,8 +8,7 @@ fn newkeys_count(stderr: &str) -> usize {
     stderr.matches("SSH2_MSG_NEWKEYS received").count()
 }
 
-#[test]
-fn server_rekeys_by_volume_with_data_in_flight() {
+pub fn server_rekeys_by_volume_with_data_in_flight() {
     let server = Server::builder("rekey-volume")
         .config("RekeyLimit 1M")
         .start();
@@ -28,8 +27,7 @@ fn server_rekeys_by_volume_with_data_in_flight() {
     assert!(n >= 4, "expected several server-started rekeys, saw {n}");
 }
 
-#[test]
-fn server_rekeys_by_time() {
+pub fn server_rekeys_by_time() {
     let server = Server::builder("rekey-time")
         .config("RekeyLimit default 1s")
         .start();

@@ -3,8 +3,7 @@
 use crate::common::{generate_key, Server};
 use std::thread;
 
-#[test]
-fn exec_with_output_and_exit_status() {
+pub fn exec_with_output_and_exit_status() {
     let server = Server::start("exec");
     let out = server.ssh().run("echo hello from $(id -un); exit 3");
     out.assert_code(3);
@@ -13,8 +12,7 @@ fn exec_with_output_and_exit_status() {
     ok.assert_success();
 }
 
-#[test]
-fn exec_stderr_is_separate_from_stdout() {
+pub fn exec_stderr_is_separate_from_stdout() {
     let server = Server::start("stderr");
     let out = server.ssh().run("echo out; echo err >&2; exit 0");
     out.assert_success();
@@ -22,8 +20,7 @@ fn exec_stderr_is_separate_from_stdout() {
     assert!(out.stderr.contains("err\n"), "stderr: {}", out.stderr);
 }
 
-#[test]
-fn stdin_piped_through_cat() {
+pub fn stdin_piped_through_cat() {
     let server = Server::start("cat");
     let input: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     let out = server.ssh().stdin_bytes(input.clone()).run("cat");
@@ -32,8 +29,7 @@ fn stdin_piped_through_cat() {
     assert!(out.stdout == input, "stdin came back changed");
 }
 
-#[test]
-fn pty_shell() {
+pub fn pty_shell() {
     let server = Server::start("pty");
     let out = server
         .ssh()
@@ -52,8 +48,7 @@ fn pty_shell() {
     assert!(text.contains("/dev/pts/"), "no /dev/pts/ in: {text}");
 }
 
-#[test]
-fn ten_parallel_sessions() {
+pub fn ten_parallel_sessions() {
     let server = Server::start("parallel");
     let outputs: Vec<_> = thread::scope(|s| {
         let handles: Vec<_> = (0..10)
@@ -77,8 +72,7 @@ fn ten_parallel_sessions() {
     }
 }
 
-#[test]
-fn unauthorized_key_is_refused() {
+pub fn unauthorized_key_is_refused() {
     let server = Server::start("badkey");
     let other = server.dir().join("other_ed25519");
     generate_key(&other, "ed25519");

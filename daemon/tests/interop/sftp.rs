@@ -7,8 +7,7 @@ use std::time::Duration;
 
 const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
 
-#[test]
-fn sftp_put_get_ls() {
+pub fn sftp_put_get_ls() {
     let server = Server::builder("sftp")
         .config(&format!("Subsystem sftp {SFTP_SERVER}"))
         .start();
@@ -39,8 +38,7 @@ fn sftp_put_get_ls() {
     assert_eq!(sha256_file(&dir.join("down.bin")), sum);
 }
 
-#[test]
-fn unknown_subsystem_is_refused() {
+pub fn unknown_subsystem_is_refused() {
     let server = Server::start("sftp-none");
     // No Subsystem line: the request fails and the client says so.
     let mut cmd = Command::new("sftp");

@@ -9,8 +9,7 @@ const BIG_MIB: usize = 200;
 /// The size of the rekeying transfer, in MiB.
 const REKEY_MIB: usize = 64;
 
-#[test]
-fn upload_200_mib_sha256_matches() {
+pub fn upload_200_mib_sha256_matches() {
     let server = Server::start("upload");
     let dir = server.dir();
     let src = dir.join("up.src");
@@ -32,8 +31,7 @@ fn upload_200_mib_sha256_matches() {
     assert_eq!(sha256_file(&dst), want);
 }
 
-#[test]
-fn download_200_mib_sha256_matches() {
+pub fn download_200_mib_sha256_matches() {
     let server = Server::start("download");
     let dir = server.dir();
     let src = dir.join("down.src");
@@ -53,8 +51,7 @@ fn download_200_mib_sha256_matches() {
     assert_eq!(sha256_file(&dst), sha256_file(&src));
 }
 
-#[test]
-fn rekey_limit_1m_over_64_mib() {
+pub fn rekey_limit_1m_over_64_mib() {
     let server = Server::start("rekey");
     let src = server.dir().join("rekey.src");
     random_file(&src, REKEY_MIB);
@@ -92,8 +89,7 @@ fn scp(server: &Server, from: &str, to: &str) {
     .assert_success();
 }
 
-#[test]
-fn scp_both_ways() {
+pub fn scp_both_ways() {
     let server = Server::start("scp");
     let dir = server.dir();
     let local = dir.join("scp.local");
