@@ -33,10 +33,94 @@ pub fn accepted_publickey_line() {
     );
 }
 
-/// Debian's fail2ban sshd filter recognises the failure lines.
 /// Debian's sshd filter for fail2ban.
 pub const FAIL2BAN_SSHD_FILTER: &str = "/etc/fail2ban/filter.d/sshd.conf";
 
+/// The server's log as syslog lines (timestamp, host, program), which fail2ban wants.
+fn as_syslog(server: &Server) -> std::path::PathBuf {
+    let syslog: String = server
+        .log()
+        .lines()
+        .map(|l| format!("Jan  1 00:00:00 host sshd[1234]: {l}\n"))
+        .collect();
+    let path = server.dir().join("syslog");
+    std::fs::write(&path, syslog).unwrap();
+    path
+}
+
+/// A user name carrying a newline and a forged failure line (what a log-injection
+/// attack sends): the server writes one escaped line, and fail2ban's sshd filter finds
+/// no failure for the forged address, only for the real one. (OpenSSH's sshd escapes
+/// the newline on syslog but, with `-e`/`-E`, writes it as it came: Sisu only.)
+pub fn user_name_cannot_forge_a_log_line() {
+    let server = Server::start("log-injection");
+    let forged = "x\nFailed password for root from 6.6.6.6 port 1 ssh2";
+    let script = r#"
+import sys, paramiko
+port, user, key, known = sys.argv[1:5]
+c = paramiko.SSHClient()
+c.load_host_keys(known)
+c.set_missing_host_key_policy(paramiko.RejectPolicy())
+try:
+    c.connect("127.0.0.1", port=int(port), username=user, key_filename=key,
+              look_for_keys=False, allow_agent=False, timeout=10, banner_timeout=10,
+              auth_timeout=10)
+except paramiko.AuthenticationException:
+    print("refused")
+"#;
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(server.port.to_string())
+        .arg(forged)
+        .arg(server.client_key())
+        .arg(server.dir().join("known_hosts"));
+    let out = crate::common::run_bounded(
+        cmd,
+        crate::common::Input::Null,
+        None,
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.stdout_str(), "refused\n", "{}", out.stderr);
+    let line = server
+        .wait_log_line(Duration::from_secs(10), |l| l.contains("6.6.6.6"))
+        .expect("the attempt is logged");
+    assert!(
+        line.contains("x\\012Failed password for root from 6.6.6.6"),
+        "{line}"
+    );
+    let log = server.log();
+    assert!(
+        !log.lines().any(|l| l.starts_with("Failed password")),
+        "a forged line:\n{log}"
+    );
+    let mut cmd = std::process::Command::new("fail2ban-regex");
+    cmd.args(["-o", "ip"])
+        .arg(as_syslog(&server))
+        .arg(format!("{FAIL2BAN_SSHD_FILTER}[mode=aggressive]"));
+    let out = crate::common::run_bounded(
+        cmd,
+        crate::common::Input::Null,
+        None,
+        Duration::from_secs(60),
+    );
+    out.assert_success();
+    let ips: Vec<String> = out
+        .stdout_str()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    assert!(
+        !ips.iter().any(|ip| ip == "6.6.6.6"),
+        "forged failure found: {ips:?}"
+    );
+    assert!(
+        ips.iter().any(|ip| ip == "127.0.0.1"),
+        "real failure missed: {ips:?}\n{log}"
+    );
+}
+
+/// Debian's fail2ban sshd filter recognises the failure lines.
 pub fn fail2ban_recognises_failed_attempts() {
     let filter = std::path::Path::new(FAIL2BAN_SSHD_FILTER);
     let server = Server::start("fail2ban");
@@ -47,14 +131,7 @@ pub fn fail2ban_recognises_failed_attempts() {
         assert_ne!(out.code, Some(0));
     }
     server.wait_log_line(Duration::from_secs(5), |l| l.contains("[preauth]"));
-    // fail2ban wants syslog-style lines: give each a timestamp, host and program.
-    let syslog: String = server
-        .log()
-        .lines()
-        .map(|l| format!("Jan  1 00:00:00 host sshd[1234]: {l}\n"))
-        .collect();
-    let path = server.dir().join("syslog");
-    std::fs::write(&path, syslog).unwrap();
+    let path = as_syslog(&server);
     // Debian's filter marks a failed publickey as "no failure" on its own in the normal
     // mode (key probing is normal); the aggressive mode counts it. Either way the
     // `^Failed ...` failregex must recognise every attempt.

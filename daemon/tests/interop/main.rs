@@ -40,6 +40,7 @@ mod rekey;
 mod session;
 mod sftp;
 mod transfer;
+mod user_files;
 
 use harness::Need::*;
 
@@ -51,6 +52,12 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        logs::user_name_cannot_forge_a_log_line => [Sisu, PyModule("paramiko"), Program("fail2ban-regex"), File(logs::FAIL2BAN_SSHD_FILTER)],
+        user_files::fifo_authorized_keys_neither_hangs_nor_blocks_the_next_file,
+        user_files::link_to_dev_zero_is_refused_at_once,
+        user_files::oversized_authorized_keys_is_refused_whole => [Sisu],
+        user_files::link_to_another_users_file_reveals_nothing => [Root],
+        user_files::strict_modes_refuses_a_world_writable_file => [Root],
         access::deny_users_refuses_like_a_wrong_key_and_logs,
         access::allow_users_by_host_and_cidr,
         access::deny_and_allow_groups_with_the_primary_group,
