@@ -172,11 +172,7 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         authorized_keys_files: cfg.authorized_keys_file.clone(),
         strict_modes: cfg.strict_modes,
         only_user,
-        permit_user_environment: match &cfg.permit_user_environment {
-            PermitUserEnvironment::No => UserEnvironment::No,
-            PermitUserEnvironment::Yes => UserEnvironment::Yes,
-            PermitUserEnvironment::Patterns(p) => UserEnvironment::Patterns(p.clone()),
-        },
+        permit_user_environment: user_environment(&cfg.permit_user_environment),
         access: crate::session::AccessLists {
             allow_users: cfg.allow_users.clone(),
             deny_users: cfg.deny_users.clone(),
@@ -185,6 +181,14 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         },
         auth_methods: cfg.authentication_methods.clone(),
         required_rsa_size: cfg.required_rsa_size,
+    }
+}
+
+fn user_environment(p: &PermitUserEnvironment) -> UserEnvironment {
+    match p {
+        PermitUserEnvironment::No => UserEnvironment::No,
+        PermitUserEnvironment::Yes => UserEnvironment::Yes,
+        PermitUserEnvironment::Patterns(p) => UserEnvironment::Patterns(p.clone()),
     }
 }
 
@@ -209,6 +213,8 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
                 ),
             permit_open: cfg.permit_open.clone(),
         },
+        set_env: cfg.set_env.clone(),
+        user_environment: user_environment(&cfg.permit_user_environment),
     }
 }
 

@@ -70,7 +70,8 @@ pub enum UserEnvironment {
 }
 
 impl UserEnvironment {
-    fn allows(&self, name: &str) -> bool {
+    /// Whether a variable of this name may come from the user.
+    pub fn allows(&self, name: &str) -> bool {
         match self {
             UserEnvironment::No => false,
             UserEnvironment::Yes => true,

@@ -1,7 +1,8 @@
 //! Session channels and the processes behind them: PTYs, shells, commands and
 //! subsystems, their pipes, exit status and the order of EOF and CLOSE.
 
-use super::auth::Grant;
+use super::auth::{Grant, UserEnvironment};
+use super::environ::{parse_environment_file, Env, MAX_CLIENT_ENV_BYTES, MAX_CLIENT_VARS};
 use super::Endpoints;
 use crate::os::{self, ExitKind, PollEntry, Pty, SpawnRequest, UserInfo, WinSize};
 use sisu_connection::{ChannelId, ChannelKind, Connection, Event};
@@ -33,6 +34,10 @@ pub struct ChannelSettings {
     pub force_command: Option<String>,
     /// `AllowTcpForwarding`, `DisableForwarding` and `PermitOpen`.
     pub forward: super::forward::ForwardPolicy,
+    /// `SetEnv`.
+    pub set_env: Vec<(String, String)>,
+    /// `PermitUserEnvironment`, for `~/.ssh/environment`.
+    pub user_environment: UserEnvironment,
 }
 
 #[derive(Default)]
@@ -190,19 +195,23 @@ impl Channels {
                 name,
                 value,
             } => {
-                let ok = self
+                let accepted = self
                     .settings
                     .accept_env
                     .iter()
-                    .any(|p| sisu_daemon::config::match_pattern(&name, p))
-                    && self.chans.get(&ch).is_some_and(|c| !c.started);
-                if ok {
-                    if let Some(c) = self.chans.get_mut(&ch) {
-                        if c.env.len() < 256 {
-                            c.env.push((name, value));
+                    .any(|p| sisu_daemon::config::match_pattern(&name, p));
+                let ok = accepted
+                    && self.chans.get_mut(&ch).is_some_and(|c| {
+                        let bytes: usize = c.env.iter().map(|(n, v)| n.len() + v.len()).sum();
+                        let fits = !c.started
+                            && c.env.len() < MAX_CLIENT_VARS
+                            && bytes + name.len() + value.len() <= MAX_CLIENT_ENV_BYTES;
+                        if fits {
+                            c.env.push((name.clone(), value));
                         }
-                    }
-                } else {
+                        fits
+                    });
+                if !ok {
                     debug!("Ignored env {name}");
                 }
                 if want_reply {
@@ -449,50 +458,93 @@ impl Channels {
         true
     }
 
-    fn environment(&self, c: &Chan, original_command: Option<&[u8]>) -> Vec<(String, String)> {
-        let u = self.user.as_ref().expect("user set before channels");
+    /// The child's environment, in OpenSSH's order (see [`super::environ`]); `forced`
+    /// when a command is forced, which keeps untrusted variables out.
+    fn environment(
+        &self,
+        c: &Chan,
+        original_command: Option<&[u8]>,
+        forced: bool,
+    ) -> Vec<(String, String)> {
+        let Some(u) = self.user.as_ref() else {
+            return Vec::new();
+        };
         let path = if u.uid == 0 {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         } else {
             "/usr/local/bin:/usr/bin:/bin:/usr/games"
         };
-        let mut env: Vec<(String, String)> = Vec::new();
-        let mut set = |k: &str, v: String| {
-            env.retain(|(n, _)| n != k);
-            env.push((k.to_string(), v));
-        };
-        for (k, v) in &c.env {
-            set(k, v.clone());
+        let mut env = Env::default();
+        let mut dropped =
+            env.set_untrusted(c.env.iter().map(|(k, v)| (k.as_str(), v.as_str())), forced);
+        env.set("USER", &u.name);
+        env.set("LOGNAME", &u.name);
+        env.set("HOME", &u.home.to_string_lossy());
+        env.set("PATH", path);
+        env.set("MAIL", &format!("/var/mail/{}", u.name));
+        env.set("SHELL", &u.shell.to_string_lossy());
+        if let Ok(tz) = std::env::var("TZ") {
+            env.set("TZ", &tz);
         }
-        for (k, v) in &self.grant.environment {
-            set(k, v.clone());
+        if c.pty.is_some() {
+            env.set("TERM", c.term.as_deref().unwrap_or("dumb"));
         }
-        set("USER", u.name.clone());
-        set("LOGNAME", u.name.clone());
-        set("HOME", u.home.to_string_lossy().into_owned());
-        set("PATH", path.to_string());
-        set("SHELL", u.shell.to_string_lossy().into_owned());
-        set("MAIL", format!("/var/mail/{}", u.name));
+        let from_key = self
+            .grant
+            .environment
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        dropped.extend(env.set_untrusted(from_key, forced));
+        let from_file = self.user_environment_file(u);
+        dropped.extend(env.set_untrusted(
+            from_file.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            forced,
+        ));
+        let set_env = self
+            .settings
+            .set_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        dropped.extend(env.set_untrusted(set_env, forced));
+        for name in dropped {
+            verbose!("Dropped environment variable {name}: a command is forced");
+        }
         let (p, l) = (self.ends.peer, self.ends.local);
-        set(
+        env.set(
             "SSH_CLIENT",
-            format!("{} {} {}", p.ip(), p.port(), l.port()),
+            &format!("{} {} {}", p.ip(), p.port(), l.port()),
         );
-        set(
+        env.set(
             "SSH_CONNECTION",
-            format!("{} {} {} {}", p.ip(), p.port(), l.ip(), l.port()),
+            &format!("{} {} {} {}", p.ip(), p.port(), l.ip(), l.port()),
         );
         if let Some(pty) = &c.pty {
-            set("SSH_TTY", pty.tty_name.clone());
-            set("TERM", c.term.clone().unwrap_or_else(|| "dumb".into()));
+            env.set("SSH_TTY", &pty.tty_name);
         }
         if let Some(cmd) = original_command {
-            set(
-                "SSH_ORIGINAL_COMMAND",
-                String::from_utf8_lossy(cmd).into_owned(),
-            );
+            env.set("SSH_ORIGINAL_COMMAND", &String::from_utf8_lossy(cmd));
         }
-        env
+        env.into_vec()
+    }
+
+    /// `~/.ssh/environment`, when `PermitUserEnvironment` allows it: read as the user,
+    /// without following a final link, bounded (see [`os::read_user_file`]).
+    fn user_environment_file(&self, u: &UserInfo) -> Vec<(String, String)> {
+        let allow = &self.settings.user_environment;
+        if *allow == UserEnvironment::No {
+            return Vec::new();
+        }
+        let path = u.home.join(".ssh/environment");
+        let as_user = self.settings.switch_user && u.uid != 0;
+        match os::read_user_file(&path, u, as_user, false) {
+            Ok(bytes) => {
+                parse_environment_file(&String::from_utf8_lossy(&bytes), |n| allow.allows(n))
+            }
+            Err(e) => {
+                super::auth::log_user_file_error(&u.name, "environment", &path, &e);
+                Vec::new()
+            }
+        }
     }
 
     fn start(&mut self, ch: ChannelId, command: Option<Vec<u8>>, what: &str) -> bool {
@@ -505,16 +557,17 @@ impl Channels {
         if c.started {
             return false;
         }
-        let forced = self
+        let forced_command = self
             .settings
             .force_command
             .clone()
             .or_else(|| self.grant.command.clone());
-        let (command, original) = match forced {
+        let forced = forced_command.is_some();
+        let (command, original) = match forced_command {
             Some(f) => (Some(f.into_bytes()), command.clone()),
             None => (command, None),
         };
-        let env = self.environment(c, original.as_deref());
+        let env = self.environment(c, original.as_deref(), forced);
         let req = SpawnRequest {
             user: &user,
             switch_user: self.settings.switch_user,

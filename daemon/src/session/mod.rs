@@ -9,6 +9,7 @@
 mod access;
 mod auth;
 mod channels;
+mod environ;
 mod forward;
 mod hostkeys_prove;
 mod outbuf;

@@ -729,6 +729,7 @@ pub struct Ssh {
     input: Input,
     stdout_file: Option<PathBuf>,
     timeout: Duration,
+    envs: Vec<(OsString, OsString)>,
 }
 
 impl Ssh {
@@ -741,7 +742,14 @@ impl Ssh {
             input: Input::Null,
             stdout_file: None,
             timeout: CLIENT_TIMEOUT,
+            envs: Vec::new(),
         }
+    }
+
+    /// Set an environment variable for the client (for `SendEnv`).
+    pub fn env(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.envs.push((name.into(), value.into()));
+        self
     }
 
     /// Add a raw client argument.
@@ -802,7 +810,8 @@ impl Ssh {
         c.args(&self.args)
             .arg("-p")
             .arg(self.port.to_string())
-            .arg(&self.dest);
+            .arg(&self.dest)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)));
         if !cmd.is_empty() {
             c.arg(cmd);
         }

@@ -28,6 +28,7 @@ mod bad_mac;
 mod bad_peers;
 mod ciphers_legacy;
 mod daemon_modes;
+mod environment;
 mod flags;
 mod forwarding;
 mod host_keys;
@@ -52,6 +53,11 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        environment::set_env_reaches_every_session,
+        environment::accept_env_cannot_defeat_force_command => [Sisu],
+        environment::key_environment_cannot_defeat_its_command => [Sisu],
+        environment::user_environment_file_with_patterns => [Root],
+        environment::client_environment_is_bounded => [Sisu],
         logs::user_name_cannot_forge_a_log_line => [Sisu, PyModule("paramiko"), Program("fail2ban-regex"), File(logs::FAIL2BAN_SSHD_FILTER)],
         user_files::fifo_authorized_keys_neither_hangs_nor_blocks_the_next_file,
         user_files::link_to_dev_zero_is_refused_at_once,
