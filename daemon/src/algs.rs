@@ -139,6 +139,13 @@ pub fn session_settings(
         gex_groups: gex_groups(&cfg.moduli_file),
         ..TransportConfig::default()
     };
+    let transport = match &cfg.version_addendum {
+        Some(extra) => TransportConfig {
+            software_version: format!("{} {extra}", transport.software_version),
+            ..transport
+        },
+        None => transport,
+    };
     let auth = auth_settings(cfg);
     let channels = channel_settings(cfg);
     SessionSettings {
@@ -181,6 +188,8 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         },
         auth_methods: cfg.authentication_methods.clone(),
         required_rsa_size: cfg.required_rsa_size,
+        banner: cfg.banner.clone(),
+        refuse_connection: cfg.refuse_connection,
     }
 }
 
@@ -215,6 +224,9 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         },
         set_env: cfg.set_env.clone(),
         user_environment: user_environment(&cfg.permit_user_environment),
+        print_motd: cfg.print_motd,
+        client_alive: nonzero(cfg.client_alive_interval)
+            .map(|interval| (interval, cfg.client_alive_count_max)),
     }
 }
 

@@ -101,6 +101,8 @@ struct Logger {
     level: Level,
     sink: Sink,
     preauth: bool,
+    /// The syslog facility's number (`SyslogFacility`).
+    facility: u8,
 }
 
 static LOGGER: OnceLock<Mutex<Logger>> = OnceLock::new();
@@ -111,8 +113,22 @@ fn logger() -> &'static Mutex<Logger> {
             level: Level::Info,
             sink: Sink::Stderr,
             preauth: false,
+            facility: FACILITY_AUTH,
         })
     })
+}
+
+/// The system log's socket.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
+
+/// The `AUTH` facility, OpenSSH's default.
+pub const FACILITY_AUTH: u8 = 4;
+
+/// One datagram for the system log: RFC 3164's `<PRI>TAG[PID]: MSG`, with the `sshd`
+/// tag, as rsyslog and journald take it. PRI is facility × 8 + severity.
+pub fn syslog_datagram(facility: u8, level: Level, pid: u32, line: &str) -> String {
+    let pri = u32::from(facility) * 8 + u32::from(level.syslog_severity());
+    format!("<{pri}>sshd[{pid}]: {line}")
 }
 
 /// Where log lines go.
@@ -121,8 +137,9 @@ pub enum Target<'a> {
     Stderr,
     /// Appended to a file (`-E`).
     File(&'a Path),
-    /// The system log (`/dev/log`).
-    Syslog,
+    /// The system log (`/dev/log`), with this facility number
+    /// ([`sisu_daemon::config::SyslogFacility::code`]).
+    Syslog(u8),
 }
 
 /// Sets the level and target. A file that cannot be opened falls back to stderr.
@@ -136,9 +153,9 @@ pub fn init(level: Level, target: Target<'_>) {
                 Sink::Stderr
             }
         },
-        Target::Syslog => {
+        Target::Syslog(_) => {
             let sock = UnixDatagram::unbound().ok().and_then(|s| {
-                s.connect("/dev/log").ok()?;
+                s.connect(SYSLOG_SOCKET).ok()?;
                 Some(s)
             });
             Sink::Syslog(sock)
@@ -147,6 +164,9 @@ pub fn init(level: Level, target: Target<'_>) {
     let mut l = logger().lock().unwrap_or_else(|e| e.into_inner());
     l.level = level;
     l.sink = sink;
+    if let Target::Syslog(facility) = target {
+        l.facility = facility;
+    }
 }
 
 /// Marks this process as pre-authentication: lines get OpenSSH's ` [preauth]` suffix.
@@ -176,6 +196,7 @@ pub fn log(level: Level, msg: &str) {
     };
     let suffix = if l.preauth { " [preauth]" } else { "" };
     let line = escape_line(&format!("{prefix}{msg}{suffix}"));
+    let facility = l.facility;
     match &mut l.sink {
         Sink::Stderr => {
             let _ = writeln!(std::io::stderr(), "{line}");
@@ -184,9 +205,7 @@ pub fn log(level: Level, msg: &str) {
             let _ = writeln!(f, "{line}");
         }
         Sink::Syslog(sock) => {
-            // RFC 3164 form with facility AUTH (4): what rsyslog and journald accept.
-            let pri = 4 * 8 + level.syslog_severity();
-            let msg = format!("<{pri}>sshd[{}]: {line}", std::process::id());
+            let msg = syslog_datagram(facility, level, std::process::id(), &line);
             match sock {
                 Some(s) => {
                     let _ = s.send(msg.as_bytes());
@@ -231,6 +250,17 @@ mod tests {
         assert_eq!(escape_line("back\\slash"), "back\\\\slash");
         assert_eq!(escape_line("é"), "\\303\\251");
         assert_eq!(escape_line("\u{1b}[31m"), "\\033[31m");
+    }
+
+    #[test]
+    fn syslog_priority_is_facility_and_severity() {
+        assert_eq!(
+            syslog_datagram(FACILITY_AUTH, Level::Info, 7, "hello"),
+            "<38>sshd[7]: hello"
+        );
+        // LOCAL3 (19) at ERROR (3), AUTHPRIV (10) at DEBUG (7).
+        assert_eq!(syslog_datagram(19, Level::Error, 1, "x"), "<155>sshd[1]: x");
+        assert_eq!(syslog_datagram(10, Level::Debug2, 1, "x"), "<87>sshd[1]: x");
     }
 
     #[test]

@@ -135,7 +135,7 @@ fn init_logging(args: &Args, cfg: &Config) {
     } else if args.logs_to_stderr() {
         crate::log::Target::Stderr
     } else {
-        crate::log::Target::Syslog
+        crate::log::Target::Syslog(cfg.syslog_facility.code())
     };
     crate::log::init(level, target);
 }
@@ -178,11 +178,18 @@ fn serve_stdio(
         );
     }
     // No Nagle on a TCP socket (inetd mode; the listener sets it on its own sockets):
-    // a small reply must not wait for the peer's delayed ACK.
+    // a small reply must not wait for the peer's delayed ACK. TCPKeepAlive: the
+    // kernel's keepalives, so a vanished peer is noticed. Both fail harmlessly on a
+    // pipe (inetd mode through a ProxyCommand).
     let _ = nix::sys::socket::setsockopt(
         &std::io::stdin().as_fd(),
         nix::sys::socket::sockopt::TcpNoDelay,
         &true,
+    );
+    let _ = nix::sys::socket::setsockopt(
+        &std::io::stdin().as_fd(),
+        nix::sys::socket::sockopt::KeepAlive,
+        &cfg.tcp_keep_alive,
     );
     let input = match std::io::stdin().as_fd().try_clone_to_owned() {
         Ok(fd) => std::fs::File::from(fd),

@@ -154,6 +154,15 @@ impl Server {
         self.sticky(r)
     }
 
+    /// Replaces the banner of [`ServerConfig::banner`] before the first request is
+    /// handled (a daemon whose banner depends on the user name sets it once it has read
+    /// the name); no effect afterwards, since the banner goes with the first reply.
+    pub fn set_banner(&mut self, banner: Option<String>) {
+        if self.attempts == 0 {
+            self.config.banner = banner;
+        }
+    }
+
     /// Whether a question is waiting for [`answer`](Server::answer).
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()

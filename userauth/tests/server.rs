@@ -211,6 +211,41 @@ fn banner_precedes_first_failure_only() {
 }
 
 #[test]
+fn banner_set_before_the_first_request_replaces_the_configured_one() {
+    let config = ServerConfig {
+        banner: Some("configured\r\n".into()),
+        ..ServerConfig::default()
+    };
+    let mut s = Server::new(config, SESSION_ID);
+    s.set_banner(Some("for alice\r\n".into()));
+    let c = Client::new("alice");
+    s.handle_message(&c.none()).unwrap();
+    assert_eq!(
+        ServerMessage::parse(&s.poll_transmit().unwrap()).unwrap(),
+        ServerMessage::Banner {
+            message: "for alice\r\n",
+            language: ""
+        }
+    );
+    expect_failure(&mut s);
+    // Too late now: no banner again, and none replaced.
+    s.set_banner(Some("late".into()));
+    s.handle_message(&c.none()).unwrap();
+    expect_failure(&mut s);
+    // And none at all when the daemon says so.
+    let mut s = Server::new(
+        ServerConfig {
+            banner: Some("configured".into()),
+            ..ServerConfig::default()
+        },
+        SESSION_ID,
+    );
+    s.set_banner(None);
+    s.handle_message(&c.none()).unwrap();
+    expect_failure(&mut s);
+}
+
+#[test]
 fn query_then_signed_request_for_every_algorithm() {
     for (alg, key) in all_keys() {
         let mut s = Server::new(ServerConfig::default(), SESSION_ID);

@@ -219,6 +219,20 @@ impl fmt::Display for LogLevel {
     }
 }
 
+impl SyslogFacility {
+    /// The facility's number in a syslog priority (RFC 5424 §6.2.1): `AUTH` 4,
+    /// `AUTHPRIV` 10, `LOCALn` 16 + n, ...
+    pub fn code(self) -> u8 {
+        match self {
+            SyslogFacility::User => 1,
+            SyslogFacility::Daemon => 3,
+            SyslogFacility::Auth => 4,
+            SyslogFacility::AuthPriv => 10,
+            SyslogFacility::Local(n) => 16 + n.min(7),
+        }
+    }
+}
+
 impl fmt::Display for SyslogFacility {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

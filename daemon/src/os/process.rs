@@ -49,7 +49,14 @@ pub struct SpawnRequest<'a> {
     pub pty: Option<&'a Pty>,
     /// Working directory; `/` if it cannot be entered (as sshd does).
     pub cwd: &'a Path,
+    /// Written to the child's stdout (the terminal) after it became the user and
+    /// before it runs the shell: the message of the day of a login (`PrintMotd`), at
+    /// most [`MAX_GREETING_LEN`] bytes.
+    pub greeting: Option<&'a [u8]>,
 }
+
+/// Longest greeting written before a login shell.
+pub const MAX_GREETING_LEN: usize = 64 * 1024;
 
 /// A started session child. Without a pty the three pipe ends are the parent's
 /// (non-blocking, close-on-exec); with a pty they are `None` and the pty master carries
@@ -129,6 +136,10 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
         None
     };
     let with_pty = req.pty.is_some();
+    let greeting: Vec<u8> = req
+        .greeting
+        .map(|g| g[..g.len().min(MAX_GREETING_LEN)].to_vec())
+        .unwrap_or_default();
 
     match req.pty {
         Some(pty) => {
@@ -166,12 +177,22 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
         if chdir(cwd.as_c_str()).is_err() {
             chdir(c"/")?;
         }
+        let mut rest: &[u8] = &greeting;
+        while !rest.is_empty() {
+            // SAFETY: write(2) on fd 1 (the terminal std set up) from a live buffer of
+            // `rest.len()` bytes; no allocation, no lock.
+            let n = unsafe { libc::write(1, rest.as_ptr().cast(), rest.len()) };
+            if n <= 0 {
+                break;
+            }
+            rest = &rest[n as usize..];
+        }
         Ok(())
     };
     // SAFETY: the closure runs in the forked child before exec. It allocates nothing and
     // takes no locks: it only makes system calls (sigaction, sigprocmask, close_range,
-    // setsid, ioctl, setgroups, setgid, setuid, chdir) on data built before the fork
-    // (`identity`, `cwd`), and errors are built from raw errno values.
+    // setsid, ioctl, setgroups, setgid, setuid, chdir, write) on data built before the
+    // fork (`identity`, `cwd`, `greeting`), and errors are built from raw errno values.
     unsafe {
         cmd.pre_exec(child_setup);
     }

@@ -54,6 +54,7 @@ fn request<'a>(
         env,
         pty,
         cwd,
+        greeting: None,
     }
 }
 

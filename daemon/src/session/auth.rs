@@ -46,6 +46,10 @@ pub struct AuthSettings {
     pub auth_methods: Option<Vec<Vec<String>>>,
     /// `RequiredRSASize`, in bits.
     pub required_rsa_size: u32,
+    /// `Banner`: the file sent before authentication.
+    pub banner: Option<std::path::PathBuf>,
+    /// `RefuseConnection`.
+    pub refuse_connection: bool,
 }
 
 /// Where authentication stands after a method succeeded.
@@ -213,6 +217,45 @@ impl Policy {
         }
         self.grant = Some(grant);
         Ok(Progress::Partial)
+    }
+
+    /// The banner for `user` (after `Match` blocks): the `Banner` file's text, at most
+    /// [`sisu_userauth::limits::MAX_BANNER_LEN`] bytes of it; `None` without one or
+    /// when it cannot be read (logged).
+    pub fn banner(&mut self, user: &str) -> Option<String> {
+        use std::io::Read;
+        let path = self.settings_for(user).banner?;
+        let mut text = Vec::new();
+        let read = std::fs::File::open(&path).and_then(|f| {
+            f.take(sisu_userauth::limits::MAX_BANNER_LEN as u64)
+                .read_to_end(&mut text)
+        });
+        match read {
+            Ok(_) => Some(String::from_utf8_lossy(&text).into_owned()),
+            Err(e) => {
+                error!("Banner {}: {e}", path.display());
+                None
+            }
+        }
+    }
+
+    /// Whether `RefuseConnection` (after `Match` blocks for `user`) ends this
+    /// connection; the refusal is logged.
+    pub fn refuses_connection(&mut self, user: &str) -> bool {
+        if !self.settings_for(user).refuse_connection {
+            return false;
+        }
+        let invalid = if self.user_exists(user) {
+            ""
+        } else {
+            "invalid user "
+        };
+        info!(
+            "administratively prohibited connection for {invalid}{user} from {} port {} [preauth]",
+            self.ends.peer.ip(),
+            self.ends.peer.port()
+        );
+        true
     }
 
     /// Whether `method` may be tried now: it is the next method of some

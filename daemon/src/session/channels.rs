@@ -17,6 +17,9 @@ const CHILD_READ_CHUNK: usize = 64 * 1024;
 /// Most reads from one child fd per wake-up of the loop.
 const CHILD_READS_PER_WAKEUP: usize = 8;
 
+/// The message of the day, printed at a login on a terminal (`PrintMotd`).
+const MOTD_FILE: &str = "/etc/motd";
+
 /// Channel settings from the configuration.
 #[derive(Clone, Debug)]
 pub struct ChannelSettings {
@@ -38,6 +41,10 @@ pub struct ChannelSettings {
     pub set_env: Vec<(String, String)>,
     /// `PermitUserEnvironment`, for `~/.ssh/environment`.
     pub user_environment: UserEnvironment,
+    /// `PrintMotd`.
+    pub print_motd: bool,
+    /// `ClientAliveInterval` (when not 0) and `ClientAliveCountMax`.
+    pub client_alive: Option<(std::time::Duration, u32)>,
 }
 
 #[derive(Default)]
@@ -131,6 +138,11 @@ impl Channels {
         format!("{} port {}", self.ends.peer.ip(), self.ends.peer.port())
     }
 
+    /// `ClientAliveInterval` and `ClientAliveCountMax`, when keepalives are on.
+    pub fn client_alive(&self) -> Option<(std::time::Duration, u32)> {
+        self.settings.client_alive
+    }
+
     /// Whether the loop should wake up regularly (never, for now).
     pub fn wants_tick(&self) -> bool {
         false
@@ -146,7 +158,10 @@ impl Channels {
         match ev {
             Event::ChannelOpen { ch, kind } => match kind {
                 ChannelKind::Session => {
-                    if self.chans.len() >= self.settings.max_sessions {
+                    // MaxSessions counts session channels; forwardings do not count.
+                    let sessions = self.chans.values().filter(|c| !c.is_tcp).count();
+                    if sessions >= self.settings.max_sessions {
+                        error!("no more sessions");
                         conn.reject_open(
                             ch,
                             open_failure::SSH_OPEN_RESOURCE_SHORTAGE,
@@ -527,6 +542,23 @@ impl Channels {
         env.into_vec()
     }
 
+    /// The message of the day for a login shell on a terminal: `/etc/motd` when
+    /// `PrintMotd` is on and the user has no `~/.hushlogin` (as OpenSSH's do_motd).
+    fn motd(&self, u: &UserInfo) -> Option<Vec<u8>> {
+        use std::io::Read;
+        if !self.settings.print_motd || u.home.join(".hushlogin").exists() {
+            return None;
+        }
+        let mut text = Vec::new();
+        std::fs::File::open(MOTD_FILE)
+            .and_then(|f| {
+                f.take(os::process::MAX_GREETING_LEN as u64)
+                    .read_to_end(&mut text)
+            })
+            .ok()?;
+        Some(text)
+    }
+
     /// `~/.ssh/environment`, when `PermitUserEnvironment` allows it: read as the user,
     /// without following a final link, bounded (see [`os::read_user_file`]).
     fn user_environment_file(&self, u: &UserInfo) -> Vec<(String, String)> {
@@ -568,6 +600,11 @@ impl Channels {
             None => (command, None),
         };
         let env = self.environment(c, original.as_deref(), forced);
+        let motd = if c.pty.is_some() && command.is_none() {
+            self.motd(&user)
+        } else {
+            None
+        };
         let req = SpawnRequest {
             user: &user,
             switch_user: self.settings.switch_user,
@@ -575,6 +612,7 @@ impl Channels {
             env: &env,
             pty: c.pty.as_ref(),
             cwd: &user.home,
+            greeting: motd.as_deref(),
         };
         let child = match os::spawn(&req) {
             Ok(ch) => ch,

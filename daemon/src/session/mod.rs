@@ -114,6 +114,12 @@ struct Session {
     done: bool,
     policy: Policy,
     auth_user: Option<String>,
+    /// Whether the first authentication request (which names the user) was seen.
+    user_seen: bool,
+    /// When the client last sent anything (for `ClientAliveInterval`).
+    last_input: Instant,
+    /// Keepalives sent since the client last answered one.
+    alive_unanswered: u32,
     startup_notify: Option<File>,
 }
 
@@ -160,6 +166,9 @@ impl Session {
             input_closed: false,
             done: false,
             auth_user: None,
+            user_seen: false,
+            last_input: now,
+            alive_unanswered: 0,
             startup_notify: None,
         }
     }
@@ -248,6 +257,10 @@ impl Session {
             let due = (self.last_kex + iv).saturating_duration_since(now);
             t = Some(t.map_or(due, |x| x.min(due)));
         }
+        if let (true, Some((iv, _))) = (self.authenticated(), self.channels.client_alive()) {
+            let due = (self.last_input + iv).saturating_duration_since(now);
+            t = Some(t.map_or(due, |x| x.min(due)));
+        }
         if self.channels.wants_tick() {
             let tick = Duration::from_millis(50);
             t = Some(t.map_or(tick, |x| x.min(tick)));
@@ -265,11 +278,38 @@ impl Session {
                 self.out_buf.clear();
             }
         }
+        if let (true, Some((iv, max))) = (self.authenticated(), self.channels.client_alive()) {
+            if now >= self.last_input + iv {
+                self.client_alive_check(max);
+            }
+        }
         if let Some(iv) = self.rekey_interval {
             if now >= self.last_kex + iv && self.transport.session_id().is_some() {
                 self.last_kex = now;
                 self.transport.start_rekey();
             }
+        }
+    }
+
+    /// `ClientAliveInterval` passed in silence: after `max` unanswered keepalives the
+    /// client is gone (as OpenSSH: logged, and the connection closed without a
+    /// DISCONNECT); otherwise one more `keepalive@openssh.com` asking for a reply.
+    fn client_alive_check(&mut self, max: u32) {
+        self.last_input = Instant::now();
+        if max > 0 && self.alive_unanswered >= max {
+            let user = match &self.phase {
+                Phase::Connection { user } => format!("user {user} "),
+                _ => String::new(),
+            };
+            info!("Timeout, client not responding from {user}{}", self.peer());
+            self.channels.hangup_all();
+            self.done = true;
+            self.out_buf.clear();
+            return;
+        }
+        self.alive_unanswered += 1;
+        if let Some(conn) = self.conn.as_mut() {
+            conn.send_global_request("keepalive@openssh.com", true, &[]);
         }
     }
 
@@ -286,6 +326,7 @@ impl Session {
                 self.log_closed();
             }
             Ok(n) => {
+                self.last_input = Instant::now();
                 if let Err(e) = self.transport.handle_input(&buf[..n]) {
                     self.log_transport_error(&e);
                 }
@@ -407,6 +448,10 @@ impl Session {
                 }
                 for ev in evs {
                     progressed = true;
+                    if let sisu_connection::Event::GlobalReply { .. } = ev {
+                        // An answer to our keepalive (or to any request): alive.
+                        self.alive_unanswered = 0;
+                    }
                     self.channels.on_event(conn, ev);
                 }
                 self.channels.progress(conn);
@@ -523,6 +568,14 @@ impl Session {
 
     fn on_message(&mut self, m: Vec<u8>) {
         let number = m[0];
+        if number == sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST && !self.user_seen {
+            if let Phase::Auth(_) = self.phase {
+                self.user_seen = true;
+                if !self.on_first_user(&m) {
+                    return;
+                }
+            }
+        }
         match (&mut self.phase, number) {
             (Phase::Auth(auth), 50..=79) => {
                 if let Err(e) = auth.handle_message(&m) {
@@ -557,6 +610,26 @@ impl Session {
                 );
             }
         }
+    }
+
+    /// The first authentication request names the user: `Match` blocks for the user
+    /// decide the banner, and whether `RefuseConnection` ends the connection here.
+    /// Returns false when the connection is over.
+    fn on_first_user(&mut self, request: &[u8]) -> bool {
+        let Ok(req) = sisu_userauth::request::UserauthRequest::parse(request) else {
+            return true; // the machine refuses it in its own words
+        };
+        let user = req.user.to_string();
+        if self.policy.refuses_connection(&user) {
+            self.done = true;
+            self.out_buf.clear();
+            return false;
+        }
+        let banner = self.policy.banner(&user);
+        if let Phase::Auth(auth) = &mut self.phase {
+            auth.set_banner(banner);
+        }
+        true
     }
 
     fn on_auth_event(&mut self, ev: AEvent) {

@@ -98,7 +98,7 @@ pub fn client_environment_is_bounded() {
         .start();
     let mut ssh = server.ssh().option("SendEnv=SISUX*");
     for i in 0..300 {
-        ssh = ssh.env(&format!("SISUX{i}"), "v");
+        ssh = ssh.env(format!("SISUX{i}"), "v");
     }
     let out = ssh.run("env | grep -c '^SISUX'");
     out.assert_success();
