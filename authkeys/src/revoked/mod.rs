@@ -63,7 +63,8 @@ pub const MAX_BITMAP_BYTES: usize = 2048;
 pub const MAX_TOTAL_BITMAP_BYTES: usize = 16 * 1024 * 1024;
 /// Most revoked key IDs over the whole KRL.
 pub const MAX_KEY_IDS: usize = 1024 * 1024;
-/// Most keys: explicit keys plus fingerprints in a KRL, or key lines in a list.
+/// Most keys: explicit keys plus fingerprints in a KRL (duplicates included), or
+/// key lines in a list.
 pub const MAX_KEYS: usize = 1024 * 1024;
 
 /// The KRL magic that starts a binary revocation list.
@@ -90,7 +91,7 @@ pub enum RevokedKeysError {
     Krl(KrlError),
     /// A line of a key list is not a key (line, column and what was wrong).
     List(ParseError),
-    /// A key list has more than [`MAX_KEYS`] keys; `line` is the first one too many.
+    /// A key list has more than [`MAX_KEYS`] key lines; `line` is the first one too many.
     TooManyKeys {
         /// 1-based line number.
         line: usize,

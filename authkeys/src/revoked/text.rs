@@ -48,6 +48,7 @@ impl KeyList {
             return Err(RevokedKeysError::TooLarge { len: bytes.len() });
         }
         let mut list = KeyList::default();
+        let mut key_lines = 0usize;
         for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
             let line = i + 1;
             let err = |column: usize, kind: ErrorKind| {
@@ -80,7 +81,8 @@ impl KeyList {
                     return Err(RevokedKeysError::List(e));
                 }
             };
-            if list.len() >= MAX_KEYS {
+            key_lines += 1;
+            if key_lines > MAX_KEYS {
                 return Err(RevokedKeysError::TooManyKeys { line });
             }
             match entry.key {
