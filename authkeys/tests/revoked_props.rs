@@ -909,3 +909,17 @@ fn revocations_print_for_the_log() {
     };
     assert_eq!(r.to_string(), "CA key revoked: listed on line 3");
 }
+
+#[test]
+fn committed_fuzz_seeds_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/revoked_keys");
+    let mut kinds = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let r = RevokedKeys::parse(&std::fs::read(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        kinds.push(matches!(r, RevokedKeys::Krl(_)));
+    }
+    kinds.sort();
+    assert_eq!(kinds, [false, true, true], "one key list and two KRLs");
+}
