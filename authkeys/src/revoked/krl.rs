@@ -46,6 +46,7 @@
 //! assert!(Krl::parse(&krl).is_err());
 //! ```
 
+use super::reader::{Counts, Rd};
 use super::{
     key_blob, CaScope, Revocation, Rule, SerialRule, Target, KRL_MAGIC, MAX_BITMAP_BYTES,
     MAX_FILE_SIZE, MAX_KEYS, MAX_KEY_IDS, MAX_SECTIONS, MAX_SERIALS, MAX_TOTAL_BITMAP_BYTES,
@@ -306,126 +307,6 @@ pub struct Krl {
     sha256: HashSet<[u8; 32]>,
     /// Per CA key; `None` is the any-CA entry.
     cas: HashMap<Option<KeyData>, CaRevocations>,
-}
-
-/// A bounds-checked reader that knows the file offset of its first byte.
-#[derive(Clone, Copy)]
-struct Rd<'a> {
-    buf: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Rd<'a> {
-    fn err(&self, kind: KrlErrorKind) -> KrlError {
-        KrlError {
-            offset: self.at,
-            kind,
-        }
-    }
-    fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-    fn take(&mut self, n: usize) -> Result<Rd<'a>, KrlError> {
-        if self.buf.len() < n {
-            return Err(self.err(KrlErrorKind::Truncated));
-        }
-        let (head, tail) = self.buf.split_at(n);
-        let out = Rd {
-            buf: head,
-            at: self.at,
-        };
-        self.buf = tail;
-        self.at += n;
-        Ok(out)
-    }
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], KrlError> {
-        let r = self.take(N)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(r.buf);
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, KrlError> {
-        Ok(self.array::<1>()?[0])
-    }
-    fn u32(&mut self) -> Result<u32, KrlError> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-    fn u64(&mut self) -> Result<u64, KrlError> {
-        Ok(u64::from_be_bytes(self.array()?))
-    }
-    /// An SSH string, as a reader over its contents.
-    fn string(&mut self) -> Result<Rd<'a>, KrlError> {
-        let at = self.at;
-        let n = self.u32()?;
-        let n = usize::try_from(n).map_err(|_| self.err(KrlErrorKind::Truncated))?;
-        self.take(n).map_err(|mut e| {
-            e.offset = at;
-            e
-        })
-    }
-    /// An SSH string that must hold no NUL (OpenSSH's C strings).
-    fn cstring(&mut self) -> Result<&'a [u8], KrlError> {
-        let s = self.string()?;
-        if s.buf.contains(&0) {
-            return Err(s.err(KrlErrorKind::NulInString));
-        }
-        Ok(s.buf)
-    }
-    fn end(&self) -> Result<(), KrlError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(self.err(KrlErrorKind::TrailingData))
-        }
-    }
-}
-
-/// Running totals checked against the limits.
-#[derive(Default)]
-struct Counts {
-    sections: usize,
-    serials: usize,
-    bitmap_bytes: usize,
-    key_ids: usize,
-    keys: usize,
-}
-
-impl Counts {
-    fn bump(
-        r: &Rd<'_>,
-        slot: &mut usize,
-        by: usize,
-        max: usize,
-        kind: KrlErrorKind,
-    ) -> Result<(), KrlError> {
-        *slot = slot.saturating_add(by);
-        if *slot > max {
-            Err(r.err(kind))
-        } else {
-            Ok(())
-        }
-    }
-    fn section(&mut self, r: &Rd<'_>) -> Result<(), KrlError> {
-        Self::bump(
-            r,
-            &mut self.sections,
-            1,
-            MAX_SECTIONS,
-            KrlErrorKind::TooManySections,
-        )
-    }
-    fn serial(&mut self, r: &Rd<'_>) -> Result<(), KrlError> {
-        Self::bump(
-            r,
-            &mut self.serials,
-            1,
-            MAX_SERIALS,
-            KrlErrorKind::TooManySerials,
-        )
-    }
-    fn key(&mut self, r: &Rd<'_>) -> Result<(), KrlError> {
-        Self::bump(r, &mut self.keys, 1, MAX_KEYS, KrlErrorKind::TooManyKeys)
-    }
 }
 
 /// An extension (section 255 or subsection 0x39): name, critical flag, contents.

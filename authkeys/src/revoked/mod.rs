@@ -40,6 +40,7 @@
 //! ```
 
 pub mod krl;
+mod reader;
 pub mod text;
 
 pub use krl::{Krl, KrlError, KrlErrorKind, KrlSignature};
