@@ -11,7 +11,9 @@
 //!   `expiry-time` ([`time`]);
 //! - matching a key (or certificate, or protocol-1 key) and a connection against
 //!   the file, giving the deciding line and the effective restrictions ([`authorize`]);
-//! - printing entries back ([`Entry`]'s `Display`).
+//! - printing entries back ([`Entry`]'s `Display`);
+//! - sshd's `RevokedKeys` file, a key list or a binary KRL: is this key or
+//!   certificate revoked, and by which rule ([`revoked`]).
 //!
 //! A bad line is an error for that line only (with line, column and what was
 //! expected), as sshd skips it; nothing panics, and every length is bounded
@@ -47,6 +49,7 @@ pub mod error;
 pub mod file;
 pub mod options;
 pub mod pattern;
+pub mod revoked;
 pub mod rsa1;
 pub mod time;
 
@@ -56,4 +59,5 @@ pub use entry::{Entry, EntryKey};
 pub use error::{ErrorKind, ParseError};
 pub use file::{parse_file, parse_file_bytes, parse_lines, AuthorizedKeys, FileEntry};
 pub use options::AuthOption;
+pub use revoked::{Revocation, RevokedKeys, RevokedKeysError};
 pub use ssh_key;

@@ -527,8 +527,15 @@ mod tests {
 
     #[test]
     fn empty_options_between_commas_are_skipped_like_openssh() {
-        let (o, _) = parse_options(",pty,,no-pty").unwrap();
-        assert_eq!(o.len(), 2);
+        let (o, rest) = parse_options(",pty,,no-pty").unwrap();
+        assert_eq!(rest, "");
+        assert_eq!(
+            o,
+            vec![
+                AuthOption::Flag(Flag::Pty, true),
+                AuthOption::Flag(Flag::Pty, false)
+            ]
+        );
     }
 
     #[test]

@@ -109,13 +109,14 @@ fn find_agrees_with_ssh_keygen_plain_and_hashed() {
     let file = d.join("known_hosts");
     std::fs::write(&file, &text).unwrap();
     let kh = KnownHosts::parse(&text);
+    let mut found = 0;
     for name in &names {
-        assert_eq!(
-            ours(&kh, name, true),
-            keygen_find("ssh-keygen", &file, name),
-            "{name}"
-        );
+        let theirs = keygen_find("ssh-keygen", &file, name);
+        assert_eq!(ours(&kh, name, true), theirs, "{name}");
+        found += theirs.len();
     }
+    // not two empty answers: the corpus has lines for most names
+    assert!(found >= names.len(), "ssh-keygen -F found {found} lines");
     // hash the file with ssh-keygen -H (which refuses files with invalid lines);
     // look-ups by name must still agree
     let valid: String = text
@@ -136,13 +137,16 @@ fn find_agrees_with_ssh_keygen_plain_and_hashed() {
     assert!(kh
         .entries()
         .any(|(_, e)| matches!(e.hosts, sisu_knownhosts::Hosts::Hashed(_))));
+    let mut found_hashed = 0;
     for name in &names {
-        assert_eq!(
-            ours(&kh, name, true),
-            keygen_find("ssh-keygen", &file, name),
-            "hashed {name}"
-        );
+        let theirs = keygen_find("ssh-keygen", &file, name);
+        assert_eq!(ours(&kh, name, true), theirs, "hashed {name}");
+        found_hashed += theirs.len();
     }
+    assert!(
+        found_hashed >= names.len(),
+        "ssh-keygen -F found {found_hashed} lines"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -228,12 +232,16 @@ fn protocol1_lines_agree_with_ssh_keygen1() {
     let file = d.join("known_hosts");
     std::fs::write(&file, &text).unwrap();
     let kh = KnownHosts::parse(&text);
+    let mut rsa1_found = 0;
     for name in &names {
-        assert_eq!(
-            ours(&kh, name, false),
-            keygen_find("ssh-keygen1", &file, name),
-            "{name}"
-        );
+        let theirs = keygen_find("ssh-keygen1", &file, name);
+        assert_eq!(ours(&kh, name, false), theirs, "{name}");
+        rsa1_found += theirs
+            .iter()
+            .filter(|l| l.parse::<usize>().is_ok_and(|n| n > 20))
+            .count();
     }
+    // the protocol-1 lines (21-23) were among the answers
+    assert!(rsa1_found >= 3, "{rsa1_found}");
     let _ = std::fs::remove_dir_all(&d);
 }

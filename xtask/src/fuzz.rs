@@ -4,7 +4,8 @@
 //! build never needs libFuzzer: `fuzz/` (transport, packet decoder, userauth,
 //! connection, sshd_config), `authkeys/fuzz/` and `knownhosts/fuzz/`. cargo-fuzz is
 //! installed when missing; on the stable toolchain it runs with `RUSTC_BOOTSTRAP=1`,
-//! which keeps AddressSanitizer.
+//! which keeps AddressSanitizer. A target with a `seeds/<target>/` folder in its
+//! project (committed inputs) gets it as a second corpus folder.
 
 use crate::proc::{have, repo_root, stream};
 use std::process::Command;
@@ -21,7 +22,7 @@ const TARGETS: &[(&str, &[&str])] = &[
             "sshd_config",
         ],
     ),
-    ("authkeys/fuzz", &["parse_file"]),
+    ("authkeys/fuzz", &["parse_file", "revoked_keys"]),
     ("knownhosts/fuzz", &["parse_lookup"]),
 ];
 
@@ -58,8 +59,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .env("RUSTC_BOOTSTRAP", "1")
                 .args(["fuzz", "run", "--fuzz-dir"])
                 .arg(&project)
-                .arg(t)
-                .arg("--")
+                .arg(t);
+            // Committed seeds are read as a second corpus; new inputs still go to
+            // the first, the usual (ignored) corpus/<target>.
+            let seeds = project.join("seeds").join(t);
+            if seeds.is_dir() {
+                let corpus = project.join("corpus").join(t);
+                std::fs::create_dir_all(&corpus)
+                    .map_err(|e| format!("{}: {e}", corpus.display()))?;
+                cmd.arg(&corpus).arg(&seeds);
+            }
+            cmd.arg("--")
                 .arg(format!("-max_total_time={seconds}"))
                 .arg("-rss_limit_mb=2048");
             if let Err(e) = stream(&mut cmd) {
