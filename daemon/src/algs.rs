@@ -190,6 +190,7 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         required_rsa_size: cfg.required_rsa_size,
         banner: cfg.banner.clone(),
         refuse_connection: cfg.refuse_connection,
+        revoked_keys: cfg.revoked_keys.clone(),
     }
 }
 

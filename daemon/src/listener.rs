@@ -20,6 +20,10 @@ pub struct ListenerSettings {
     pub addrs: Vec<(String, u16)>,
     /// `MaxStartups start:rate:full` for unauthenticated connections.
     pub max_startups: MaxStartups,
+    /// `PerSourceMaxStartups`: unauthenticated connections allowed from one source
+    /// block, and `PerSourceNetBlockSize` (IPv4, IPv6 prefix lengths) that makes the
+    /// blocks.
+    pub per_source: Option<(u32, (u8, u8))>,
     /// `PidFile` (None for `none`, or in debug mode).
     pub pid_file: Option<PathBuf>,
     /// Whether to detach (no `-D`).
@@ -96,8 +100,9 @@ pub fn run(settings: ListenerSettings) -> i32 {
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let mut children: HashSet<i32> = HashSet::new();
-    // Sessions not yet authenticated, each with the read end of its notification pipe.
-    let mut startups: HashMap<i32, File> = HashMap::new();
+    // Sessions not yet authenticated, each with the read end of its notification pipe
+    // and the block of addresses its client is in.
+    let mut startups: HashMap<i32, (File, IpAddr)> = HashMap::new();
     loop {
         let mut entries: Vec<PollEntry> = listeners
             .iter()
@@ -106,7 +111,7 @@ pub fn run(settings: ListenerSettings) -> i32 {
         entries.push(PollEntry::new(signals.fd().as_raw_fd(), true, false));
         let startup_pids: Vec<i32> = startups.keys().copied().collect();
         for pid in &startup_pids {
-            entries.push(PollEntry::new(startups[pid].as_raw_fd(), true, false));
+            entries.push(PollEntry::new(startups[pid].0.as_raw_fd(), true, false));
         }
         if let Err(e) = os::poll_fds(&mut entries, None) {
             if e.kind() != std::io::ErrorKind::Interrupted {
@@ -160,7 +165,14 @@ pub fn run(settings: ListenerSettings) -> i32 {
                     }
                 };
                 let local = sock.local_addr().ok();
-                if should_drop(startups.len() as u32, &settings.max_startups) {
+                let block = settings
+                    .per_source
+                    .map_or(peer.ip(), |(_, bits)| source_block(peer.ip(), bits));
+                let from_block = startups.values().filter(|(_, b)| *b == block).count() as u32;
+                let per_source_full = settings
+                    .per_source
+                    .is_some_and(|(max, _)| from_block >= max);
+                if per_source_full || should_drop(startups.len() as u32, &settings.max_startups) {
                     verbose!(
                         "drop connection #{} from [{}]:{} on [{}]:{} past MaxStartups",
                         startups.len(),
@@ -192,11 +204,33 @@ pub fn run(settings: ListenerSettings) -> i32 {
                 ) {
                     Ok(pid) => {
                         children.insert(pid);
-                        startups.insert(pid, File::from(notify_read));
+                        startups.insert(pid, (File::from(notify_read), block));
                     }
                     Err(e) => error!("session process for {peer}: {e}"),
                 }
             }
+        }
+    }
+}
+
+/// The block of addresses `ip` belongs to for `PerSourceMaxStartups`: its first `v4`
+/// (IPv4) or `v6` (IPv6) bits, the rest zero. An IPv4-mapped IPv6 address counts as
+/// IPv4.
+pub fn source_block(ip: IpAddr, (v4, v6): (u8, u8)) -> IpAddr {
+    let ip = match ip {
+        IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4addr => v4addr,
+    };
+    match ip {
+        IpAddr::V4(a) => {
+            let bits = u32::from(v4.min(32));
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
+        }
+        IpAddr::V6(a) => {
+            let bits = u32::from(v6.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
         }
     }
 }
@@ -237,6 +271,23 @@ fn restart() -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_blocks() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(source_block(ip("10.1.2.3"), (32, 128)), ip("10.1.2.3"));
+        assert_eq!(source_block(ip("10.1.2.3"), (24, 128)), ip("10.1.2.0"));
+        assert_eq!(source_block(ip("10.1.2.3"), (0, 128)), ip("0.0.0.0"));
+        assert_eq!(
+            source_block(ip("::ffff:10.1.2.3"), (16, 128)),
+            ip("10.1.0.0")
+        );
+        assert_eq!(
+            source_block(ip("2001:db8:1:2::5"), (32, 48)),
+            ip("2001:db8:1::")
+        );
+        assert_eq!(source_block(ip("2001:db8::1"), (32, 0)), ip("::"));
+    }
 
     #[test]
     fn max_startups_early_drop() {

@@ -113,6 +113,9 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
     listener::run(listener::ListenerSettings {
         addrs: cfg.listen_addrs(),
         max_startups: cfg.max_startups,
+        per_source: cfg
+            .per_source_max_startups
+            .map(|n| (n, cfg.per_source_net_block_size)),
         pid_file: if debug { None } else { cfg.pid_file.clone() },
         detach: args.detach(),
         session_args,

@@ -50,6 +50,48 @@ pub struct AuthSettings {
     pub banner: Option<std::path::PathBuf>,
     /// `RefuseConnection`.
     pub refuse_connection: bool,
+    /// `RevokedKeys`: a KRL or a list of public keys.
+    pub revoked_keys: Option<std::path::PathBuf>,
+}
+
+/// Whether `key` is revoked by the `RevokedKeys` file (read afresh for each check, as
+/// OpenSSH does). A file that is missing, too large or malformed revokes every key:
+/// the administrator asked for a list, and without it no key can be trusted.
+pub fn key_is_revoked(key: &PublicKey, file: &Path) -> bool {
+    use sisu_authkeys::revoked::{RevokedKeys, MAX_FILE_SIZE};
+    let label = key_type_label(key);
+    let fp = key.fingerprint(Default::default());
+    let failed = |why: String| {
+        error!(
+            "Error checking authentication key {label} {fp} in revoked keys file {}: {why}",
+            file.display()
+        );
+        true
+    };
+    let bytes = match std::fs::metadata(file) {
+        Ok(m) if m.len() > MAX_FILE_SIZE as u64 => {
+            return failed(format!("longer than {MAX_FILE_SIZE} bytes"))
+        }
+        Ok(_) => match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return failed(e.to_string()),
+        },
+        Err(e) => return failed(e.to_string()),
+    };
+    let list = match RevokedKeys::parse(&bytes) {
+        Ok(l) => l,
+        Err(e) => return failed(e.to_string()),
+    };
+    match list.check_key(key.key_data()) {
+        Some(why) => {
+            error!(
+                "Authentication key {label} {fp} revoked by file {} ({why})",
+                file.display()
+            );
+            true
+        }
+        None => false,
+    }
 }
 
 /// Where authentication stands after a method succeeded.
@@ -357,6 +399,11 @@ impl Policy {
                 key_type_label(key)
             );
             return None;
+        }
+        if let Some(file) = &settings.revoked_keys {
+            if key_is_revoked(key, file) {
+                return None;
+            }
         }
         if rsa_bits(key).is_some_and(|bits| bits < settings.required_rsa_size as usize) {
             info!(

@@ -33,6 +33,7 @@ mod flags;
 mod forwarding;
 mod host_keys;
 mod kex_methods;
+mod keywords;
 mod logs;
 mod match_blocks;
 mod max_startups;
@@ -53,6 +54,16 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        keywords::banner_is_sent_before_authentication,
+        keywords::print_motd_at_a_terminal_login => [File("/etc/motd")],
+        keywords::max_sessions_limits_session_channels => [PyModule("paramiko")],
+        keywords::client_alive_drops_a_silent_client,
+        keywords::tcp_keep_alive_sets_the_socket_option => [Program("ss")],
+        keywords::version_addendum_in_the_identification_line,
+        keywords::refuse_connection_in_a_match_block => [Sisu],
+        keywords::per_source_max_startups,
+        keywords::revoked_keys_lists_and_krls,
+        keywords::syslog_facility_sets_the_priority => [Sisu, Root, Program("unshare")],
         environment::set_env_reaches_every_session,
         environment::accept_env_cannot_defeat_force_command => [Sisu],
         environment::key_environment_cannot_defeat_its_command => [Sisu],
