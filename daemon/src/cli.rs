@@ -598,9 +598,63 @@ mod tests {
     }
 
     proptest! {
+        /// Arbitrary words: parsing ends in arguments or in a message to print (never a
+        /// panic, never an empty message); and a result never holds a port that no
+        /// word could have given.
         #[test]
-        fn arbitrary_argv_never_panics(argv in proptest::collection::vec("[-a-zA-Z0-9=,/ ]{0,12}", 0..12)) {
-            let _ = parse_args(std::iter::once("sisu-sshd".to_string()).chain(argv));
+        fn arbitrary_argv_gives_args_or_a_message(argv in proptest::collection::vec("[-a-zA-Z0-9=,/ ]{0,12}", 0..12)) {
+            match parse_args(std::iter::once("sisu-sshd".to_string()).chain(argv.clone())) {
+                Ok(a) => {
+                    for port in &a.ports {
+                        let s = port.to_string();
+                        prop_assert!(argv.iter().any(|w| w.ends_with(&s)), "{argv:?} gave port {port}");
+                    }
+                }
+                Err(msg) => prop_assert!(!msg.trim().is_empty(), "{argv:?}"),
+            }
+        }
+
+        /// A command line built from valid flags means the same in every spelling getopt
+        /// allows (attached or separate arguments, grouped flags), and keeps the order of
+        /// repeated flags.
+        #[test]
+        fn spellings_of_one_command_line_agree(
+            flags in proptest::collection::vec(
+                prop_oneof![
+                    (1u16..).prop_map(|p| ("-p", Some(p.to_string()))),
+                    "[A-Za-z]{1,8}=[a-z0-9]{1,6}".prop_map(|o| ("-o", Some(o))),
+                    "/[a-z]{1,8}".prop_map(|h| ("-h", Some(h))),
+                    Just(("-D", None)),
+                    Just(("-e", None)),
+                    Just(("-q", None)),
+                    Just(("-4", None)),
+                ],
+                0..10,
+            )
+        ) {
+            let mut separate: Vec<String> = Vec::new();
+            let mut attached: Vec<String> = Vec::new();
+            for (flag, value) in &flags {
+                separate.push(flag.to_string());
+                match value {
+                    Some(v) => {
+                        separate.push(v.clone());
+                        attached.push(format!("{flag}{v}"));
+                    }
+                    None => attached.push(flag.to_string()),
+                }
+            }
+            let refs = |v: &[String]| v.iter().map(String::as_str).map(String::from).collect::<Vec<_>>();
+            let a = parse_args(std::iter::once("sisu-sshd".to_string()).chain(refs(&separate))).unwrap();
+            let b = parse_args(std::iter::once("sisu-sshd".to_string()).chain(refs(&attached))).unwrap();
+            prop_assert_eq!(&a, &b);
+            let want_ports: Vec<u16> = flags.iter().filter(|(f, _)| *f == "-p")
+                .map(|(_, v)| v.as_deref().unwrap_or_default().parse().unwrap()).collect();
+            let want_opts: Vec<String> = flags.iter().filter(|(f, _)| *f == "-o")
+                .filter_map(|(_, v)| v.clone()).collect();
+            prop_assert_eq!(&a.ports, &want_ports);
+            prop_assert_eq!(&a.options, &want_opts);
+            prop_assert_eq!(a.no_detach, flags.iter().any(|(f, _)| *f == "-D"));
         }
 
         #[test]

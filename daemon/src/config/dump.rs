@@ -19,6 +19,15 @@ fn path_or_none(p: &Option<std::path::PathBuf>) -> String {
         .map_or_else(|| "none".to_string(), |p| p.display().to_string())
 }
 
+/// `s` in double quotes when it holds blanks (so the line parses back as one word).
+fn quote_if_needed(s: &str) -> String {
+    if s.contains([' ', '\t']) {
+        format!("\"{s}\"")
+    } else {
+        s.to_string()
+    }
+}
+
 /// Prints `c` as `sshd -T` does.
 pub(crate) fn dump(c: &Config) -> String {
     let mut o = String::new();
@@ -116,7 +125,11 @@ pub(crate) fn dump(c: &Config) -> String {
     kv("revokedkeys", &path_or_none(&c.revoked_keys));
     kv("requiredrsasize", &c.required_rsa_size);
     if !c.set_env.is_empty() {
-        let vars: Vec<String> = c.set_env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let vars: Vec<String> = c
+            .set_env
+            .iter()
+            .map(|(k, v)| quote_if_needed(&format!("{k}={v}")))
+            .collect();
         kv("setenv", &vars.join(" "));
     }
     kv(

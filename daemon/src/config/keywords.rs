@@ -312,7 +312,7 @@ const TABLE: &[Row] = &[
     row("DenyGroups", "DenyGroups", Implemented, M),
     row("Ciphers", "Ciphers", Implemented, G),
     row("MACs", "MACs", Implemented, G),
-    row("Protocol", "Protocol", Implemented, G),
+    row("Protocol", "Protocol", Absent("protocol 1 (issue 13)"), G),
     row(
         "GatewayPorts",
         "GatewayPorts",

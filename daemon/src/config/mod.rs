@@ -52,6 +52,8 @@ mod support;
 mod values;
 
 #[cfg(test)]
+mod keyword_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -161,6 +161,8 @@ pub struct Policy {
     used_keys: Vec<ssh_key::public::KeyData>,
     /// The restrictions gathered from the methods that succeeded so far.
     grant: Option<Grant>,
+    /// "ROOT LOGIN REFUSED" was logged for this connection.
+    root_refusal_logged: bool,
 }
 
 /// The size of an RSA key's modulus in bits (`None` for other keys).
@@ -225,6 +227,7 @@ impl Policy {
             remaining: None,
             used_keys: Vec::new(),
             grant: None,
+            root_refusal_logged: false,
         }
     }
 
@@ -413,8 +416,15 @@ impl Policy {
             return None;
         }
         if user.uid == 0 && settings.permit_root_login == RootLogin::No {
-            if verified {
-                info!("ROOT LOGIN REFUSED FROM {} [preauth]", self.ends.peer.ip());
+            // OpenSSH says PK_OK for root's key and refuses the signed request; Sisu
+            // refuses the query already (no PK_OK: nothing learnt), and logs it once.
+            if !self.root_refusal_logged {
+                self.root_refusal_logged = true;
+                info!(
+                    "ROOT LOGIN REFUSED FROM {} port {} [preauth]",
+                    self.ends.peer.ip(),
+                    self.ends.peer.port()
+                );
             }
             return None;
         }

@@ -288,3 +288,115 @@ pub fn required_rsa_size_refuses_small_rsa_keys() {
     assert_logged(&server, "refusing RSA key: Invalid key length");
     server.ssh().identity(&big).run("true").assert_success();
 }
+
+/// `PermitRootLogin`: root may log in with a key by default (`prohibit-password`), not
+/// at all with `no` (logged "ROOT LOGIN REFUSED"), and with `forced-commands-only`
+/// only through a key with `command=`.
+pub fn permit_root_login_no_and_forced_commands_only() {
+    let server = Server::start("root-default");
+    let out = server.ssh().login_as("root").run("id -u");
+    assert_eq!(out.stdout_str(), "0\n", "{}", out.stderr);
+    let server = Server::builder("root-no")
+        .config("PermitRootLogin no")
+        .start();
+    assert_refused_like_a_wrong_key(&server.ssh().login_as("root").run("true"));
+    assert_logged(&server, "ROOT LOGIN REFUSED");
+    let server = Server::builder("root-forced")
+        .config("PermitRootLogin forced-commands-only")
+        .start();
+    // A key without command= does not get root a command (OpenSSH closes the
+    // connection after authentication, Sisu refuses the key).
+    let out = server.ssh().login_as("root").run("echo ran");
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(!out.stdout_str().contains("ran"), "{}", out.stdout_str());
+    let key = std::fs::read_to_string(server.dir().join("id_ed25519.pub")).unwrap();
+    std::fs::write(
+        server.dir().join("authorized_keys"),
+        format!("command=\"echo forced-root\" {key}"),
+    )
+    .unwrap();
+    let out = server.ssh().login_as("root").run("true");
+    assert_eq!(out.stdout_str(), "forced-root\n", "{}", out.stderr);
+}
+
+/// `MaxAuthTries 2`: the third wrong key ends the connection ("Too many authentication
+/// failures"), logged as OpenSSH does.
+pub fn max_auth_tries_ends_the_connection() {
+    let server = Server::builder("maxauthtries")
+        .config("MaxAuthTries 2")
+        .start();
+    let wrong: Vec<_> = (0..3)
+        .map(|i| {
+            let k = server.dir().join(&format!("wrong{i}"));
+            generate_key(&k, "ed25519");
+            k
+        })
+        .collect();
+    let mut ssh = server.ssh().arg("-v").identity(&wrong[0]);
+    for k in &wrong[1..] {
+        ssh = ssh.arg("-i").arg(k);
+    }
+    let out = ssh.run("true");
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Too many authentication failures"),
+        "{}",
+        out.stderr
+    );
+    assert_logged(&server, "maximum authentication attempts exceeded for");
+}
+
+/// `PubkeyAcceptedAlgorithms ssh-ed25519`: an authorized RSA key is not accepted.
+pub fn pubkey_accepted_algorithms_limit_key_types() {
+    let server = Server::builder("pkalgs")
+        .config("PubkeyAcceptedAlgorithms ssh-ed25519")
+        .start();
+    let rsa = server.dir().join("rsa_key");
+    generate_key(&rsa, "rsa");
+    std::fs::write(
+        server.dir().join("authorized_keys"),
+        std::fs::read_to_string(server.dir().join("rsa_key.pub")).unwrap(),
+    )
+    .unwrap();
+    assert_refused_like_a_wrong_key(&server.ssh().identity(&rsa).run("true"));
+    let server = Server::builder("pkalgs-rsa")
+        .config("PubkeyAcceptedAlgorithms rsa-sha2-512,rsa-sha2-256")
+        .start();
+    std::fs::copy(&rsa, server.dir().join("rsa_key")).unwrap();
+    std::fs::write(
+        server.dir().join("authorized_keys"),
+        std::fs::read_to_string(rsa.with_extension("pub")).unwrap(),
+    )
+    .unwrap();
+    server
+        .ssh()
+        .identity(&server.dir().join("rsa_key"))
+        .run("true")
+        .assert_success();
+}
+
+/// `UseDNS no` (the default): `from=` host-name patterns are matched against the
+/// client's address, so `from="localhost"` does not admit 127.0.0.1 and
+/// `from="127.0.0.1"` does.
+pub fn use_dns_no_matches_addresses_not_names() {
+    let server = Server::start("usedns");
+    let key = std::fs::read_to_string(server.dir().join("id_ed25519.pub")).unwrap();
+    let ak = server.dir().join("authorized_keys");
+    std::fs::write(&ak, format!("from=\"localhost\" {key}")).unwrap();
+    assert_refused_like_a_wrong_key(&server.ssh().run("true"));
+    std::fs::write(&ak, format!("from=\"127.0.0.1\" {key}")).unwrap();
+    server.ssh().run("true").assert_success();
+}
+
+/// `LogLevel`: the command line's `-o LogLevel=ERROR` wins over the file's VERBOSE,
+/// and a login then leaves no INFO line.
+pub fn log_level_filters_lines() {
+    let server = Server::builder("loglevel").option("LogLevel=ERROR").start();
+    server.ssh().run("true").assert_success();
+    std::thread::sleep(Duration::from_millis(500));
+    let log = server.log();
+    assert!(!log.contains("Accepted publickey"), "{log}");
+    let server = Server::start("loglevel-verbose");
+    server.ssh().run("true").assert_success();
+    assert_logged(&server, "Accepted publickey");
+}

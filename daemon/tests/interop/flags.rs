@@ -51,6 +51,44 @@ pub fn test_mode_rejects_a_bad_config_with_file_and_line() {
     );
 }
 
+/// A keyword that restricts access and that the server cannot apply stops `-t` (and
+/// start-up) with the file, the line and "not supported yet" — never a warning.
+pub fn test_mode_refuses_restrictions_it_cannot_apply() {
+    for (line, why) in [
+        ("UsePAM yes", "UsePAM yes: not supported yet"),
+        (
+            "ChrootDirectory /srv",
+            "ChrootDirectory /srv: not supported yet",
+        ),
+        (
+            "AuthenticationMethods publickey,password",
+            "AuthenticationMethods publickey,password (method password): not supported yet",
+        ),
+        (
+            "Match Address 10.0.0.0/8\n  ChannelTimeout session=1m",
+            "ChannelTimeout session=1m: not supported yet",
+        ),
+    ] {
+        let p = Server::builder("trefuse").prepare();
+        let path = p.config_path();
+        let mut text = fs::read_to_string(&path).unwrap();
+        text.push_str(line);
+        text.push('\n');
+        let bad_line = text.lines().count();
+        fs::write(&path, text).unwrap();
+        for args in [&["-t"][..], &["-D", "-e", "-p", "1"][..]] {
+            let out = run_flags(&p, args);
+            assert_eq!(out.code, Some(255), "{line} {args:?}: {}", out.stderr);
+            assert!(
+                out.stderr
+                    .contains(&format!("{} line {bad_line}: {why}", path.display())),
+                "{line}: {}",
+                out.stderr
+            );
+        }
+    }
+}
+
 pub fn extended_test_mode_prints_lowercase_keyword_value_lines() {
     let p = Server::builder("tdump").prepare();
     let out = run_flags(&p, &["-T", "-p", "2222"]);

@@ -114,6 +114,19 @@ pub fn forwarding_refused_by_config_and_key_options() {
         out.stderr
     );
 
+    // DisableForwarding overrides AllowTcpForwarding yes.
+    let disabled = Server::builder("fwd-disabled")
+        .config("DisableForwarding yes")
+        .config("AllowTcpForwarding yes")
+        .start();
+    let out = try_w(&disabled);
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains("administratively prohibited"),
+        "{}",
+        out.stderr
+    );
+
     let other_only = Server::builder("fwd-permitopen")
         .config("PermitOpen 127.0.0.1:1")
         .start();

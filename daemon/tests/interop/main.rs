@@ -54,6 +54,12 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        access::permit_root_login_no_and_forced_commands_only => [Root],
+        access::max_auth_tries_ends_the_connection,
+        access::pubkey_accepted_algorithms_limit_key_types,
+        access::use_dns_no_matches_addresses_not_names,
+        access::log_level_filters_lines,
+        flags::test_mode_refuses_restrictions_it_cannot_apply => [Sisu],
         keywords::banner_is_sent_before_authentication,
         keywords::print_motd_at_a_terminal_login => [File("/etc/motd")],
         keywords::max_sessions_limits_session_channels => [PyModule("paramiko")],
