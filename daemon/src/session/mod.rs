@@ -34,6 +34,9 @@ pub use forward::ForwardPolicy;
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
+/// How long output queued after the transport closed (a DISCONNECT) may wait for a
+/// peer that does not read, after authentication (before it, LoginGraceTime bounds it).
+pub const CLOSING_DRAIN_TIME: Duration = Duration::from_secs(10);
 /// Output waiting for the socket above which we stop reading from children.
 pub const MAX_PENDING_SOCKET_OUTPUT: usize = 1024 * 1024;
 
@@ -120,6 +123,10 @@ struct Session {
     last_input: Instant,
     /// Keepalives sent since the client last answered one.
     alive_unanswered: u32,
+    /// Since when output has been waiting that the peer does not take.
+    output_stalled_since: Option<Instant>,
+    /// Since when the transport is closed with output still queued.
+    closing_since: Option<Instant>,
     startup_notify: Option<File>,
 }
 
@@ -169,6 +176,8 @@ impl Session {
             user_seen: false,
             last_input: now,
             alive_unanswered: 0,
+            output_stalled_since: None,
+            closing_since: None,
             startup_notify: None,
         }
     }
@@ -197,11 +206,19 @@ impl Session {
             let sock_read = !self.input_closed
                 && self.out_buf.len() < MAX_PENDING_SOCKET_OUTPUT
                 && !self.transport.is_closed();
-            entries.push(PollEntry::new(self.input.as_raw_fd(), sock_read, false));
+            // An fd asked for nothing is left out (-1): poll reports POLLHUP on it even
+            // then, and a hung-up socket must not turn the loop into a busy one.
+            let fd_if = |want: bool, fd: i32| if want { fd } else { -1 };
             entries.push(PollEntry::new(
-                self.output.as_raw_fd(),
+                fd_if(sock_read, self.input.as_raw_fd()),
+                sock_read,
                 false,
-                !self.out_buf.is_empty(),
+            ));
+            let sock_write = !self.out_buf.is_empty();
+            entries.push(PollEntry::new(
+                fd_if(sock_write, self.output.as_raw_fd()),
+                false,
+                sock_write,
             ));
             if let Some(sig) = &self.signals {
                 entries.push(PollEntry::new(sig.fd().as_raw_fd(), true, false));
@@ -211,6 +228,12 @@ impl Session {
             let base = entries.len();
             self.channels
                 .poll_entries(self.conn.as_ref(), may_send, &mut entries);
+            if self.transport.is_closed()
+                && !self.out_buf.is_empty()
+                && self.closing_since.is_none()
+            {
+                self.closing_since = Some(Instant::now());
+            }
             let timeout = self.next_timeout();
             match os::poll_fds(&mut entries, timeout) {
                 Ok(_) => {}
@@ -245,22 +268,45 @@ impl Session {
         self.finish();
     }
 
-    fn next_timeout(&self) -> Option<Duration> {
-        let now = Instant::now();
-        let mut t: Option<Duration> = None;
-        if let Some(d) = self.grace_deadline {
-            if !self.authenticated() {
-                t = Some(d.saturating_duration_since(now));
+    /// Every deadline the loop must wake up for. Each one, once passed, changes the
+    /// state when [`Session::check_timers`] runs (the connection ends, or the deadline
+    /// moves on), so the loop never polls with a zero timeout twice in a row.
+    fn deadlines(&self) -> Vec<Instant> {
+        let mut d = Vec::with_capacity(4);
+        if !self.authenticated() {
+            // LoginGraceTime holds in every state, a closed transport with output
+            // still queued included.
+            d.extend(self.grace_deadline);
+        }
+        if let (Some(iv), true) = (self.rekey_interval, self.rekey_possible()) {
+            d.push(self.last_kex + iv);
+        }
+        if let (true, Some((iv, max))) = (self.authenticated(), self.channels.client_alive()) {
+            d.push(self.last_input + iv);
+            if let Some(since) = self.output_stalled_since {
+                d.push(since + iv * max.saturating_add(1));
             }
         }
-        if let Some(iv) = self.rekey_interval {
-            let due = (self.last_kex + iv).saturating_duration_since(now);
-            t = Some(t.map_or(due, |x| x.min(due)));
+        if let Some(at) = self.closing_since {
+            d.push(at + CLOSING_DRAIN_TIME);
         }
-        if let (true, Some((iv, _))) = (self.authenticated(), self.channels.client_alive()) {
-            let due = (self.last_input + iv).saturating_duration_since(now);
-            t = Some(t.map_or(due, |x| x.min(due)));
-        }
+        d
+    }
+
+    /// Whether a time-based rekey can start now.
+    fn rekey_possible(&self) -> bool {
+        self.transport.session_id().is_some()
+            && !self.transport.kex_in_progress()
+            && !self.transport.is_closed()
+    }
+
+    fn next_timeout(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut t = self
+            .deadlines()
+            .into_iter()
+            .min()
+            .map(|d| d.saturating_duration_since(now));
         if self.channels.wants_tick() {
             let tick = Duration::from_millis(50);
             t = Some(t.map_or(tick, |x| x.min(tick)));
@@ -270,8 +316,15 @@ impl Session {
 
     fn check_timers(&mut self) {
         let now = Instant::now();
+        if let (true, Some(since)) = (self.transport.is_closed(), self.closing_since) {
+            if now >= since + CLOSING_DRAIN_TIME && !self.out_buf.is_empty() {
+                debug!("output to {} not taken after close; dropped", self.peer());
+                self.done = true;
+                self.out_buf.clear();
+            }
+        }
         if let Some(d) = self.grace_deadline {
-            if !self.authenticated() && now >= d && !self.transport.is_closed() {
+            if !self.authenticated() && now >= d && !self.done {
                 info!("Timeout before authentication for {}", self.peer());
                 // OpenSSH closes without a DISCONNECT here.
                 self.done = true;
@@ -282,9 +335,21 @@ impl Session {
             if now >= self.last_input + iv {
                 self.client_alive_check(max);
             }
+            if let Some(since) = self.output_stalled_since {
+                if now >= since + iv * max.saturating_add(1) && !self.done {
+                    info!(
+                        "Timeout, client not responding from {}{} (not reading)",
+                        self.user_prefix(),
+                        self.peer()
+                    );
+                    self.channels.hangup_all();
+                    self.done = true;
+                    self.out_buf.clear();
+                }
+            }
         }
         if let Some(iv) = self.rekey_interval {
-            if now >= self.last_kex + iv && self.transport.session_id().is_some() {
+            if now >= self.last_kex + iv && self.rekey_possible() {
                 self.last_kex = now;
                 self.transport.start_rekey();
             }
@@ -297,11 +362,11 @@ impl Session {
     fn client_alive_check(&mut self, max: u32) {
         self.last_input = Instant::now();
         if max > 0 && self.alive_unanswered >= max {
-            let user = match &self.phase {
-                Phase::Connection { user } => format!("user {user} "),
-                _ => String::new(),
-            };
-            info!("Timeout, client not responding from {user}{}", self.peer());
+            info!(
+                "Timeout, client not responding from {}{}",
+                self.user_prefix(),
+                self.peer()
+            );
             self.channels.hangup_all();
             self.done = true;
             self.out_buf.clear();
@@ -310,6 +375,14 @@ impl Session {
         self.alive_unanswered += 1;
         if let Some(conn) = self.conn.as_mut() {
             conn.send_global_request("keepalive@openssh.com", true, &[]);
+        }
+    }
+
+    /// `user NAME ` once authenticated, as OpenSSH's connection id in log lines.
+    fn user_prefix(&self) -> String {
+        match &self.phase {
+            Phase::Connection { user } => format!("user {user} "),
+            _ => String::new(),
         }
     }
 
@@ -402,6 +475,18 @@ impl Session {
     }
 
     fn write_socket(&mut self) {
+        let before = self.out_buf.len();
+        self.write_socket_inner();
+        // A peer that takes none of what is queued is stalled since the first time it
+        // did not; any progress clears it.
+        if self.out_buf.is_empty() || self.out_buf.len() < before {
+            self.output_stalled_since = None;
+        } else if self.output_stalled_since.is_none() {
+            self.output_stalled_since = Some(Instant::now());
+        }
+    }
+
+    fn write_socket_inner(&mut self) {
         while !self.out_buf.is_empty() {
             match self.output.write(self.out_buf.as_slice()) {
                 Ok(0) => break,

@@ -41,6 +41,7 @@ mod peers;
 mod rekey;
 mod session;
 mod sftp;
+mod stalls;
 mod transfer;
 mod user_files;
 
@@ -54,6 +55,8 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        stalls::stalled_before_authentication_is_quiet_then_dropped,
+        stalls::stalled_reader_after_authentication_is_quiet_then_dropped,
         access::permit_root_login_no_and_forced_commands_only => [Root],
         access::max_auth_tries_ends_the_connection,
         access::pubkey_accepted_algorithms_limit_key_types,
