@@ -1,4 +1,5 @@
-//! sshd_config text: parsed or refused with a line number, never a panic.
+//! sshd_config text: parsed or refused with a line number, never a panic; and what
+//! parses prints (`-T`) as a configuration that parses again.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sisu_daemon::config::{parse_config, AlgorithmSets, Algs};
@@ -17,6 +18,9 @@ fuzz_target!(|data: &[u8]| {
         pubkey: a,
     };
     if let Ok((cfg, _)) = parse_config(text, Path::new("fuzz"), &[], &algs) {
-        let _ = cfg.dump();
+        let dumped = cfg.dump();
+        if let Err(e) = parse_config(&dumped, Path::new("dump"), &[], &algs) {
+            panic!("-T output does not parse again: {e}\n{dumped}");
+        }
     }
 });
