@@ -251,10 +251,10 @@ fn group_names(user: &str) -> Option<Vec<String>> {
 pub fn connection_spec(ends: &Endpoints) -> ConnectionSpec {
     ConnectionSpec {
         user: None,
-        host: Some(ends.peer.ip().to_string()),
-        address: Some(ends.peer.ip().to_string()),
-        local_address: Some(ends.local.ip().to_string()),
-        local_port: Some(ends.local.port()),
+        host: Some(ends.peer_ip()),
+        address: Some(ends.peer_ip()),
+        local_address: Some(ends.local_ip()),
+        local_port: Some(ends.local_port()),
         rdomain: None,
     }
 }

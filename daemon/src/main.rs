@@ -157,10 +157,9 @@ fn endpoints_of_stdin() -> session::Endpoints {
         }
         None
     };
-    let unknown: SocketAddr = "0.0.0.0:65535".parse().expect("literal");
     session::Endpoints {
-        peer: conv(getpeername::<SockaddrStorage>(fd).ok()).unwrap_or(unknown),
-        local: conv(getsockname::<SockaddrStorage>(fd).ok()).unwrap_or(unknown),
+        peer: conv(getpeername::<SockaddrStorage>(fd).ok()),
+        local: conv(getsockname::<SockaddrStorage>(fd).ok()),
     }
 }
 
@@ -174,10 +173,10 @@ fn serve_stdio(
     if from_listener {
         verbose!(
             "Connection from {} port {} on {} port {} rdomain \"\"",
-            ends.peer.ip(),
-            ends.peer.port(),
-            ends.local.ip(),
-            ends.local.port()
+            ends.peer_ip(),
+            ends.peer_port(),
+            ends.local_ip(),
+            ends.local_port()
         );
     }
     // No Nagle on a TCP socket (inetd mode; the listener sets it on its own sockets):

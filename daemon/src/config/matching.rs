@@ -111,6 +111,20 @@ pub enum Condition {
     Every(Vec<Criterion>),
 }
 
+impl Condition {
+    /// Both this condition and `other` (a `Match` in a file included from a `Match`
+    /// block).
+    pub fn and(&self, other: Condition) -> Condition {
+        match (self, other) {
+            (Condition::All, o) => o,
+            (s, Condition::All) => s.clone(),
+            (Condition::Every(a), Condition::Every(b)) => {
+                Condition::Every(a.iter().cloned().chain(b).collect())
+            }
+        }
+    }
+}
+
 /// Most criteria on one `Match` line.
 pub const MAX_CRITERIA: usize = 64;
 

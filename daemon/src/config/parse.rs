@@ -270,6 +270,9 @@ struct Parser<'a> {
     algs: &'a AlgorithmSets,
     depth: usize,
     included: usize,
+    /// Inside an included file: the condition of the block that included it, which
+    /// every `Match` of the file is joined to.
+    context: Option<Condition>,
     bytes: usize,
 }
 
@@ -299,6 +302,7 @@ pub(crate) fn parse(
         algs,
         depth: 0,
         included: 0,
+        context: None,
         bytes: text.len(),
     };
     p.seed(ov);
@@ -350,11 +354,25 @@ impl Parser<'_> {
             if self.bytes > MAX_CONFIG_BYTES {
                 return Err(err(ConfigErrorKind::TooMany("configuration byte")));
             }
+            // The file is read in the context of the block it is included from: a
+            // `Match` in it holds only where that block holds too, and ends with the
+            // file; after it the including block carries on (or the global settings,
+            // when the Include was outside any block).
+            let outer = self.block.as_ref().map(|b| b.condition.clone());
+            let context = std::mem::replace(&mut self.context, outer.clone());
             self.depth += 1;
-            for (i, line) in text.lines().enumerate() {
-                self.line(line, &name, i + 1, false)?;
-            }
+            let r = text
+                .lines()
+                .enumerate()
+                .try_for_each(|(i, line)| self.line(line, &name, i + 1, false));
             self.depth -= 1;
+            self.context = context;
+            r?;
+            self.close_block(&name, text.lines().count())?;
+            self.block = outer.map(|condition| MatchBlock {
+                condition,
+                directives: Vec::new(),
+            });
         }
         Ok(())
     }
@@ -390,6 +408,9 @@ impl Parser<'_> {
 
     fn close_block(&mut self, file: &str, line: usize) -> Result<(), ConfigError> {
         if let Some(b) = self.block.take() {
+            if b.directives.is_empty() {
+                return Ok(());
+            }
             if self.cfg.matches.len() >= MAX_MATCH_BLOCKS {
                 return Err(ConfigError {
                     file: file.to_string(),
@@ -433,6 +454,10 @@ impl Parser<'_> {
                 let condition =
                     parse_condition(&line.args).map_err(|r| err(ConfigErrorKind::BadMatch(r)))?;
                 self.close_block(file, n)?;
+                let condition = match &self.context {
+                    Some(outer) => outer.and(condition),
+                    None => condition,
+                };
                 self.block = Some(MatchBlock {
                     condition,
                     directives: Vec::new(),

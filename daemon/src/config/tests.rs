@@ -962,6 +962,42 @@ fn include_reads_globbed_files_in_order_first_value_wins() {
     assert!(c.permit_tty);
     assert!(!c.for_connection(&spec("alice", "192.0.2.1")).permit_tty);
 
+    // A Match in an included file holds only where the including block holds, and
+    // ends with the file: the including block (or the global part) carries on.
+    std::fs::write(
+        dir.join("nested.conf"),
+        "Match Address 10.0.0.0/8\n  MaxSessions 3\nMatch All\n  MaxAuthTries 9\n",
+    )
+    .unwrap();
+    let (c, _) = parse(&format!(
+        "Match User alice\n  Include {d}/nested.conf\n  PermitTTY no\n\
+         Match User bob\n  Include {d}/nested.conf\n",
+        d = dir.display()
+    ))
+    .unwrap();
+    let alice_in = c.for_connection(&spec("alice", "10.1.1.1"));
+    assert_eq!((alice_in.max_sessions, alice_in.max_auth_tries), (3, 9));
+    assert!(
+        !alice_in.permit_tty,
+        "alice's block carries on after the Include"
+    );
+    let alice_out = c.for_connection(&spec("alice", "192.0.2.1"));
+    assert_eq!((alice_out.max_sessions, alice_out.max_auth_tries), (10, 9));
+    let carol = c.for_connection(&spec("carol", "10.1.1.1"));
+    assert_eq!(
+        (carol.max_sessions, carol.max_auth_tries, carol.permit_tty),
+        (10, 6, true),
+        "Match All inside another user's block does not reach carol"
+    );
+    // At the top level, a Match in the included file does not capture what follows.
+    std::fs::write(dir.join("match-only.conf"), "Match User nobody\n").unwrap();
+    let (c, _) = parse(&format!(
+        "Include {}/match-only.conf\nMaxSessions 4\n",
+        dir.display()
+    ))
+    .unwrap();
+    assert_eq!(c.max_sessions, 4);
+
     // A file that includes itself stops at the nesting limit with an error.
     std::fs::write(
         dir.join("loop.conf"),

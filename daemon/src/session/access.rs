@@ -12,7 +12,6 @@
 
 use crate::os::{self, UserInfo};
 use sisu_daemon::config::{addr_match_list, match_pattern, match_pattern_list, ListMatch};
-use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -169,17 +168,17 @@ pub fn group_names(user: &UserInfo) -> Vec<String> {
         .collect()
 }
 
-/// Every rule, in OpenSSH's order, for a user connecting from `ip`. `Err` is the log
+/// Every rule, in OpenSSH's order, for a user connecting from `ip` (its text; `UNKNOWN`
+/// when the connection is no socket). `Err` is the log
 /// line that says why the user may not log in.
-pub fn allowed(user: &UserInfo, lists: &AccessLists, ip: IpAddr) -> Result<(), String> {
+pub fn allowed(user: &UserInfo, lists: &AccessLists, ip: &str) -> Result<(), String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     check_account(user, now)?;
     check_shell(user)?;
-    let ip = ip.to_string();
     // The host name is the address: Sisu does no reverse look-ups (UseDNS no).
-    check_lists(lists, &user.name, &group_names(user), &ip, &ip)
+    check_lists(lists, &user.name, &group_names(user), ip, ip)
 }
 
 #[cfg(test)]

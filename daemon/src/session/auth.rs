@@ -297,8 +297,8 @@ impl Policy {
         };
         info!(
             "administratively prohibited connection for {invalid}{user} from {} port {} [preauth]",
-            self.ends.peer.ip(),
-            self.ends.peer.port()
+            self.ends.peer_ip(),
+            self.ends.peer_port()
         );
         true
     }
@@ -339,7 +339,7 @@ impl Policy {
     }
 
     fn peer(&self) -> String {
-        format!("{} port {}", self.ends.peer.ip(), self.ends.peer.port())
+        self.ends.peer_desc()
     }
 
     /// The user's account, if the user exists and may log in at all (see
@@ -365,7 +365,7 @@ impl Policy {
             }
             Some(u) => {
                 let lists = self.settings_for(name).access;
-                match super::access::allowed(&u, &lists, self.ends.peer.ip()) {
+                match super::access::allowed(&u, &lists, &self.ends.peer_ip()) {
                     Ok(()) => Some(u),
                     Err(why) => {
                         info!("{why} [preauth]");
@@ -422,8 +422,8 @@ impl Policy {
                 self.root_refusal_logged = true;
                 info!(
                     "ROOT LOGIN REFUSED FROM {} port {} [preauth]",
-                    self.ends.peer.ip(),
-                    self.ends.peer.port()
+                    self.ends.peer_ip(),
+                    self.ends.peer_port()
                 );
             }
             return None;
@@ -467,7 +467,12 @@ impl Policy {
         let text = String::from_utf8_lossy(&text);
         let file = sisu_authkeys::parse_file(&text);
         let conn = sisu_authkeys::ConnectionInfo {
-            client_addr: self.ends.peer.ip(),
+            // An unknown address (inetd over a pipe) is taken as 0.0.0.0: it matches
+            // what matches any address, as OpenSSH's UNKNOWN does.
+            client_addr: self
+                .ends
+                .peer
+                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip()),
             client_host: None,
             now: std::time::SystemTime::now(),
             local_utc_offset: 0,

@@ -135,7 +135,7 @@ impl Channels {
     }
 
     fn peer(&self) -> String {
-        format!("{} port {}", self.ends.peer.ip(), self.ends.peer.port())
+        self.ends.peer_desc()
     }
 
     /// `ClientAliveInterval` and `ClientAliveCountMax`, when keepalives are on.
@@ -524,14 +524,20 @@ impl Channels {
         for name in dropped {
             verbose!("Dropped environment variable {name}: a command is forced");
         }
-        let (p, l) = (self.ends.peer, self.ends.local);
+        let e = &self.ends;
         env.set(
             "SSH_CLIENT",
-            &format!("{} {} {}", p.ip(), p.port(), l.port()),
+            &format!("{} {} {}", e.peer_ip(), e.peer_port(), e.local_port()),
         );
         env.set(
             "SSH_CONNECTION",
-            &format!("{} {} {} {}", p.ip(), p.port(), l.ip(), l.port()),
+            &format!(
+                "{} {} {} {}",
+                e.peer_ip(),
+                e.peer_port(),
+                e.local_ip(),
+                e.local_port()
+            ),
         );
         if let Some(pty) = &c.pty {
             env.set("SSH_TTY", &pty.tty_name);

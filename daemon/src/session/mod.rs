@@ -64,13 +64,49 @@ pub struct SessionSettings {
 /// Evaluates the configuration's `Match` blocks for a user name.
 pub type PerUser = Box<dyn Fn(&str) -> (AuthSettings, ChannelSettings)>;
 
-/// The connection's two ends, as seen from here.
+/// The connection's two ends, as seen from here. `None` when the connection is not a
+/// socket (inetd mode over a pipe, as a ProxyCommand gives it): OpenSSH then says
+/// `UNKNOWN` and port 65535, and so does Sisu.
 #[derive(Clone, Copy, Debug)]
 pub struct Endpoints {
     /// The client.
-    pub peer: SocketAddr,
+    pub peer: Option<SocketAddr>,
     /// Our address.
-    pub local: SocketAddr,
+    pub local: Option<SocketAddr>,
+}
+
+/// What an unknown address is called in logs and in `SSH_CONNECTION`.
+pub const UNKNOWN_ADDRESS: &str = "UNKNOWN";
+/// The port given for an unknown address.
+pub const UNKNOWN_PORT: u16 = 65535;
+
+impl Endpoints {
+    /// The client's address as text (`UNKNOWN` when not known).
+    pub fn peer_ip(&self) -> String {
+        self.peer
+            .map_or_else(|| UNKNOWN_ADDRESS.to_string(), |a| a.ip().to_string())
+    }
+
+    /// The client's port (65535 when not known).
+    pub fn peer_port(&self) -> u16 {
+        self.peer.map_or(UNKNOWN_PORT, |a| a.port())
+    }
+
+    /// Our address as text (`UNKNOWN` when not known).
+    pub fn local_ip(&self) -> String {
+        self.local
+            .map_or_else(|| UNKNOWN_ADDRESS.to_string(), |a| a.ip().to_string())
+    }
+
+    /// Our port (65535 when not known).
+    pub fn local_port(&self) -> u16 {
+        self.local.map_or(UNKNOWN_PORT, |a| a.port())
+    }
+
+    /// `ADDR port N`, as log lines name the client.
+    pub fn peer_desc(&self) -> String {
+        format!("{} port {}", self.peer_ip(), self.peer_port())
+    }
 }
 
 enum Phase {
@@ -183,7 +219,7 @@ impl Session {
     }
 
     fn peer(&self) -> String {
-        format!("{} port {}", self.ends.peer.ip(), self.ends.peer.port())
+        self.ends.peer_desc()
     }
 
     fn authenticated(&self) -> bool {
