@@ -1,5 +1,12 @@
 //! The exchange hash and key derivation (RFC 4253 §7.2, §8), for each hash a key
 //! exchange method names (SHA-1, SHA-256, SHA-384, SHA-512).
+//!
+//! The shared secret `K` reaches these functions as a borrowed slice of a
+//! [`Zeroizing`] buffer (the methods return it so, see [`crate::method::Step`]); it is
+//! never copied into another buffer here, and every derived block is [`Zeroizing`]
+//! until it is moved into a [`DirectionKeys`], which wipes itself on drop. Not
+//! covered: the hash functions' internal block buffers (RustCrypto's `sha1`/`sha2`
+//! 0.10 do not wipe them) and stack temporaries.
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use sisu_cipher::DirectionKeys;
@@ -108,6 +115,9 @@ pub struct HashPrefix<'a> {
 /// `H = HASH(prefix ‖ middle ‖ K)`: `middle` is the method's own part, already encoded
 /// (`string Q_C, string Q_S` for ECDH and the hybrids, `mpint e, mpint f` for DH, the
 /// group parameters then `e, f` for group exchange), and `k` the encoded shared secret.
+///
+/// `k` goes to the hash as a part of its own: it is never copied into the (public)
+/// buffer of the other inputs.
 pub fn exchange_hash(hash: HashAlg, prefix: &HashPrefix<'_>, middle: &[u8], k: &[u8]) -> Vec<u8> {
     let mut w = Writer::new();
     w.string(prefix.v_c)
@@ -115,9 +125,8 @@ pub fn exchange_hash(hash: HashAlg, prefix: &HashPrefix<'_>, middle: &[u8], k: &
         .string(prefix.i_c)
         .string(prefix.i_s)
         .string(prefix.k_s)
-        .raw(middle)
-        .raw(k);
-    hash.digest(&[w.as_slice()])
+        .raw(middle);
+    hash.digest(&[w.as_slice(), k])
 }
 
 /// `H = SHA-256(...)` over [`HashInput`].
