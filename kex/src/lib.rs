@@ -55,6 +55,7 @@ pub use derive::HashAlg;
 pub use hostkey::HostKey;
 pub use hostkey_alg::HostKeyAlg;
 pub use transport::{
-    Event, Negotiated, Role, Transport, TransportConfig, TransportError, DEFAULT_REKEY_BYTES,
-    EXT_INFO_C, KEX_STRICT_C, KEX_STRICT_S, MAX_PENDING_EVENTS, MAX_QUEUED_MESSAGES,
+    AlgorithmKind, Event, Negotiated, Role, Stage, StrictKexViolation, Transport, TransportConfig,
+    TransportError, DEFAULT_REKEY_BYTES, EXT_INFO_C, KEX_GUESS2, KEX_STRICT_C, KEX_STRICT_S,
+    MAX_PENDING_EVENTS, MAX_PREAUTH_KEX, MAX_QUEUED_MESSAGES,
 };
