@@ -5,6 +5,12 @@
 //! connection, sshd_config), `authkeys/fuzz/` and `knownhosts/fuzz/`. cargo-fuzz is
 //! installed when missing; on the stable toolchain it runs with `RUSTC_BOOTSTRAP=1`,
 //! which keeps AddressSanitizer.
+//!
+//! Committed seed inputs live in `<project>/seeds/<target>/` (one file per path worth
+//! reaching, e.g. each refusal of a hostile peer); when that folder exists it is passed
+//! as a second corpus after the working one (`<project>/corpus/<target>/`, ignored by
+//! git), so libFuzzer starts from the seeds but writes what it finds to the working
+//! corpus only.
 
 use crate::proc::{have, repo_root, stream};
 use std::process::Command;
@@ -58,8 +64,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .env("RUSTC_BOOTSTRAP", "1")
                 .args(["fuzz", "run", "--fuzz-dir"])
                 .arg(&project)
-                .arg(t)
-                .arg("--")
+                .arg(t);
+            let seeds = project.join("seeds").join(t);
+            if seeds.is_dir() {
+                // The working corpus first: libFuzzer adds new inputs to the first one.
+                let corpus = project.join("corpus").join(t);
+                std::fs::create_dir_all(&corpus)
+                    .map_err(|e| format!("{}: {e}", corpus.display()))?;
+                cmd.arg(&corpus).arg(&seeds);
+            }
+            cmd.arg("--")
                 .arg(format!("-max_total_time={seconds}"))
                 .arg("-rss_limit_mb=2048");
             if let Err(e) = stream(&mut cmd) {
