@@ -484,11 +484,9 @@ mod tests {
 
     /// Feeds `n` bytes one chunk of `chunk` at a time, asking for a packet after each;
     /// returns the first answer that is not "more bytes" and how many bytes were fed.
-    fn feed_until_answer(
-        dec: &mut PacketDecoder,
-        n: usize,
-        chunk: usize,
-    ) -> (Result<Option<(u32, Vec<u8>)>, PacketError>, usize) {
+    type Answer = Result<Option<(u32, Vec<u8>)>, PacketError>;
+
+    fn feed_until_answer(dec: &mut PacketDecoder, n: usize, chunk: usize) -> (Answer, usize) {
         let mut fed = 0;
         while fed < n {
             let c = chunk.min(n - fed);
