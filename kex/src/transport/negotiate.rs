@@ -114,9 +114,6 @@ impl Transport {
         self.rng.fill_bytes(&mut cookie);
         let first = self.session_id.is_none();
         let mut kex: Vec<&str> = names(&self.config.kex, KexAlg::name);
-        if self.config.kex_guess2 {
-            kex.push(KEX_GUESS2);
-        }
         if first {
             match self.role {
                 Role::Server => {
@@ -131,6 +128,11 @@ impl Transport {
                     }
                 }
             }
+        }
+        // Last, after the first exchange's markers: a name-list's order matters only
+        // for algorithms.
+        if self.config.kex_guess2 {
+            kex.push(KEX_GUESS2);
         }
         let host_key: Vec<&str> = match self.role {
             Role::Server => self
