@@ -18,6 +18,7 @@ mod bad_mac;
 mod bad_peers;
 mod ciphers_legacy;
 mod daemon_modes;
+mod dropbear;
 mod flags;
 mod forwarding;
 mod host_keys;
