@@ -219,6 +219,51 @@ pub fn derive_keys_with(
 mod tests {
     use super::*;
 
+    /// What holds K and the keys derived from it wipes itself (checked by type), and
+    /// the exchange hash over K as a separate part is the hash of the concatenation.
+    #[test]
+    fn secrets_are_wiped_and_k_is_hashed_in_place() {
+        fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let k = crate::method::ecdh::mpint_secret(&[0x80; 32]);
+        // K's buffer was sized up front: no reallocation left a copy behind.
+        assert_eq!(k.len(), 4 + 1 + 32);
+        assert_eq!(k.capacity(), 32 + 5);
+        let _: &Zeroizing<Vec<u8>> = &k;
+        let block: Zeroizing<Vec<u8>> = derive(HashAlg::Sha256, &k, &[1; 32], b'A', &[1; 32], 80);
+        assert_eq!(block.len(), 80);
+        let lengths = KeyLengths {
+            iv: 16,
+            key: 32,
+            mac: 64,
+        };
+        let (c2s, s2c) = derive_keys(&k, &[1; 32], &[1; 32], lengths, lengths);
+        zeroize_on_drop(&c2s);
+        zeroize_on_drop(&s2c);
+        assert_eq!(
+            &c2s.key[..],
+            &derive_sha256(&k, &[1; 32], b'C', &[1; 32], 32)[..]
+        );
+        let prefix = HashPrefix {
+            v_c: b"SSH-2.0-c",
+            v_s: b"SSH-2.0-s",
+            i_c: &[20, 1],
+            i_s: &[20, 2],
+            k_s: &[3; 5],
+        };
+        let mut all = Writer::new();
+        all.string(prefix.v_c)
+            .string(prefix.v_s)
+            .string(prefix.i_c)
+            .string(prefix.i_s)
+            .string(prefix.k_s)
+            .raw(b"middle")
+            .raw(&k);
+        assert_eq!(
+            exchange_hash(HashAlg::Sha256, &prefix, b"middle", &k),
+            Sha256::digest(all.as_slice()).to_vec()
+        );
+    }
+
     /// Known answer computed independently (Python hashlib) for
     /// K = mpint(0x01..0x20), H = 32 bytes of 0xaa, session_id = H, letter 'A', 64 bytes:
     /// the first block is SHA-256(K ‖ H ‖ 'A' ‖ session_id), the second SHA-256(K ‖ H ‖ K1).
