@@ -31,3 +31,4 @@ mod rekey;
 mod session;
 mod sftp;
 mod transfer;
+mod transport_logs;
