@@ -22,6 +22,8 @@ mod error;
 mod exchange;
 mod negotiate;
 mod phase;
+#[cfg(test)]
+mod tests;
 
 pub use error::{AlgorithmKind, Stage, StrictKexViolation, TransportError};
 
