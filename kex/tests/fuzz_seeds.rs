@@ -5,9 +5,12 @@
 //!
 //! `SISU_WRITE_SEEDS=1 cargo test -p sisu-kex --test fuzz_seeds` rewrites the files.
 
-use rand_core::OsRng;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 use sisu_kex::kexinit::KexInit;
-use sisu_kex::{HostKey, Stage, StrictKexViolation, Transport, TransportConfig, TransportError};
+use sisu_kex::{
+    HostKey, Stage, StrictKexViolation, Transport, TransportConfig, TransportError, MAX_PREAUTH_KEX,
+};
 use sisu_wire::{msg, NameList, Writer};
 use std::path::PathBuf;
 
@@ -174,6 +177,28 @@ fn seeds() -> Vec<(&'static str, Vec<u8>, Outcome)> {
             [kexinit("curve25519-sha256", true), ecdh_init(), ecdh_init()].concat(),
             Replied,
         ),
+        (
+            // Sealed under the new keys, but before SERVICE_REQUEST.
+            "userauth_request_before_service",
+            sealed_seed(|c, round| round == 0 && c.send_message(b"\x32\0\0\0\x01u").is_ok()),
+            unexpected(50, Stage::BeforeService),
+        ),
+        (
+            "channel_open_before_service",
+            sealed_seed(|c, round| round == 0 && c.send_message(b"\x5a\0\0\0\x07session").is_ok()),
+            unexpected(90, Stage::BeforeService),
+        ),
+        (
+            // The client rekeys until the server stops it, before authentication.
+            "kex_flood_before_auth",
+            sealed_seed(|c, round| {
+                c.start_rekey();
+                round < MAX_PREAUTH_KEX
+            }),
+            Error(TransportError::KexFlood {
+                exchanges: MAX_PREAUTH_KEX + 1,
+            }),
+        ),
     ]
 }
 
@@ -181,14 +206,64 @@ fn seed_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/transport_server")
 }
 
-/// Feeds `data` as `fuzz/fuzz_targets/transport_server.rs` does.
-fn replay(data: &[u8]) -> (Transport, Result<(), TransportError>) {
-    let key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519).unwrap();
-    let mut t = Transport::server(
+/// The server of `fuzz/fuzz_targets/transport_server.rs`: the same fixed seeds.
+fn target_server() -> Transport {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let key = ssh_key::PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519).unwrap();
+    Transport::server(
         TransportConfig::default(),
         vec![HostKey::new(key).unwrap()],
-        Box::new(OsRng),
-    );
+        Box::new(ChaCha20Rng::seed_from_u64(2)),
+    )
+}
+
+/// What a Sisu client named `fuzz` sends to the target's server, identification line
+/// left out (the target sends its own): the key exchange, then rounds of `act` (called
+/// with the round number until it returns false), each followed by shuttling both ways.
+fn sealed_seed(act: impl Fn(&mut Transport, u32) -> bool) -> Vec<u8> {
+    let cfg = TransportConfig {
+        software_version: "fuzz".into(),
+        ..TransportConfig::default()
+    };
+    let mut c = Transport::client(cfg, Box::new(ChaCha20Rng::seed_from_u64(3)));
+    let mut s = target_server();
+    let mut sent = Vec::new();
+    let mut shuttle = |c: &mut Transport, s: &mut Transport| {
+        for _ in 0..100 {
+            let mut moved = false;
+            if let Some(b) = c.poll_transmit() {
+                moved = true;
+                sent.extend_from_slice(&b);
+                if s.handle_input(&b).is_err() {
+                    return;
+                }
+            }
+            if let Some(b) = s.poll_transmit() {
+                moved = true;
+                if c.handle_input(&b).is_err() {
+                    return;
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    };
+    shuttle(&mut c, &mut s);
+    assert!(c.is_keyed());
+    let mut round = 0;
+    while act(&mut c, round) {
+        shuttle(&mut c, &mut s);
+        round += 1;
+    }
+    let cut = sent.iter().position(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(&sent[..cut], b"SSH-2.0-fuzz\r\n");
+    sent.split_off(cut)
+}
+
+/// Feeds `data` as `fuzz/fuzz_targets/transport_server.rs` does.
+fn replay(data: &[u8]) -> (Transport, Result<(), TransportError>) {
+    let mut t = target_server();
     t.handle_input(b"SSH-2.0-fuzz\r\n").unwrap();
     let split = data.first().map_or(0, |b| *b as usize).min(data.len());
     let first = t.handle_input(&data[..split]);
