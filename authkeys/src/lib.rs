@@ -40,6 +40,8 @@
 //! assert!(file.authorize(&key, &outside).is_err());
 //! ```
 #![forbid(unsafe_code)]
+// No panics on a network path: tests (and doc examples) may unwrap, the library may not.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 pub mod authorize;

@@ -6,7 +6,7 @@ use sisu_cipher::{
     new_opener, new_sealer, CipherAlg, DirectionKeys, KeyPart, MacAlg, PacketError, SuiteError,
 };
 use sisu_wire::packet::{
-    PacketDecoder, PacketEncoder, MAX_PACKET_LEN, MAX_PAYLOAD_LEN, MIN_PACKET_LEN,
+    PacketDecoder, PacketEncoder, DISCARD_LEN, MAX_PACKET_LEN, MAX_PAYLOAD_LEN, MIN_PACKET_LEN,
 };
 
 /// Every supported suite: AEADs alone, other ciphers with every MAC.
@@ -61,18 +61,30 @@ fn encode_each(enc: &mut PacketEncoder, payloads: &[Vec<u8>]) -> Vec<Vec<u8>> {
 /// length field was read as `flipped` instead. Outside CBC with encrypt-and-MAC the
 /// length field is either clear or XORed with a keystream, so a flipped bit on the
 /// wire is the same flipped bit in the decoded length.
+///
+/// With encrypt-and-MAC (`!excluded`, a MAC) a bad length is not told: the decoder
+/// waits to discard the largest packet's worth of bytes (see
+/// `bad_length_is_a_mac_error_only_after_the_largest_packet`).
 fn expected_after_length_flip(
     orig: u32,
     flipped: u32,
     block: u32,
     excluded: bool,
 ) -> Result<Option<()>, PacketError> {
-    if !(MIN_PACKET_LEN..=MAX_PACKET_LEN).contains(&flipped) {
-        return Err(PacketError::BadLength(flipped));
-    }
-    let aligned = if excluded { flipped } else { flipped + 4 };
-    if aligned % block != 0 {
-        return Err(PacketError::BadAlignment(flipped));
+    let aligned = if excluded {
+        flipped
+    } else {
+        flipped.wrapping_add(4)
+    };
+    let bad = if !(MIN_PACKET_LEN..=MAX_PACKET_LEN).contains(&flipped) {
+        Some(PacketError::BadLength(flipped))
+    } else if aligned % block != 0 {
+        Some(PacketError::BadAlignment(flipped))
+    } else {
+        None
+    };
+    if let Some(e) = bad {
+        return if excluded { Err(e) } else { Ok(None) };
     }
     if flipped > orig {
         Ok(None) // waits for bytes that a peer would have to forge a tag for
@@ -350,6 +362,70 @@ fn suite_errors() {
     }
 }
 
+/// CVE-2008-5161: with a real encrypt-and-MAC suite (CBC or CTR with a non-ETM HMAC), a
+/// packet whose decrypted length is bad gets no answer until the largest packet's
+/// worth of bytes (length, `MAX_PACKET_LEN`, MAC) has arrived, and then only the MAC
+/// error; the decoder keeps none of those bytes. With ETM and AEAD suites the length is
+/// in the clear or authenticated, and a bad one fails at once.
+#[test]
+fn bad_length_is_a_mac_error_only_after_the_largest_packet() {
+    let eam = [
+        (CipherAlg::Aes128Cbc, MacAlg::HmacSha256),
+        (CipherAlg::Aes256Ctr, MacAlg::HmacSha1),
+        (CipherAlg::Aes128Ctr, MacAlg::HmacSha512),
+    ];
+    for (cipher, mac) in eam {
+        let keys = keys_from(9);
+        let (mut enc, _) = pair((cipher, Some(mac)), &keys);
+        let tag = new_opener(cipher, Some(mac), &keys).unwrap().tag_len();
+        let sealed = &encode_each(&mut enc, &[b"first".to_vec(), vec![7u8; 100]])[1];
+        let mut bad = sealed.clone();
+        // CTR: the top bit of packet_length flips (length > 2^31); CBC: the first
+        // block decrypts to garbage (with these keys, a length out of range).
+        bad[0] ^= 0x80;
+        let (_, mut dec) = pair((cipher, Some(mac)), &keys);
+        dec.feed(
+            &encode_each(
+                &mut pair((cipher, Some(mac)), &keys).0,
+                &[b"first".to_vec()],
+            )[0],
+        );
+        assert_eq!(dec.next_packet(), Ok(Some((0, b"first".to_vec()))));
+        let whole = DISCARD_LEN + tag;
+        let mut stream = bad.clone();
+        stream.resize(whole + 50, 0xab);
+        let mut fed = 0;
+        for chunk in stream[..whole - 1].chunks(1000) {
+            dec.feed(chunk);
+            fed += chunk.len();
+            assert_eq!(dec.next_packet(), Ok(None), "{cipher:?} {mac:?} at {fed}");
+            assert!(dec.buffered() < 1000, "discarded bytes are dropped");
+        }
+        assert!(dec.is_discarding(), "{cipher:?} {mac:?}");
+        dec.feed(&stream[whole - 1..whole]);
+        assert_eq!(
+            dec.next_packet(),
+            Err(PacketError::Mac),
+            "{cipher:?} {mac:?}"
+        );
+    }
+    // Encrypt-then-MAC and AEAD: at once.
+    for (cipher, mac) in [
+        (CipherAlg::Aes128Ctr, Some(MacAlg::HmacSha256Etm)),
+        (CipherAlg::Chacha20Poly1305, None),
+    ] {
+        let keys = keys_from(9);
+        let (mut enc, mut dec) = pair((cipher, mac), &keys);
+        let mut bad = encode_each(&mut enc, &[vec![7u8; 100]])[0].clone();
+        bad[0] ^= 0x80;
+        dec.feed(&bad);
+        assert!(
+            matches!(dec.next_packet(), Err(PacketError::BadLength(_))),
+            "{cipher:?}"
+        );
+    }
+}
+
 /// Garbage from a peer never panics and never yields a packet.
 #[test]
 fn garbage_is_refused() {
@@ -359,5 +435,34 @@ fn garbage_is_refused() {
             dec.feed(&(0..n).map(|i| (i * 37 + 11) as u8).collect::<Vec<_>>());
             assert!(!matches!(dec.next_packet(), Ok(Some(_))), "{suite:?} {n}");
         }
+    }
+}
+
+/// The committed seeds of the `packet_decoder` fuzz target reach the refusals they are
+/// for: under `none` a bad or misaligned length fails at once; under the target's
+/// encrypt-and-MAC suite (aes128-cbc, hmac-sha2-256, its fixed keys) the same bytes
+/// start a discard and tell nothing.
+#[test]
+fn packet_decoder_fuzz_seeds_reach_the_refusals() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/packet_decoder");
+    let keys = DirectionKeys {
+        iv: vec![7; 16],
+        key: vec![9; 16],
+        mac_key: vec![11; 32],
+    };
+    for (name, plain) in [
+        ("none_bad_length", Err(PacketError::BadLength(0xffff_ffff))),
+        ("none_misaligned", Err(PacketError::BadAlignment(13))),
+        ("cbc_garbage_head", Err(PacketError::BadLength(0x0b30_557a))),
+    ] {
+        let data = std::fs::read(dir.join(name)).unwrap();
+        let mut d = PacketDecoder::new();
+        d.feed(&data);
+        assert_eq!(d.next_packet(), plain, "{name}");
+        let mut d = PacketDecoder::new();
+        d.set_opener(new_opener(CipherAlg::Aes128Cbc, Some(MacAlg::HmacSha256), &keys).unwrap());
+        d.feed(&data);
+        assert_eq!(d.next_packet(), Ok(None), "{name}");
+        assert!(d.is_discarding(), "{name}");
     }
 }

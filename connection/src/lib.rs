@@ -96,6 +96,8 @@
 //! of `tcpip-forward` / `cancel-tcpip-forward` and streamlocal global requests and
 //! of `x11-req`; the SSH-1 interactive session (`v1`).
 #![forbid(unsafe_code)]
+// No panics on a network path: tests (and doc examples) may unwrap, the library may not.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 mod channel;

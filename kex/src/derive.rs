@@ -1,5 +1,12 @@
 //! The exchange hash and key derivation (RFC 4253 §7.2, §8), for each hash a key
 //! exchange method names (SHA-1, SHA-256, SHA-384, SHA-512).
+//!
+//! The shared secret `K` reaches these functions as a borrowed slice of a
+//! [`Zeroizing`] buffer (the methods return it so, see [`crate::method::Step`]); it is
+//! never copied into another buffer here, and every derived block is [`Zeroizing`]
+//! until it is moved into a [`DirectionKeys`], which wipes itself on drop. Not
+//! covered: the hash functions' internal block buffers (RustCrypto's `sha1`/`sha2`
+//! 0.10 do not wipe them) and stack temporaries.
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use sisu_cipher::DirectionKeys;
@@ -108,6 +115,9 @@ pub struct HashPrefix<'a> {
 /// `H = HASH(prefix ‖ middle ‖ K)`: `middle` is the method's own part, already encoded
 /// (`string Q_C, string Q_S` for ECDH and the hybrids, `mpint e, mpint f` for DH, the
 /// group parameters then `e, f` for group exchange), and `k` the encoded shared secret.
+///
+/// `k` goes to the hash as a part of its own: it is never copied into the (public)
+/// buffer of the other inputs.
 pub fn exchange_hash(hash: HashAlg, prefix: &HashPrefix<'_>, middle: &[u8], k: &[u8]) -> Vec<u8> {
     let mut w = Writer::new();
     w.string(prefix.v_c)
@@ -115,9 +125,8 @@ pub fn exchange_hash(hash: HashAlg, prefix: &HashPrefix<'_>, middle: &[u8], k: &
         .string(prefix.i_c)
         .string(prefix.i_s)
         .string(prefix.k_s)
-        .raw(middle)
-        .raw(k);
-    hash.digest(&[w.as_slice()])
+        .raw(middle);
+    hash.digest(&[w.as_slice(), k])
 }
 
 /// `H = SHA-256(...)` over [`HashInput`].
@@ -209,6 +218,51 @@ pub fn derive_keys_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What holds K and the keys derived from it wipes itself (checked by type), and
+    /// the exchange hash over K as a separate part is the hash of the concatenation.
+    #[test]
+    fn secrets_are_wiped_and_k_is_hashed_in_place() {
+        fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let k = crate::method::ecdh::mpint_secret(&[0x80; 32]);
+        // K's buffer was sized up front: no reallocation left a copy behind.
+        assert_eq!(k.len(), 4 + 1 + 32);
+        assert_eq!(k.capacity(), 32 + 5);
+        let _: &Zeroizing<Vec<u8>> = &k;
+        let block: Zeroizing<Vec<u8>> = derive(HashAlg::Sha256, &k, &[1; 32], b'A', &[1; 32], 80);
+        assert_eq!(block.len(), 80);
+        let lengths = KeyLengths {
+            iv: 16,
+            key: 32,
+            mac: 64,
+        };
+        let (c2s, s2c) = derive_keys(&k, &[1; 32], &[1; 32], lengths, lengths);
+        zeroize_on_drop(&c2s);
+        zeroize_on_drop(&s2c);
+        assert_eq!(
+            &c2s.key[..],
+            &derive_sha256(&k, &[1; 32], b'C', &[1; 32], 32)[..]
+        );
+        let prefix = HashPrefix {
+            v_c: b"SSH-2.0-c",
+            v_s: b"SSH-2.0-s",
+            i_c: &[20, 1],
+            i_s: &[20, 2],
+            k_s: &[3; 5],
+        };
+        let mut all = Writer::new();
+        all.string(prefix.v_c)
+            .string(prefix.v_s)
+            .string(prefix.i_c)
+            .string(prefix.i_s)
+            .string(prefix.k_s)
+            .raw(b"middle")
+            .raw(&k);
+        assert_eq!(
+            exchange_hash(HashAlg::Sha256, &prefix, b"middle", &k),
+            Sha256::digest(all.as_slice()).to_vec()
+        );
+    }
 
     /// Known answer computed independently (Python hashlib) for
     /// K = mpint(0x01..0x20), H = 32 bytes of 0xaa, session_id = H, letter 'A', 64 bytes:

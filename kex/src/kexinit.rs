@@ -34,7 +34,7 @@ impl<'a> KexInit<'a> {
         if r.u8()? != msg::SSH_MSG_KEXINIT {
             return Err(WireError::BadValue("not a KEXINIT"));
         }
-        let cookie: [u8; 16] = r.bytes(16)?.try_into().expect("16 bytes");
+        let cookie: [u8; 16] = r.bytes(16)?.try_into().map_err(|_| WireError::Truncated)?;
         let kex = r.name_list()?;
         let host_key = r.name_list()?;
         let cipher_c2s = r.name_list()?;

@@ -9,6 +9,16 @@
 //! Randomness comes from the caller; there is no clock: a caller that wants time-based
 //! rekeying calls [`Transport::start_rekey`].
 //!
+//! What a hostile peer meets (details in the transport's docs and [`TransportError`]):
+//! until the peer's first `SSH_MSG_NEWKEYS` only key-exchange messages are taken (with
+//! strict kex only KEXINIT, NEWKEYS and 30–49); a server takes nothing of the layers
+//! above before it has accepted `ssh-userauth` and raised [`Event::ServiceAccepted`],
+//! which is when its caller starts authentication; before
+//! [`Transport::set_authenticated`] a peer gets at most [`MAX_PREAUTH_KEX`] key
+//! exchanges; a guessed first key-exchange packet (RFC 4253 §7.1, and Dropbear's
+//! [`KEX_GUESS2`]) is used when right and dropped when wrong. Packet framing hides a bad
+//! decrypted length in encrypt-and-MAC mode (see `sisu_wire::packet`).
+//!
 //! Key exchange methods ([`KexAlg`]), each family a module of [`method`] behind one
 //! trait: `mlkem768x25519-sha256` and `sntrup761x25519-sha512` (post-quantum hybrids,
 //! the default first choices), `curve25519-sha256`, `diffie-hellman-group-exchange-sha256`
@@ -39,6 +49,8 @@
 //! assert!(server.session_id().is_some());
 //! ```
 #![forbid(unsafe_code)]
+// No panics on a network path: tests (and doc examples) may unwrap, the library may not.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 pub mod alg;
@@ -55,6 +67,7 @@ pub use derive::HashAlg;
 pub use hostkey::HostKey;
 pub use hostkey_alg::HostKeyAlg;
 pub use transport::{
-    Event, Negotiated, Role, Transport, TransportConfig, TransportError, DEFAULT_REKEY_BYTES,
-    EXT_INFO_C, KEX_STRICT_C, KEX_STRICT_S, MAX_PENDING_EVENTS, MAX_QUEUED_MESSAGES,
+    AlgorithmKind, Event, Negotiated, Role, Stage, StrictKexViolation, Transport, TransportConfig,
+    TransportError, DEFAULT_REKEY_BYTES, EXT_INFO_C, KEX_GUESS2, KEX_STRICT_C, KEX_STRICT_S,
+    MAX_PENDING_EVENTS, MAX_PREAUTH_KEX, MAX_QUEUED_MESSAGES,
 };

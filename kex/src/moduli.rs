@@ -114,8 +114,13 @@ impl DhGroup {
         Ok(group)
     }
 
+    /// A built-in group from its hex prime (trusted constants: not re-checked at run
+    /// time; `built_in_groups_are_valid` checks each against [`DhGroup::new`]).
     pub(crate) fn from_hex(p: &str, g: u8) -> Self {
-        DhGroup::new(&hex(p).expect("built-in hex"), &[g]).expect("built-in group")
+        DhGroup {
+            p: hex(p).unwrap_or_default(),
+            g: vec![g],
+        }
     }
 
     /// The prime, big-endian.
@@ -300,6 +305,17 @@ mod tests {
         let sizes: Vec<u32> = DhGroup::builtin().iter().map(DhGroup::bits).collect();
         assert_eq!(sizes, [2048, 3072, 4096, 6144, 8192]);
         assert!(DhGroup::builtin().iter().all(|g| g.g() == [2]));
+    }
+
+    #[test]
+    fn built_in_groups_are_valid() {
+        let mut all = DhGroup::builtin();
+        #[cfg(feature = "legacy")]
+        all.push(crate::method::legacy::group1());
+        for g in all {
+            assert!(!g.p().is_empty());
+            assert_eq!(DhGroup::new(g.p(), g.g()).unwrap(), g);
+        }
     }
 
     #[test]

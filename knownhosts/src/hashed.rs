@@ -2,6 +2,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRngCore;
 use sha1::Sha1;
@@ -61,14 +62,23 @@ impl HashedName {
     /// Is this the hash of `name`? (Compared exactly, as OpenSSH does: no
     /// lower-casing, no patterns.)
     pub fn matches(&self, name: &str) -> bool {
-        let mut mac = Hmac::<Sha1>::new_from_slice(&self.salt).expect("HMAC takes any key length");
+        let mut mac = keyed(&self.salt);
         mac.update(name.as_bytes());
         mac.verify_slice(&self.hash).is_ok()
     }
 }
 
-fn digest(salt: &[u8], name: &str) -> [u8; HASH_LEN] {
-    let mut mac = Hmac::<Sha1>::new_from_slice(salt).expect("HMAC takes any key length");
+/// HMAC-SHA1 keyed with `salt`. A key shorter than SHA-1's 64-byte block is used
+/// zero-padded to the block (RFC 2104 §2), so the padded key is given directly and no
+/// length can be refused.
+fn keyed(salt: &[u8; HASH_LEN]) -> Hmac<Sha1> {
+    let mut key = hmac::digest::Key::<Hmac<Sha1>>::default();
+    key[..HASH_LEN].copy_from_slice(salt);
+    <Hmac<Sha1> as KeyInit>::new(&key)
+}
+
+fn digest(salt: &[u8; HASH_LEN], name: &str) -> [u8; HASH_LEN] {
+    let mut mac = keyed(salt);
     mac.update(name.as_bytes());
     mac.finalize().into_bytes().into()
 }

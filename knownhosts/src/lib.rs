@@ -28,6 +28,8 @@
 //! assert_eq!(kh.remove("10.0.0.7"), vec![2]);
 //! ```
 #![forbid(unsafe_code)]
+// No panics on a network path: tests (and doc examples) may unwrap, the library may not.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 pub mod entry;

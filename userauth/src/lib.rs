@@ -50,6 +50,8 @@
 //! assert_eq!(server.is_authenticated().unwrap().user, "alice");
 //! ```
 #![forbid(unsafe_code)]
+// No panics on a network path: tests (and doc examples) may unwrap, the library may not.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 mod config;

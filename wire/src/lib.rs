@@ -23,6 +23,8 @@
 //! assert!(r.finish().is_ok());
 //! ```
 #![forbid(unsafe_code)]
+// No panics on a network path: tests (and doc examples) may unwrap, the library may not.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
 pub mod ident;

@@ -12,6 +12,18 @@
 //! numbers; the protection itself (cipher and MAC, or AEAD) is a [`Sealer`] /
 //! [`Opener`] pair, implemented by `sisu-cipher`. [`Plain`] is the `none` protection
 //! used before the first `SSH_MSG_NEWKEYS`.
+//!
+//! **No length oracle.** With encrypt-and-MAC protection (a cipher whose packet length
+//! is encrypted and a MAC over the plaintext, such as `aes128-cbc` with `hmac-sha2-256`:
+//! an [`Opener`] that is not [`Opener::length_excluded`] and has a
+//! [`Opener::tag_len`]), a decrypted `packet_length` that is out of range or misaligned
+//! is not reported as such: the decoder goes on reading, and dropping, the bytes of
+//! the largest packet there could be ([`DISCARD_LEN`] from the bad packet's first byte
+//! on, MAC included) and only then fails with [`PacketError::Mac`], as OpenSSH has
+//! since 5.2. A peer that flips ciphertext bits and watches when the connection drops
+//! learns nothing about the plaintext of the length field (CVE-2008-5161). The `none`
+//! protection and the modes whose length is in the clear or authenticated (AEAD,
+//! encrypt-then-MAC) fail at once.
 
 use bytes::{Buf, BytesMut};
 use std::fmt;
@@ -20,6 +32,11 @@ use std::fmt;
 pub const MIN_PACKET_LEN: u32 = 5;
 /// Largest `packet_length` accepted, as OpenSSH (256 KiB).
 pub const MAX_PACKET_LEN: u32 = 256 * 1024;
+/// Bytes an encrypt-and-MAC decoder reads and drops, from the first byte of a packet
+/// whose decrypted length is bad, before it reports [`PacketError::Mac`]: the wire size
+/// of the largest packet (`uint32` length, [`MAX_PACKET_LEN`]) without its MAC, which
+/// is added per opener ([`Opener::tag_len`]).
+pub const DISCARD_LEN: usize = 4 + MAX_PACKET_LEN as usize;
 /// Least padding (RFC 4253 §6).
 pub const MIN_PADDING: usize = 4;
 /// Room kept for the padding length byte and the largest padding (a block plus 3,
@@ -211,6 +228,9 @@ pub struct PacketDecoder {
     buf: BytesMut,
     /// `packet_length` of the packet being read, once its head is decrypted.
     pending: Option<u32>,
+    /// Encrypt-and-MAC: a bad length was decrypted; this many more bytes are read and
+    /// dropped before [`PacketError::Mac`] (0: the error is due).
+    discard: Option<usize>,
 }
 
 impl Default for PacketDecoder {
@@ -227,6 +247,7 @@ impl PacketDecoder {
             seq: 0,
             buf: BytesMut::new(),
             pending: None,
+            discard: None,
         }
     }
 
@@ -247,9 +268,32 @@ impl PacketDecoder {
         self.seq = 0;
     }
 
-    /// Adds received bytes.
+    /// Adds received bytes. While a bad packet is being discarded they are dropped
+    /// as they come, so memory stays bounded.
     pub fn feed(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
+        self.drain_discard();
+    }
+
+    /// Whether a bad decrypted length must be hidden until the MAC check would come
+    /// (encrypt-and-MAC: an encrypted length and a MAC that does not cover it first).
+    fn conceals_length(&self) -> bool {
+        !self.opener.length_excluded() && self.opener.tag_len() > 0
+    }
+
+    /// Drops buffered bytes of a packet being discarded.
+    fn drain_discard(&mut self) {
+        if let Some(left) = self.discard {
+            let n = left.min(self.buf.len());
+            self.buf.advance(n);
+            self.discard = Some(left - n);
+        }
+    }
+
+    /// Whether the decoder is dropping the rest of a bad packet (encrypt-and-MAC only);
+    /// it fails with [`PacketError::Mac`] once [`DISCARD_LEN`] plus the MAC are read.
+    pub fn is_discarding(&self) -> bool {
+        self.discard.is_some()
     }
 
     /// Bytes received but not yet part of a returned packet.
@@ -267,6 +311,13 @@ impl PacketDecoder {
     /// The next complete packet's payload with its sequence number, `Ok(None)` when
     /// more bytes are needed, or the error that ends the connection.
     pub fn next_packet(&mut self) -> Result<Option<(u32, Vec<u8>)>, PacketError> {
+        if self.discard.is_some() {
+            self.drain_discard();
+            return match self.discard {
+                Some(0) => Err(PacketError::Mac),
+                _ => Ok(None),
+            };
+        }
         let packet_length = match self.pending {
             Some(n) => n,
             None => {
@@ -275,17 +326,27 @@ impl PacketDecoder {
                     return Ok(None);
                 }
                 let n = self.opener.decrypt_length(self.seq, &mut self.buf[..head]);
-                if !(MIN_PACKET_LEN..=MAX_PACKET_LEN).contains(&n) {
-                    return Err(PacketError::BadLength(n));
-                }
                 let bs = self.opener.block_size().max(8) as u32;
                 let aligned = if self.opener.length_excluded() {
                     n
                 } else {
-                    n + 4
+                    n.wrapping_add(4)
                 };
-                if aligned % bs != 0 {
-                    return Err(PacketError::BadAlignment(n));
+                let bad = if !(MIN_PACKET_LEN..=MAX_PACKET_LEN).contains(&n) {
+                    Some(PacketError::BadLength(n))
+                } else if aligned % bs != 0 {
+                    Some(PacketError::BadAlignment(n))
+                } else {
+                    None
+                };
+                if let Some(e) = bad {
+                    if !self.conceals_length() {
+                        return Err(e);
+                    }
+                    // Read on as if it were the largest packet, then fail as a forged
+                    // one would: no earlier, no other error.
+                    self.discard = Some(DISCARD_LEN + self.opener.tag_len());
+                    return self.next_packet();
                 }
                 self.pending = Some(n);
                 n
@@ -376,6 +437,132 @@ mod tests {
         let mut out = Vec::new();
         enc.encode(b"x", &mut zero, &mut out).unwrap();
         assert_eq!(enc.seq(), 0);
+    }
+
+    /// An encrypt-and-MAC opener for tests: the length is "encrypted" by XOR with
+    /// `mask`, the 20-byte tag is the sum of the packet's bytes repeated.
+    struct EncryptAndMac {
+        mask: u32,
+        length_excluded: bool,
+    }
+
+    impl Opener for EncryptAndMac {
+        fn block_size(&self) -> usize {
+            16
+        }
+        fn tag_len(&self) -> usize {
+            20
+        }
+        fn length_excluded(&self) -> bool {
+            self.length_excluded
+        }
+        fn length_prefix_len(&self) -> usize {
+            16
+        }
+        fn decrypt_length(&mut self, _seq: u32, head: &mut [u8]) -> u32 {
+            u32::from_be_bytes([head[0], head[1], head[2], head[3]]) ^ self.mask
+        }
+        fn open(&mut self, _seq: u32, packet: &mut [u8]) -> Result<(), PacketError> {
+            let (body, tag) = packet.split_at(packet.len() - 20);
+            let sum = body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+            if tag.iter().all(|&t| t == sum) {
+                Ok(())
+            } else {
+                Err(PacketError::Mac)
+            }
+        }
+    }
+
+    fn eam_decoder(mask: u32) -> PacketDecoder {
+        let mut dec = PacketDecoder::new();
+        dec.set_opener(Box::new(EncryptAndMac {
+            mask,
+            length_excluded: false,
+        }));
+        dec
+    }
+
+    /// Feeds `n` bytes one chunk of `chunk` at a time, asking for a packet after each;
+    /// returns the first answer that is not "more bytes" and how many bytes were fed.
+    type Answer = Result<Option<(u32, Vec<u8>)>, PacketError>;
+
+    fn feed_until_answer(dec: &mut PacketDecoder, n: usize, chunk: usize) -> (Answer, usize) {
+        let mut fed = 0;
+        while fed < n {
+            let c = chunk.min(n - fed);
+            dec.feed(&vec![0x5a; c]);
+            fed += c;
+            match dec.next_packet() {
+                Ok(None) => continue,
+                other => return (other, fed),
+            }
+        }
+        (Ok(None), fed)
+    }
+
+    #[test]
+    fn encrypt_and_mac_bad_length_fails_with_mac_only_after_the_largest_packet() {
+        let whole = DISCARD_LEN + 20;
+        // Lengths out of range (too big, too small) and misaligned (13 + 4 is not a
+        // multiple of 16), all after "decryption".
+        for bad in [0xffff_fff0u32, MAX_PACKET_LEN + 12, 0, 4, 13, 62] {
+            for chunk in [1usize, 7, 4096, whole] {
+                if chunk == 1 && bad != 13 {
+                    continue; // one byte at a time once is enough
+                }
+                let mut dec = eam_decoder(0x5a5a_5a5a ^ bad);
+                let (r, fed) = feed_until_answer(&mut dec, whole - 1, chunk);
+                assert_eq!(r, Ok(None), "no verdict before the whole: {bad} {chunk}");
+                assert_eq!(fed, whole - 1);
+                assert!(dec.is_discarding());
+                assert_eq!(dec.buffered(), 0, "discarded bytes are not kept");
+                dec.feed(&[0x5a]);
+                assert_eq!(dec.next_packet(), Err(PacketError::Mac), "{bad} {chunk}");
+                // Sticky.
+                dec.feed(&[1, 2, 3]);
+                assert_eq!(dec.next_packet(), Err(PacketError::Mac));
+            }
+        }
+        // All of it at once: the same error, at once.
+        let mut dec = eam_decoder(0x5a5a_5a5a ^ 13);
+        dec.feed(&vec![0x5a; whole + 100]);
+        assert_eq!(dec.next_packet(), Err(PacketError::Mac));
+    }
+
+    #[test]
+    fn good_length_with_encrypt_and_mac_still_reads_packets() {
+        // packet_length 28 (+4 = 32, two blocks), padding 4, payload 23 bytes of 1.
+        let mut p = 28u32.to_be_bytes().to_vec();
+        p.push(4);
+        p.extend_from_slice(&[1; 23]);
+        p.extend_from_slice(&[0; 4]);
+        let sum = p.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+        p.extend_from_slice(&[sum; 20]);
+        let mut dec = eam_decoder(0);
+        dec.feed(&p);
+        assert_eq!(dec.next_packet(), Ok(Some((0, vec![1; 23]))));
+        // A bad tag is a MAC error at once: the length was good.
+        let last = p.len() - 1;
+        p[last] ^= 1;
+        dec.feed(&p);
+        assert_eq!(dec.next_packet(), Err(PacketError::Mac));
+    }
+
+    #[test]
+    fn clear_or_authenticated_lengths_fail_at_once() {
+        // Encrypt-then-MAC / AEAD: the length is not secret, no need to hide it.
+        let mut dec = PacketDecoder::new();
+        dec.set_opener(Box::new(EncryptAndMac {
+            mask: 0,
+            length_excluded: true,
+        }));
+        dec.feed(&[0xff; 16]);
+        assert_eq!(dec.next_packet(), Err(PacketError::BadLength(0xffff_ffff)));
+        // `none` (before keys): at once too.
+        let mut dec = PacketDecoder::new();
+        dec.feed(&0xffff_ffffu32.to_be_bytes());
+        assert_eq!(dec.next_packet(), Err(PacketError::BadLength(0xffff_ffff)));
+        assert!(!dec.is_discarding());
     }
 
     proptest! {

@@ -187,6 +187,15 @@ impl Writer {
         Writer { buf: Vec::new() }
     }
 
+    /// An empty writer with room for `n` bytes: a secret written into it (with no more
+    /// than `n` bytes in all) is never copied by a reallocation, so the one buffer that
+    /// holds it can be wiped.
+    pub fn with_capacity(n: usize) -> Self {
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
+    }
+
     /// A writer whose first byte is the message number `msg`.
     pub fn msg(msg: u8) -> Self {
         let mut w = Writer {

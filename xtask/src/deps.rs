@@ -22,6 +22,8 @@ const DEBIAN: &[(&str, &str)] = &[
     ("ssh1", "openssh-client-ssh1"),
     ("plink", "putty-tools"),
     ("puttygen", "putty-tools"),
+    ("dbclient", "dropbear-bin"),
+    ("dropbearconvert", "dropbear-bin"),
     ("python3", "python3"),
     ("sha256sum", "coreutils"),
     ("fail2ban-regex", "fail2ban"),

@@ -4,8 +4,13 @@
 //! build never needs libFuzzer: `fuzz/` (transport, packet decoder, userauth,
 //! connection, sshd_config), `authkeys/fuzz/` and `knownhosts/fuzz/`. cargo-fuzz is
 //! installed when missing; on the stable toolchain it runs with `RUSTC_BOOTSTRAP=1`,
-//! which keeps AddressSanitizer. A target with a `seeds/<target>/` folder in its
-//! project (committed inputs) gets it as a second corpus folder.
+//! which keeps AddressSanitizer.
+//!
+//! Committed seed inputs live in `<project>/seeds/<target>/` (one file per path worth
+//! reaching, e.g. each refusal of a hostile peer); when that folder exists it is passed
+//! as a second corpus after the working one (`<project>/corpus/<target>/`, ignored by
+//! git), so libFuzzer starts from the seeds but writes what it finds to the working
+//! corpus only.
 
 use crate::proc::{have, repo_root, stream};
 use std::process::Command;
@@ -60,10 +65,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .args(["fuzz", "run", "--fuzz-dir"])
                 .arg(&project)
                 .arg(t);
-            // Committed seeds are read as a second corpus; new inputs still go to
-            // the first, the usual (ignored) corpus/<target>.
             let seeds = project.join("seeds").join(t);
             if seeds.is_dir() {
+                // The working corpus first: libFuzzer adds new inputs to the first one.
                 let corpus = project.join("corpus").join(t);
                 std::fs::create_dir_all(&corpus)
                     .map_err(|e| format!("{}: {e}", corpus.display()))?;

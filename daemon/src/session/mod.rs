@@ -479,35 +479,21 @@ impl Session {
         } else {
             " [preauth]"
         };
-        if self.transport.peer_identification().is_none() {
-            info!(
-                "kex_exchange_identification: {}; Connection from {}{pre}",
-                e.message,
+        match e {
+            _ if e.is_identification() => info!(
+                "kex_exchange_identification: {e}; Connection from {}{pre}",
                 self.peer()
-            );
-            return;
-        }
-        if e.reason == reason::SSH_DISCONNECT_KEY_EXCHANGE_FAILED
-            && e.message.starts_with("no matching")
-        {
-            let what = e.message.split(": client").next().unwrap_or(&e.message);
-            let offer = e
-                .message
-                .split(" client ")
-                .nth(1)
-                .and_then(|s| s.split(" server ").next())
-                .unwrap_or("");
-            info!(
-                "Unable to negotiate with {}: {what}. Their offer: {offer}{pre}",
+            ),
+            // The client's offer: we are the server.
+            sisu_kex::TransportError::NoMatchingAlgorithm { what, client, .. } => info!(
+                "Unable to negotiate with {}: no matching {what} found. Their offer: {client}{pre}",
                 self.peer()
-            );
-            return;
+            ),
+            _ => info!(
+                "ssh_dispatch_run_fatal: Connection from {}: {e}{pre}",
+                self.peer()
+            ),
         }
-        info!(
-            "ssh_dispatch_run_fatal: Connection from {}: {}{pre}",
-            self.peer(),
-            e.message
-        );
     }
 
     fn write_socket(&mut self) {
@@ -615,18 +601,21 @@ impl Session {
                     negotiated.cipher_c2s.name(),
                     negotiated.cipher_s2c.name()
                 );
-                if first {
-                    let sid = self.transport.session_id().unwrap_or_default().to_vec();
-                    let cfg = AuthConfig {
-                        max_tries: self.settings_max_tries,
-                        methods: vec![sisu_userauth::Method::PublicKey],
-                        pubkey_algorithms: self.auth_settings.pubkey_algorithms.clone(),
-                        banner: None,
-                    };
-                    self.phase = Phase::Auth(Box::new(AuthServer::new(cfg, &sid)));
-                } else {
+                if !first {
                     verbose!("rekeyed with {} for {}", negotiated.kex.name(), self.peer());
                 }
+            }
+            // The transport accepted SERVICE_REQUEST "ssh-userauth": authentication
+            // starts now (and 50 and up are refused by the transport before it).
+            TEvent::ServiceAccepted(_) if matches!(self.phase, Phase::Transport) => {
+                let sid = self.transport.session_id().unwrap_or_default().to_vec();
+                let cfg = AuthConfig {
+                    max_tries: self.settings_max_tries,
+                    methods: vec![sisu_userauth::Method::PublicKey],
+                    pubkey_algorithms: self.auth_settings.pubkey_algorithms.clone(),
+                    banner: None,
+                };
+                self.phase = Phase::Auth(Box::new(AuthServer::new(cfg, &sid)));
             }
             TEvent::Message(m) => self.on_message(m),
             TEvent::Disconnected {
@@ -855,6 +844,7 @@ impl Session {
                     }
                 }
                 self.phase = Phase::Connection { user };
+                self.transport.set_authenticated();
                 if let Some(mut n) = self.startup_notify.take() {
                     let _ = n.write_all(b"a");
                 }

@@ -28,6 +28,7 @@ mod bad_mac;
 mod bad_peers;
 mod ciphers_legacy;
 mod daemon_modes;
+mod dropbear;
 mod environment;
 mod flags;
 mod forwarding;
@@ -43,6 +44,7 @@ mod session;
 mod sftp;
 mod stalls;
 mod transfer;
+mod transport_logs;
 mod user_files;
 
 use harness::Need::*;
@@ -55,6 +57,10 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        dropbear::dropbear_right_guess_is_used => [Program("dbclient")],
+        dropbear::dropbear_wrong_guess_is_dropped => [Program("dbclient")],
+        transport_logs::no_matching_algorithm_lines_name_the_list_and_the_offer,
+        transport_logs::identification_and_dispatch_lines,
         stalls::stalled_before_authentication_is_quiet_then_dropped,
         stalls::stalled_reader_after_authentication_is_quiet_then_dropped,
         access::permit_root_login_no_and_forced_commands_only => [Root],

@@ -15,7 +15,6 @@ use crate::transport::TransportError;
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::{Uint, U1024};
 use rand_core::CryptoRngCore;
-use sisu_wire::Writer;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Largest exponent, in bits.
@@ -125,9 +124,7 @@ pub fn shared_secret(
         ));
     }
     let k = modpow(peer, secret, group.p());
-    let mut w = Writer::new();
-    w.mpint(&k);
-    Ok(Zeroizing::new(w.into_vec()))
+    Ok(crate::method::ecdh::mpint_secret(&k))
 }
 
 /// The agreement of the fixed-group methods: public values are `mpint`s, `K` an `mpint`.
@@ -174,10 +171,9 @@ impl Agreement for FixedGroup {
     }
 
     fn client_finish(&mut self, f: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
-        let secret = self
-            .secret
-            .take()
-            .ok_or_else(|| TransportError::protocol("DH reply before init"))?;
+        let secret = self.secret.take().ok_or_else(|| {
+            TransportError::out_of_sequence(sisu_wire::msg::SSH_MSG_KEX_ECDH_REPLY)
+        })?;
         shared_secret(&self.group, &secret, f)
     }
 }

@@ -37,8 +37,9 @@ pub fn x25519_shared(
 }
 
 /// `K` as an `mpint` of the raw shared secret, as the ECDH methods encode it.
+/// Written into a buffer sized up front, so no reallocation leaves a copy behind.
 pub fn mpint_secret(raw: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut w = Writer::new();
+    let mut w = Writer::with_capacity(raw.len() + 5);
     w.mpint(raw);
     Zeroizing::new(w.into_vec())
 }
@@ -72,10 +73,9 @@ impl Agreement for X25519 {
     }
 
     fn client_finish(&mut self, q_s: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
-        let secret = self
-            .secret
-            .take()
-            .ok_or_else(|| TransportError::protocol("ECDH reply before init"))?;
+        let secret = self.secret.take().ok_or_else(|| {
+            TransportError::out_of_sequence(sisu_wire::msg::SSH_MSG_KEX_ECDH_REPLY)
+        })?;
         let shared = x25519_shared(&secret, q_s)?;
         Ok(mpint_secret(&shared[..]))
     }

@@ -76,7 +76,7 @@ fn middle(request: [u32; 3], group: &DhGroup, e: &[u8], f: &[u8]) -> Vec<u8> {
 }
 
 fn unexpected(n: u8) -> TransportError {
-    TransportError::protocol(format!("unexpected key exchange message {n}"))
+    TransportError::out_of_sequence(n)
 }
 
 impl GroupExchange {

@@ -40,7 +40,7 @@ type MlKemEk = <MlKem768 as KemCore>::EncapsulationKey;
 /// `K = string(HASH(kem ‖ x25519))`.
 pub fn hybrid_secret(hash: HashAlg, kem: &[u8], x25519: &[u8]) -> Zeroizing<Vec<u8>> {
     let digest = Zeroizing::new(hash.digest(&[kem, x25519]));
-    let mut w = Writer::new();
+    let mut w = Writer::with_capacity(digest.len() + 4);
     w.string(&digest);
     Zeroizing::new(w.into_vec())
 }
@@ -113,10 +113,9 @@ impl Agreement for MlKem768X25519 {
     }
 
     fn client_finish(&mut self, q_s: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
-        let (dk, x) = self
-            .secret
-            .take()
-            .ok_or_else(|| TransportError::protocol("hybrid reply before init"))?;
+        let (dk, x) = self.secret.take().ok_or_else(|| {
+            TransportError::out_of_sequence(sisu_wire::msg::SSH_MSG_KEX_ECDH_REPLY)
+        })?;
         let (ct, xs) = split(q_s, MLKEM768_CIPHERTEXT_LEN, "mlkem768x25519 server value")?;
         let ct = ml_kem::Ciphertext::<MlKem768>::try_from(&ct[..])
             .map_err(|_| TransportError::kex("ML-KEM ciphertext of the wrong length"))?;
@@ -168,10 +167,9 @@ impl Agreement for Sntrup761X25519 {
     }
 
     fn client_finish(&mut self, q_s: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
-        let (dk, x) = self
-            .secret
-            .take()
-            .ok_or_else(|| TransportError::protocol("hybrid reply before init"))?;
+        let (dk, x) = self.secret.take().ok_or_else(|| {
+            TransportError::out_of_sequence(sisu_wire::msg::SSH_MSG_KEX_ECDH_REPLY)
+        })?;
         let (ct, xs) = split(
             q_s,
             SNTRUP761_CIPHERTEXT_LEN,

@@ -97,10 +97,9 @@ where
     }
 
     fn client_finish(&mut self, q_s: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
-        let secret = self
-            .secret
-            .take()
-            .ok_or_else(|| TransportError::protocol("ECDH reply before init"))?;
+        let secret = self.secret.take().ok_or_else(|| {
+            TransportError::out_of_sequence(sisu_wire::msg::SSH_MSG_KEX_ECDH_REPLY)
+        })?;
         let peer = peer_point::<C>(q_s)?;
         let shared = secret.diffie_hellman(&peer);
         Ok(mpint_secret(shared.raw_secret_bytes().as_slice()))

@@ -181,7 +181,7 @@ impl<A: Agreement> Method for OneShot<A> {
                 let q_c = self
                     .q_c
                     .take()
-                    .ok_or_else(|| TransportError::protocol("key exchange reply twice"))?;
+                    .ok_or_else(|| TransportError::out_of_sequence(msg::SSH_MSG_KEX_ECDH_REPLY))?;
                 let k_s = r.string()?.to_vec();
                 let q_s = self.read(&mut r)?.to_vec();
                 let signature = r.string()?.to_vec();
@@ -197,9 +197,7 @@ impl<A: Agreement> Method for OneShot<A> {
                     k,
                 })
             }
-            (_, n) => Err(TransportError::protocol(format!(
-                "unexpected key exchange message {n}"
-            ))),
+            (_, n) => Err(TransportError::out_of_sequence(n)),
         }
     }
 }
