@@ -18,9 +18,36 @@ fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().map(|a| f(*a)).collect()
 }
 
+/// Every name OpenSSH 9 takes in `PubkeyAcceptedAlgorithms`: a list may name (or a
+/// pattern reach) any of them. Only those `sisu-userauth` verifies ever authenticate
+/// anyone; the others (certificates, security keys until the users issue) stay
+/// listed and unused, so a configuration written for OpenSSH still starts.
+const OPENSSH_PUBKEY_NAMES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-ed25519-cert-v01@openssh.com",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-dss",
+    "ssh-dss-cert-v01@openssh.com",
+    "ssh-rsa",
+    "ssh-rsa-cert-v01@openssh.com",
+    "rsa-sha2-256",
+    "rsa-sha2-256-cert-v01@openssh.com",
+    "rsa-sha2-512",
+    "rsa-sha2-512-cert-v01@openssh.com",
+];
+
 /// Supported and default names for every list keyword.
 pub fn sets() -> AlgorithmSets {
-    let pk = names(&PubkeyAlgorithm::ALL, PubkeyAlgorithm::name);
     AlgorithmSets {
         ciphers: Algs::new(
             &names(CipherAlg::ALL, CipherAlg::name),
@@ -38,7 +65,10 @@ pub fn sets() -> AlgorithmSets {
             &names(HostKeyAlg::ALL, HostKeyAlg::name),
             &names(HostKeyAlg::DEFAULT, HostKeyAlg::name),
         ),
-        pubkey: Algs::new(&pk, &pk),
+        pubkey: Algs::new(
+            OPENSSH_PUBKEY_NAMES,
+            &names(&PubkeyAlgorithm::DEFAULT, PubkeyAlgorithm::name),
+        ),
     }
 }
 
@@ -80,7 +110,7 @@ pub fn query(kind: Query) -> Option<Vec<String>> {
             .map(|a| a.name())
             .collect(),
         Query::HostKeyAlgorithms => names(HostKeyAlg::ALL, HostKeyAlg::name),
-        Query::PubkeyAcceptedAlgorithms => names(&PubkeyAlgorithm::ALL, PubkeyAlgorithm::name),
+        Query::PubkeyAcceptedAlgorithms => names(PubkeyAlgorithm::ALL, PubkeyAlgorithm::name),
         Query::ProtocolVersion => vec!["2"],
         Query::Help => Query::NAMES.to_vec(),
     };

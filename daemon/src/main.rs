@@ -208,6 +208,5 @@ fn serve_stdio(
         }
     };
     let settings = algs::session_settings_for(cfg, host_keys, &ends);
-    session::serve(settings, input, output, ends, startup_notify);
-    0
+    session::serve(settings, input, output, ends, startup_notify)
 }

@@ -59,12 +59,13 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
-    /// `MaxAuthTries 6`, `publickey` only, every algorithm this crate verifies, no banner.
+    /// `MaxAuthTries 6`, `publickey` only, the default algorithms (no `ssh-rsa`,
+    /// `ssh-dss`), no banner.
     fn default() -> Self {
         ServerConfig {
             max_tries: DEFAULT_MAX_TRIES,
             methods: vec![Method::PublicKey],
-            pubkey_algorithms: PubkeyAlgorithm::ALL
+            pubkey_algorithms: PubkeyAlgorithm::DEFAULT
                 .iter()
                 .map(|a| a.name().to_owned())
                 .collect(),

@@ -19,8 +19,9 @@ pub const MAX_KEY_BLOB_LEN: usize = 16 * 1024;
 pub const MAX_SIGNATURE_LEN: usize = 16 * 1024;
 
 /// Longest banner sent, in bytes; a longer configured banner is cut at a character
-/// boundary so that the message still fits in one packet.
-pub const MAX_BANNER_LEN: usize = 16 * 1024;
+/// boundary so that the message still fits in one packet (256 KiB, with room to spare;
+/// OpenSSH's regress suite sends 100 000 bytes).
+pub const MAX_BANNER_LEN: usize = 128 * 1024;
 
 /// How many messages may arrive while a question to the daemon is pending before the
 /// peer is disconnected.

@@ -28,17 +28,37 @@ pub enum PubkeyAlgorithm {
     RsaSha2_512,
     /// `rsa-sha2-256` (RFC 8332): an `ssh-rsa` key, SHA-256 signature.
     RsaSha2_256,
+    /// Legacy: `ssh-rsa` (RFC 4253 §6.6), an RSA key with a SHA-1 signature. Only with
+    /// the `legacy` feature, and only when `PubkeyAcceptedAlgorithms` names it.
+    SshRsa,
+    /// Legacy: `ssh-dss` (RFC 4253 §6.6), DSA with SHA-1. As [`PubkeyAlgorithm::SshRsa`].
+    SshDss,
 }
 
 impl PubkeyAlgorithm {
-    /// Every algorithm, in OpenSSH's default preference order.
-    pub const ALL: [PubkeyAlgorithm; 6] = [
+    /// The algorithms accepted by default, in OpenSSH's default preference order.
+    pub const DEFAULT: [PubkeyAlgorithm; 6] = [
         PubkeyAlgorithm::Ed25519,
         PubkeyAlgorithm::EcdsaSha2Nistp256,
         PubkeyAlgorithm::EcdsaSha2Nistp384,
         PubkeyAlgorithm::EcdsaSha2Nistp521,
         PubkeyAlgorithm::RsaSha2_512,
         PubkeyAlgorithm::RsaSha2_256,
+    ];
+
+    /// Every algorithm this crate verifies: the defaults, then (with the `legacy`
+    /// feature) `ssh-rsa` and `ssh-dss`.
+    pub const ALL: &'static [PubkeyAlgorithm] = &[
+        PubkeyAlgorithm::Ed25519,
+        PubkeyAlgorithm::EcdsaSha2Nistp256,
+        PubkeyAlgorithm::EcdsaSha2Nistp384,
+        PubkeyAlgorithm::EcdsaSha2Nistp521,
+        PubkeyAlgorithm::RsaSha2_512,
+        PubkeyAlgorithm::RsaSha2_256,
+        #[cfg(feature = "legacy")]
+        PubkeyAlgorithm::SshRsa,
+        #[cfg(feature = "legacy")]
+        PubkeyAlgorithm::SshDss,
     ];
 
     /// The name on the wire.
@@ -50,13 +70,16 @@ impl PubkeyAlgorithm {
             PubkeyAlgorithm::EcdsaSha2Nistp521 => "ecdsa-sha2-nistp521",
             PubkeyAlgorithm::RsaSha2_512 => "rsa-sha2-512",
             PubkeyAlgorithm::RsaSha2_256 => "rsa-sha2-256",
+            PubkeyAlgorithm::SshRsa => "ssh-rsa",
+            PubkeyAlgorithm::SshDss => "ssh-dss",
         }
     }
 
     /// The algorithm with this name; `None` for names this crate cannot verify
-    /// (`ssh-rsa` with SHA-1, `ssh-dss`, certificates, security keys, unknown names).
+    /// (certificates, security keys, unknown names, and without the `legacy` feature
+    /// `ssh-rsa` with SHA-1 and `ssh-dss`).
     pub fn from_name(name: &str) -> Option<PubkeyAlgorithm> {
-        Self::ALL.into_iter().find(|a| a.name() == name)
+        Self::ALL.iter().copied().find(|a| a.name() == name)
     }
 
     /// The signature algorithm as ssh-key names it.
@@ -78,6 +101,8 @@ impl PubkeyAlgorithm {
             PubkeyAlgorithm::RsaSha2_256 => Algorithm::Rsa {
                 hash: Some(HashAlg::Sha256),
             },
+            PubkeyAlgorithm::SshRsa => Algorithm::Rsa { hash: None },
+            PubkeyAlgorithm::SshDss => Algorithm::Dsa,
         }
     }
 
@@ -94,7 +119,13 @@ impl PubkeyAlgorithm {
             (PubkeyAlgorithm::EcdsaSha2Nistp521, KeyData::Ecdsa(k)) => {
                 k.curve() == EcdsaCurve::NistP521
             }
-            (PubkeyAlgorithm::RsaSha2_512 | PubkeyAlgorithm::RsaSha2_256, KeyData::Rsa(_)) => true,
+            (
+                PubkeyAlgorithm::RsaSha2_512
+                | PubkeyAlgorithm::RsaSha2_256
+                | PubkeyAlgorithm::SshRsa,
+                KeyData::Rsa(_),
+            ) => true,
+            (PubkeyAlgorithm::SshDss, KeyData::Dsa(_)) => true,
             _ => false,
         }
     }
@@ -254,9 +285,53 @@ pub fn verify_signature(
     if !alg.fits(key.key_data()) {
         return Err(PubkeyError::KeyTypeMismatch);
     }
+    if alg == PubkeyAlgorithm::SshRsa {
+        return verify_ssh_rsa(key.key_data(), signed_data, signature_blob);
+    }
     let sig = decode_signature(alg, key.key_data(), signature_blob)?;
     // `PublicKey::verify` is SSHSIG's; the RFC 4252 check is the `Verifier` trait.
     Verifier::verify(key.key_data(), signed_data, &sig).map_err(|_| PubkeyError::BadSignature)
+}
+
+/// `ssh-rsa`: PKCS#1 v1.5 with SHA-1, which ssh-key 0.6 cannot hold as a [`Signature`];
+/// checked with the `rsa` crate directly.
+#[cfg(feature = "legacy")]
+fn verify_ssh_rsa(key: &KeyData, data: &[u8], blob: &[u8]) -> Result<(), PubkeyError> {
+    use sha1::{Digest, Sha1};
+    let pk = key.rsa().ok_or(PubkeyError::KeyTypeMismatch)?;
+    let mut r = Reader::new(blob);
+    let name = r.string().map_err(|_| PubkeyError::BadSignatureEncoding)?;
+    let sig = r.string().map_err(|_| PubkeyError::BadSignatureEncoding)?;
+    r.finish().map_err(|_| PubkeyError::BadSignatureEncoding)?;
+    if name != b"ssh-rsa" {
+        return Err(PubkeyError::SignatureAlgorithmMismatch);
+    }
+    let big = |m: &ssh_key::Mpint| {
+        m.as_positive_bytes()
+            .map(rsa::BigUint::from_bytes_be)
+            .ok_or(PubkeyError::BadKeyBlob)
+    };
+    let public = rsa::RsaPublicKey::new_with_max_size(big(&pk.n)?, big(&pk.e)?, MAX_RSA_BITS)
+        .map_err(|_| PubkeyError::BadKeyBlob)?;
+    let len = rsa::traits::PublicKeyParts::size(&public);
+    if sig.len() > len {
+        return Err(PubkeyError::BadSignature);
+    }
+    // A signature shorter than the modulus is left-padded with zeros, as OpenSSH does.
+    let mut padded = vec![0u8; len - sig.len()];
+    padded.extend_from_slice(sig);
+    public
+        .verify(
+            rsa::Pkcs1v15Sign::new::<Sha1>(),
+            &Sha1::digest(data),
+            &padded,
+        )
+        .map_err(|_| PubkeyError::BadSignature)
+}
+
+#[cfg(not(feature = "legacy"))]
+fn verify_ssh_rsa(_: &KeyData, _: &[u8], _: &[u8]) -> Result<(), PubkeyError> {
+    Err(PubkeyError::UnknownAlgorithm)
 }
 
 #[cfg(test)]
@@ -264,13 +339,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_legacy_is_unknown() {
+    fn names_round_trip_and_certificates_are_unknown() {
         for a in PubkeyAlgorithm::ALL {
-            assert_eq!(PubkeyAlgorithm::from_name(a.name()), Some(a));
+            assert_eq!(PubkeyAlgorithm::from_name(a.name()), Some(*a));
         }
-        for legacy in ["ssh-rsa", "ssh-dss", "ssh-ed25519-cert-v01@openssh.com", ""] {
-            assert_eq!(PubkeyAlgorithm::from_name(legacy), None);
+        for other in [
+            "ssh-ed25519-cert-v01@openssh.com",
+            "sk-ssh-ed25519@openssh.com",
+            "",
+        ] {
+            assert_eq!(PubkeyAlgorithm::from_name(other), None);
         }
+        assert_eq!(
+            PubkeyAlgorithm::from_name("ssh-rsa").is_some(),
+            cfg!(feature = "legacy")
+        );
+        assert!(!PubkeyAlgorithm::DEFAULT.contains(&PubkeyAlgorithm::SshRsa));
     }
 
     #[test]

@@ -25,6 +25,12 @@ pub struct UserauthRequest<'a> {
     pub method: MethodRequest<'a>,
 }
 
+/// The user name of a request without its `:style` suffix (`alice:otp` is `alice`), as
+/// OpenSSH's sshd reads `user:style`.
+pub fn user_without_style(user: &str) -> &str {
+    user.split_once(':').map_or(user, |(u, _)| u)
+}
+
 /// The method-specific part of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MethodRequest<'a> {

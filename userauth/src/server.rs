@@ -7,7 +7,7 @@ use crate::limits::{
 };
 use crate::message::ServerMessage;
 use crate::publickey::{check_key, signed_data, verify_signature, PubkeyAlgorithm};
-use crate::request::{MethodRequest, PublicKeyRequest, UserauthRequest};
+use crate::request::{user_without_style, MethodRequest, PublicKeyRequest, UserauthRequest};
 use crate::{AuthError, Authenticated, Event, Method, ServerConfig};
 use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
 use sisu_wire::{NameList, WireError};
@@ -282,12 +282,16 @@ impl Server {
         let req = UserauthRequest::parse(payload)?;
         let first = self.attempts == 0;
         self.attempts += 1;
+        // `user:style` names the user `user` (the style selects a BSD auth method,
+        // which Sisu has not; as OpenSSH, it is dropped). The signed data keeps the
+        // name as sent.
+        let user = user_without_style(req.user).to_owned();
         match &self.identity {
-            None => self.identity = Some((req.user.to_owned(), req.service.to_owned())),
-            Some((user, service)) if user != req.user || service != req.service => {
+            None => self.identity = Some((user.clone(), req.service.to_owned())),
+            Some((u, service)) if *u != user || service != req.service => {
                 return Err(AuthError::ChangeOfUserOrService {
-                    from: (user.clone(), service.clone()),
-                    to: (req.user.to_owned(), req.service.to_owned()),
+                    from: (u.clone(), service.clone()),
+                    to: (user, req.service.to_owned()),
                 });
             }
             Some(_) => {}
@@ -295,11 +299,10 @@ impl Server {
         if first {
             self.send_banner()?;
         }
-        let user = req.user.to_owned();
         match req.method {
             MethodRequest::None => self.fail(user, "none", None, !first),
             MethodRequest::PublicKey(pk) if self.config.methods.contains(&Method::PublicKey) => {
-                self.on_publickey(user, req.service, &pk)
+                self.on_publickey(user, req.user, req.service, &pk)
             }
             // TODO: password, keyboard-interactive, hostbased.
             other => self.fail(user, other.name(), None, true),
@@ -309,6 +312,7 @@ impl Server {
     fn on_publickey(
         &mut self,
         user: String,
+        wire_user: &str,
         service: &str,
         pk: &PublicKeyRequest<'_>,
     ) -> Result<(), AuthError> {
@@ -339,7 +343,13 @@ impl Server {
                 Ok(())
             }
             Some(signature) => {
-                let data = signed_data(&self.session_id, &user, service, pk.algorithm, pk.key_blob);
+                let data = signed_data(
+                    &self.session_id,
+                    wire_user,
+                    service,
+                    pk.algorithm,
+                    pk.key_blob,
+                );
                 if verify_signature(algorithm, &key, &data, signature).is_err() {
                     return self.fail(user, Method::PublicKey.name(), Some(key), true);
                 }

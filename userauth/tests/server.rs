@@ -114,6 +114,15 @@ fn sign(key: &PrivateKey, algorithm: &str, data: &[u8]) -> Vec<u8> {
         // passes p twice instead of p and q); sign with the rsa crate.
         assert_eq!(key.public_key(), rsa().public_key());
         let private = rsa_pair().0.clone();
+        if algorithm == "ssh-rsa" {
+            // ssh-key 0.6 cannot hold a SHA-1 RSA signature: build the blob by hand.
+            let raw = rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(rsa_pair().0.clone())
+                .sign(data)
+                .to_vec();
+            let mut w = Writer::new();
+            w.str("ssh-rsa").string(&raw);
+            return w.into_vec();
+        }
         let (hash, raw) = match algorithm {
             "rsa-sha2-256" => (
                 HashAlg::Sha256,
@@ -170,6 +179,8 @@ fn all_keys() -> Vec<(&'static str, PrivateKey)> {
         ("ecdsa-sha2-nistp521", ecdsa(EcdsaCurve::NistP521, 4)),
         ("rsa-sha2-256", rsa().clone()),
         ("rsa-sha2-512", rsa().clone()),
+        ("ssh-rsa", rsa().clone()),
+        ("ssh-dss", dsa()),
     ]
 }
 
@@ -245,10 +256,65 @@ fn banner_set_before_the_first_request_replaces_the_configured_one() {
     expect_failure(&mut s);
 }
 
+/// A configuration that accepts every algorithm this crate verifies, legacy ones too.
+fn every_algorithm() -> ServerConfig {
+    ServerConfig {
+        pubkey_algorithms: sisu_userauth::publickey::PubkeyAlgorithm::ALL
+            .iter()
+            .map(|a| a.name().to_owned())
+            .collect(),
+        ..ServerConfig::default()
+    }
+}
+
+/// `ssh-rsa` and `ssh-dss` are verified only when configured: by default their requests
+/// fail without a question.
+#[test]
+fn legacy_algorithms_only_when_configured() {
+    for (alg, key) in [("ssh-rsa", rsa().clone()), ("ssh-dss", dsa())] {
+        let c = Client::new("alice");
+        let mut s = Server::new(ServerConfig::default(), SESSION_ID);
+        s.handle_message(&c.signed(alg, &key)).unwrap();
+        expect_failure(&mut s);
+        expect_failed_event(&mut s, true);
+        let mut s = Server::new(every_algorithm(), SESSION_ID);
+        s.handle_message(&c.signed(alg, &key)).unwrap();
+        assert!(
+            matches!(s.poll_event(), Some(Event::KeyVerified { .. })),
+            "{alg}"
+        );
+        // A signature by another key of the same type does not verify.
+        let mut s = Server::new(every_algorithm(), SESSION_ID);
+        let other = if alg == "ssh-dss" {
+            dsa_other()
+        } else {
+            ed25519(99)
+        };
+        if alg == "ssh-dss" {
+            let kb = blob(key.public_key());
+            let sig = sign(&other, alg, &c.to_sign(alg, &kb));
+            s.handle_message(&c.signed_with(alg, &kb, &sig)).unwrap();
+            expect_failure(&mut s);
+        }
+    }
+}
+
+fn dsa() -> PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::random(&mut rng(1024), Algorithm::Dsa).unwrap())
+        .clone()
+}
+
+fn dsa_other() -> PrivateKey {
+    static KEY: OnceLock<PrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| PrivateKey::random(&mut rng(1025), Algorithm::Dsa).unwrap())
+        .clone()
+}
+
 #[test]
 fn query_then_signed_request_for_every_algorithm() {
     for (alg, key) in all_keys() {
-        let mut s = Server::new(ServerConfig::default(), SESSION_ID);
+        let mut s = Server::new(every_algorithm(), SESSION_ID);
         let c = Client::new("alice");
         let kb = blob(key.public_key());
 
@@ -390,11 +456,14 @@ fn algorithm_not_accepted_fails_without_asking() {
     for msg in [
         c.query("rsa-sha2-256", &kb),
         c.signed("rsa-sha2-512", rsa()),
-        // Legacy and unknown names are never accepted, even when configured.
+        // Names this crate cannot verify are never accepted, even when configured.
+        c.query("rsa-sha2-256-cert-v01@openssh.com", &kb),
+        // ssh-rsa is accepted only when configured; here it is not.
         c.query("ssh-rsa", &kb),
     ] {
         let mut cfg = config.clone();
-        cfg.pubkey_algorithms.push("ssh-rsa".into());
+        cfg.pubkey_algorithms
+            .push("rsa-sha2-256-cert-v01@openssh.com".into());
         let mut s = Server::new(cfg, SESSION_ID);
         s.handle_message(&msg).unwrap();
         expect_failure(&mut s);
@@ -873,4 +942,32 @@ fn partial_success_then_success_with_a_second_key() {
         ServerMessage::Success
     );
     assert_eq!(s.is_authenticated().unwrap().user, "alice");
+}
+
+/// `alice:style` is alice: events name alice, a later `alice` request is the same user,
+/// and the signature covers the name as the client sent it.
+#[test]
+fn user_style_is_stripped_but_signed_as_sent() {
+    let mut s = Server::new(ServerConfig::default(), SESSION_ID);
+    let styled = Client::new("alice:otp");
+    s.handle_message(&styled.none()).unwrap();
+    expect_failure(&mut s);
+    match expect_failed_event(&mut s, false) {
+        Event::Failed { user, .. } => assert_eq!(user, "alice"),
+        other => panic!("{other:?}"),
+    }
+    let key = ed25519(21);
+    s.handle_message(&styled.signed("ssh-ed25519", &key))
+        .unwrap();
+    match s.poll_event() {
+        Some(Event::KeyVerified { user, .. }) => assert_eq!(user, "alice"),
+        other => panic!("{other:?}"),
+    }
+    s.answer(true).unwrap();
+    assert_eq!(s.is_authenticated().unwrap().user, "alice");
+    // A plain `alice` after `alice:otp` is no change of user.
+    let mut s = Server::new(ServerConfig::default(), SESSION_ID);
+    s.handle_message(&styled.none()).unwrap();
+    s.handle_message(&Client::new("alice").none()).unwrap();
+    assert!(s.poll_event().is_some());
 }

@@ -116,7 +116,8 @@ enum Phase {
 }
 
 /// Serves one connection on `input`/`output` (the same socket, or stdin/stdout in
-/// inetd mode) until it ends. Returns normally in every case; the outcome is logged.
+/// inetd mode) until it ends. The outcome is logged; the result is the process's exit
+/// status ([`EXIT_OK`] or [`EXIT_FAILED`]).
 ///
 /// `startup_notify` is the listener's pipe: one byte is written to it (and it is closed)
 /// once the user has authenticated, so `MaxStartups` counts only connections still
@@ -127,11 +128,19 @@ pub fn serve(
     output: File,
     ends: Endpoints,
     startup_notify: Option<File>,
-) {
+) -> i32 {
     let mut s = Session::new(settings, input, output, ends);
     s.startup_notify = startup_notify;
     s.run();
+    s.exit_status()
 }
+
+/// The session process's exit status after a connection that authenticated and ended
+/// without a transport error.
+pub const EXIT_OK: i32 = 0;
+/// The exit status otherwise (OpenSSH's sshd exits 255 on every pre-authentication
+/// end and every fatal error: `sshd -i` callers such as inetd tell them apart by it).
+pub const EXIT_FAILED: i32 = 255;
 
 struct Session {
     settings_max_tries: u32,
@@ -331,7 +340,9 @@ impl Session {
 
     /// Whether a time-based rekey can start now.
     fn rekey_possible(&self) -> bool {
-        self.transport.session_id().is_some()
+        // Not before authentication: OpenSSH's client cannot take a key exchange then.
+        self.authenticated()
+            && self.transport.session_id().is_some()
             && !self.transport.kex_in_progress()
             && !self.transport.is_closed()
     }
@@ -729,7 +740,7 @@ impl Session {
         let Ok(req) = sisu_userauth::request::UserauthRequest::parse(request) else {
             return true; // the machine refuses it in its own words
         };
-        let user = req.user.to_string();
+        let user = sisu_userauth::request::user_without_style(req.user).to_string();
         if self.policy.refuses_connection(&user) {
             self.done = true;
             self.out_buf.clear();
@@ -854,6 +865,14 @@ impl Session {
                 let kex_alg = self.transport.negotiated().map(|n| n.host_key);
                 self.channels.announce_host_keys(conn, sid, kex_alg);
             }
+        }
+    }
+
+    fn exit_status(&self) -> i32 {
+        if self.authenticated() && self.transport.error().is_none() {
+            EXIT_OK
+        } else {
+            EXIT_FAILED
         }
     }
 

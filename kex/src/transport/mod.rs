@@ -433,7 +433,10 @@ impl Transport {
     }
 
     /// Starts a key re-exchange now (for time-based rekeying), unless one is running or
-    /// the first one is not over.
+    /// the first one is not over. A caller should not call it before the user has
+    /// authenticated ([`Transport::set_authenticated`]): OpenSSH's client cannot cope
+    /// with a key exchange during authentication ("bad message during authentication:
+    /// type 20"), and the transport's own volume-based rekeying waits for it.
     pub fn start_rekey(&mut self) {
         if matches!(self.phase, Phase::Keyed { rekey: None }) && !self.is_closed() {
             let exchange = self.start_kexinit(true);
@@ -491,8 +494,10 @@ impl Transport {
         Ok(())
     }
 
+    /// The volume limit ([`TransportConfig::rekey_bytes`]) starts a rekey once the user
+    /// has authenticated (see [`Transport::start_rekey`]); the bytes still count before.
     fn maybe_rekey(&mut self) {
-        if self.bytes_since_kex >= self.config.rekey_bytes {
+        if self.authenticated && self.bytes_since_kex >= self.config.rekey_bytes {
             self.start_rekey();
         }
     }

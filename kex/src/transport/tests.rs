@@ -107,3 +107,34 @@ fn generic_messages_inside_a_rekey_pass_and_upper_layer_before_the_peers_kexinit
     assert_eq!(s.kex_count(), 3);
     assert!(!s.is_closed() && !c.is_closed());
 }
+
+/// The volume limit starts a rekey only once the user has authenticated: OpenSSH's
+/// client takes no key exchange during authentication. The bytes still count, so the
+/// first packet after authentication starts it.
+#[test]
+fn volume_rekey_waits_for_authentication() {
+    let key = ssh_key::PrivateKey::random(&mut OsRng, ssh_key::Algorithm::Ed25519).unwrap();
+    let cfg = TransportConfig {
+        kex: vec![KexAlg::Curve25519Sha256],
+        host_key_algs: vec![HostKeyAlg::Ed25519],
+        rekey_bytes: 16,
+        ..TransportConfig::default()
+    };
+    let mut c = Transport::client(cfg.clone(), Box::new(OsRng));
+    let mut s = Transport::server(cfg, vec![HostKey::new(key).unwrap()], Box::new(OsRng));
+    c.request_service("ssh-userauth").unwrap();
+    run(&mut c, &mut s).unwrap();
+    let kexinits = |t: &Transport| t.kex_count();
+    for _ in 0..5 {
+        s.send_message(b"\x33 userauth failure").unwrap();
+        run(&mut c, &mut s).unwrap();
+    }
+    assert_eq!(kexinits(&s), 1, "no rekey before authentication");
+    assert!(!s.kex_in_progress());
+    s.set_authenticated();
+    c.set_authenticated();
+    s.send_message(b"\x34 success").unwrap();
+    run(&mut c, &mut s).unwrap();
+    assert_eq!(kexinits(&s), 2, "the first packet after it rekeys");
+    assert_eq!(messages(&mut c).len(), 6);
+}
