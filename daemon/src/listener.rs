@@ -30,6 +30,9 @@ pub struct ListenerSettings {
     pub detach: bool,
     /// The arguments to start a session process with (our own, plus `-R`).
     pub session_args: Vec<String>,
+    /// The configuration as loaded ([`sisu_daemon::config::Bundle`] bytes), handed to
+    /// every session so that it runs on what was loaded, not on what the disk says now.
+    pub config: Vec<u8>,
 }
 
 fn bind_one(host: &str, port: u16) -> Result<TcpListener, String> {
@@ -99,6 +102,15 @@ pub fn run(settings: ListenerSettings) -> i32 {
         }
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+    // Held from now on: sessions start from this image even once the file is gone.
+    let image = os::SessionImage::current(&exe);
+    let config = match os::config_memfd(&settings.config) {
+        Ok(fd) => fd,
+        Err(e) => {
+            fatal!("cannot keep the configuration for sessions: {e}");
+            return 255;
+        }
+    };
     let mut children: HashSet<i32> = HashSet::new();
     // Sessions not yet authenticated, each with the read end of its notification pipe
     // and the block of addresses its client is in.
@@ -140,7 +152,7 @@ pub fn run(settings: ListenerSettings) -> i32 {
                         info!("Received SIGHUP; restarting.");
                         drop(listeners);
                         remove_pid_file(settings.pid_file.as_deref());
-                        return restart();
+                        return restart(&image);
                     }
                     other => {
                         info!("Received signal {other}; terminating.");
@@ -196,11 +208,12 @@ pub fn run(settings: ListenerSettings) -> i32 {
                             continue;
                         }
                     };
-                match os::spawn_session_process_with_notify(
-                    &exe,
+                match os::spawn_session_process_with(
+                    &image,
                     &settings.session_args,
                     OwnedFd::from(sock),
                     Some(notify_write),
+                    Some(std::os::fd::AsFd::as_fd(&config)),
                 ) {
                     Ok(pid) => {
                         children.insert(pid);
@@ -257,13 +270,16 @@ fn remove_pid_file(p: Option<&Path>) {
     }
 }
 
-/// Re-executes the daemon with its original arguments (SIGHUP), as OpenSSH does.
-fn restart() -> i32 {
+/// Re-executes the daemon with its original arguments (SIGHUP), as OpenSSH does: the
+/// binary at its path (an upgrade takes effect), or, when that file is gone, the image
+/// held since start-up.
+fn restart(image: &os::SessionImage) -> i32 {
     use std::os::unix::process::CommandExt;
-    let mut args = std::env::args();
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
-    let _ = args.next();
-    let err = std::process::Command::new(exe).args(args).exec();
+    let err = std::process::Command::new(&exe).args(&args).exec();
+    error!("restart with {}: {err}", exe.display());
+    let err = image.command().args(&args).exec();
     fatal!("restart failed: {err}");
     255
 }

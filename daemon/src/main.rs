@@ -61,17 +61,31 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
     let algs = algs::sets();
     let explicit = args.config_file_given;
     let path = args.config_file.clone();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            eprintln!("{}: {}", path.display(), e);
-            return 255;
-        }
+    // A session started by the listener runs on the configuration the listener loaded
+    // (handed over as fd 4), not on the files as they are now.
+    let handed = if args.rexeced {
+        os::take_config_bytes().and_then(|b| config::Bundle::decode(&b))
+    } else {
+        None
+    };
+    let text = match &handed {
+        Some(b) => b.main.clone(),
+        None => match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                eprintln!("{}: {}", path.display(), e);
+                return 255;
+            }
+        },
     };
     let overrides = args.overrides();
-    let (cfg, warnings) = match config::parse_config_with_overrides(&text, &path, &overrides, &algs)
-    {
+    let recorder = config::Recorder::new(&config::FsFiles, &text);
+    let files: &dyn config::ConfigFiles = match &handed {
+        Some(b) => b,
+        None => &recorder,
+    };
+    let (cfg, warnings) = match config::parse_config_with(&text, &path, &overrides, &algs, files) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{e}");
@@ -119,6 +133,7 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         pid_file: if debug { None } else { cfg.pid_file.clone() },
         detach: args.detach(),
         session_args,
+        config: recorder.into_bundle().encode(),
     })
 }
 

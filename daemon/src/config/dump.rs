@@ -16,16 +16,34 @@ fn yes_no(b: bool) -> &'static str {
 
 fn path_or_none(p: &Option<std::path::PathBuf>) -> String {
     p.as_ref()
-        .map_or_else(|| "none".to_string(), |p| p.display().to_string())
+        .map_or_else(|| "none".to_string(), |p| path_word(p))
 }
 
-/// `s` in double quotes when it holds blanks (so the line parses back as one word).
+/// `s` as one word of a configuration line: as it is when that reads back the same,
+/// else in double quotes with `"` and `\\` escaped (a blank, a leading `#`, a quote or
+/// a backslash would change how the line splits).
 fn quote_if_needed(s: &str) -> String {
-    if s.contains([' ', '\t']) {
-        format!("\"{s}\"")
-    } else {
-        s.to_string()
+    let plain = !s.is_empty()
+        && !s.starts_with('#')
+        && !s.contains([' ', '\t', '\r', '\n', '\x0c', '"', '\'', '\\']);
+    if plain {
+        return s.to_string();
     }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// A path as one word ([`quote_if_needed`]).
+fn path_word(p: &std::path::Path) -> String {
+    quote_if_needed(&p.display().to_string())
 }
 
 /// Prints `c` as `sshd -T` does.
@@ -66,7 +84,7 @@ pub(crate) fn dump(c: &Config) -> String {
     kv("allowagentforwarding", &yes_no(c.allow_agent_forwarding));
     kv("disableforwarding", &yes_no(c.disable_forwarding));
     kv("pidfile", &path_or_none(&c.pid_file));
-    kv("modulifile", &c.moduli_file.display());
+    kv("modulifile", &path_word(&c.moduli_file));
     kv("ciphers", &c.ciphers.join(","));
     kv("macs", &c.macs.join(","));
     kv("banner", &path_or_none(&c.banner));
@@ -86,27 +104,32 @@ pub(crate) fn dump(c: &Config) -> String {
     );
     kv("loglevel", &c.log_level);
     kv("syslogfacility", &c.syslog_facility);
-    kv("authorizedkeysfile", &c.authorized_keys_file.join(" "));
+    let akf: Vec<String> = c
+        .authorized_keys_file
+        .iter()
+        .map(|f| quote_if_needed(f))
+        .collect();
+    kv("authorizedkeysfile", &akf.join(" "));
     for k in &c.host_keys {
-        kv("hostkey", &k.display());
+        kv("hostkey", &path_word(k));
     }
     for k in &c.host_certificates {
-        kv("hostcertificate", &k.display());
+        kv("hostcertificate", &path_word(k));
     }
     for u in &c.allow_users {
-        kv("allowusers", u);
+        kv("allowusers", &quote_if_needed(u));
     }
     for u in &c.deny_users {
-        kv("denyusers", u);
+        kv("denyusers", &quote_if_needed(u));
     }
     for g in &c.allow_groups {
-        kv("allowgroups", g);
+        kv("allowgroups", &quote_if_needed(g));
     }
     for g in &c.deny_groups {
-        kv("denygroups", g);
+        kv("denygroups", &quote_if_needed(g));
     }
     for e in &c.accept_env {
-        kv("acceptenv", e);
+        kv("acceptenv", &quote_if_needed(e));
     }
     for s in &c.subsystems {
         kv("subsystem", &format_args!("{} {}", s.name, s.command));

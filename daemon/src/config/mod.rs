@@ -44,6 +44,7 @@
 
 mod algs;
 mod dump;
+mod files;
 pub mod keywords;
 mod lexer;
 mod matching;
@@ -61,6 +62,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use algs::{resolve as resolve_algorithms, AlgError, AlgorithmSets, Algs};
+pub use files::{Bundle, ConfigFiles, FsFiles, Recorder};
 pub use matching::{
     addr_match_list, match_pattern, match_pattern_list, Condition, ConnectionSpec, Criterion,
     GroupLookup, ListMatch, NoGroups,
@@ -372,7 +374,19 @@ pub fn parse_config_with_overrides(
     overrides: &Overrides,
     algs: &AlgorithmSets,
 ) -> Result<(Config, Vec<String>), ConfigError> {
-    parse::parse(text, &path.display().to_string(), overrides, algs)
+    parse_config_with(text, path, overrides, algs, &FsFiles)
+}
+
+/// [`parse_config_with_overrides`] reading `Include`d files through `files` (the file
+/// system, or a [`Bundle`] recorded by an earlier parse).
+pub fn parse_config_with(
+    text: &str,
+    path: &Path,
+    overrides: &Overrides,
+    algs: &AlgorithmSets,
+    files: &dyn ConfigFiles,
+) -> Result<(Config, Vec<String>), ConfigError> {
+    parse::parse(text, &path.display().to_string(), overrides, algs, files)
 }
 
 impl Config {

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use super::algs::{resolve, Algs};
+use super::files::ConfigFiles;
 use super::keywords::{self, Status};
 use super::lexer::{split_line, LexError, Line};
 use super::matching::{addr_match_list, parse_condition, Condition};
@@ -263,6 +264,8 @@ pub(crate) fn apply(
 
 /// The state of one parse: the configuration so far, the open `Match` block, warnings.
 struct Parser<'a> {
+    /// Where `Include` reads.
+    files: &'a dyn ConfigFiles,
     cfg: Config,
     state: ApplyState,
     block: Option<MatchBlock>,
@@ -282,6 +285,7 @@ pub(crate) fn parse(
     file: &str,
     ov: &Overrides,
     algs: &AlgorithmSets,
+    files: &dyn ConfigFiles,
 ) -> Result<(Config, Vec<String>), ConfigError> {
     let err = |file: &str, line, kind| ConfigError {
         file: file.to_string(),
@@ -295,6 +299,7 @@ pub(crate) fn parse(
         return Err(err(CMDLINE_FILE, 0, ConfigErrorKind::TooMany("-o option")));
     }
     let mut p = Parser {
+        files,
         cfg: Config::default_for(algs),
         state: ApplyState::default(),
         block: None,
@@ -335,20 +340,20 @@ impl Parser<'_> {
         } else {
             format!("{INCLUDE_BASE_DIR}/{pattern}")
         };
-        let paths = glob::glob(&full).map_err(|e| {
+        let files = self.files.glob(&full).map_err(|e| {
             err(ConfigErrorKind::Other(format!(
                 "bad Include pattern \"{pattern}\": {e}"
             )))
         })?;
-        let mut files: Vec<std::path::PathBuf> = paths.filter_map(Result::ok).collect();
-        files.sort();
         for path in files {
             self.included += 1;
             if self.included > MAX_INCLUDED_FILES {
                 return Err(err(ConfigErrorKind::TooMany("included file")));
             }
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(&path)
+            let text = self
+                .files
+                .read(&path)
                 .map_err(|e| err(ConfigErrorKind::Other(format!("Include {name}: {e}"))))?;
             self.bytes += text.len();
             if self.bytes > MAX_CONFIG_BYTES {

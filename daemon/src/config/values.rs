@@ -583,6 +583,15 @@ pub(crate) fn parse_listen_address(s: &str) -> Result<ListenAddress, ()> {
         None => None,
         Some(p) => Some(parse_port(p)?),
     };
+    // An address, or a host name (letters, digits, `-`, `.`): anything else cannot be
+    // listened on.
+    let name_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if host.parse::<std::net::IpAddr>().is_err() && !name_ok {
+        return Err(());
+    }
     Ok(ListenAddress {
         host: host.to_string(),
         port,

@@ -228,47 +228,132 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
 /// the accepted `socket` becomes its fds 0 and 1, stderr is passed through, the
 /// environment is inherited. Returns the child's pid, for [`crate::os::reap_children`].
 pub fn spawn_session_process(exe: &Path, args: &[String], socket: OwnedFd) -> io::Result<i32> {
-    spawn_session_process_with_notify(exe, args, socket, None)
+    spawn_session_process_with(&SessionImage::path(exe), args, socket, None, None)
 }
 
 /// The descriptor number a session process finds its start-up notification pipe on.
 pub const STARTUP_NOTIFY_FD: i32 = 3;
+/// The descriptor number a session process finds the listener's configuration on.
+pub const CONFIG_FD: i32 = 4;
+/// Descriptors the listener keeps for all sessions are moved at or above this number,
+/// so that the per-session ones never land on them.
+const HIGH_FD: i32 = 10;
+
+/// The program a session process runs: the daemon's own binary, held open from
+/// start-up ([`SessionImage::current`]) so that a session still starts after the file
+/// was deleted or replaced (an upgrade), as OpenSSH's listener does.
+#[derive(Debug)]
+pub struct SessionImage {
+    /// What to exec: `/proc/self/fd/N` for the held binary, or a path.
+    program: std::path::PathBuf,
+    /// The name the child sees as argv\[0\].
+    arg0: OsString,
+    /// The held binary (kept open as long as this lives).
+    _held: Option<std::fs::File>,
+}
+
+impl SessionImage {
+    /// The running binary, held open by descriptor (`/proc/self/exe`); falls back to
+    /// `exe`'s path when /proc is not there.
+    pub fn current(exe: &Path) -> Self {
+        match std::fs::File::open("/proc/self/exe").and_then(|f| high_fd(f.into())) {
+            Ok(fd) => SessionImage {
+                program: format!("/proc/self/fd/{}", fd.as_raw_fd()).into(),
+                arg0: exe.as_os_str().to_owned(),
+                _held: Some(std::fs::File::from(fd)),
+            },
+            Err(_) => Self::path(exe),
+        }
+    }
+
+    /// A command that runs this image (argv\[0\] set).
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.arg0(&self.arg0);
+        cmd
+    }
+
+    /// The binary at `exe`, by path.
+    pub fn path(exe: &Path) -> Self {
+        SessionImage {
+            program: exe.to_path_buf(),
+            arg0: exe.as_os_str().to_owned(),
+            _held: None,
+        }
+    }
+}
+
+/// `fd` moved to a number at or above [`HIGH_FD`] (close-on-exec).
+fn high_fd(fd: OwnedFd) -> io::Result<OwnedFd> {
+    let raw = nix::fcntl::fcntl(
+        fd.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(HIGH_FD),
+    )
+    .map_err(io::Error::from)?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor that nothing else owns.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
+}
+
+/// The configuration the listener loaded, as bytes in an anonymous memory file
+/// (`memfd_create`) that every session process gets as [`CONFIG_FD`] and reads with
+/// `pread` (the file offset is shared; nobody moves it).
+pub fn config_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    let fd =
+        memfd_create(c"sisu-sshd-config", MemFdCreateFlag::MFD_CLOEXEC).map_err(io::Error::from)?;
+    let file = std::fs::File::from(high_fd(fd)?);
+    std::os::unix::fs::FileExt::write_all_at(&file, bytes, 0)?;
+    Ok(OwnedFd::from(file))
+}
 
 /// [`spawn_session_process`], also handing the child the write end of a pipe as fd
-/// [`STARTUP_NOTIFY_FD`]: the session writes one byte there once the user has
-/// authenticated, so the listener can count only unauthenticated connections against
-/// `MaxStartups`.
-pub fn spawn_session_process_with_notify(
-    exe: &Path,
+/// [`STARTUP_NOTIFY_FD`] (the session writes one byte there once the user has
+/// authenticated, so the listener counts only unauthenticated connections against
+/// `MaxStartups`) and the listener's configuration as fd [`CONFIG_FD`].
+pub fn spawn_session_process_with(
+    image: &SessionImage,
     args: &[String],
     socket: OwnedFd,
     notify: Option<OwnedFd>,
+    config: Option<std::os::fd::BorrowedFd<'_>>,
 ) -> io::Result<i32> {
     if args.len() > MAX_SESSION_ARGS {
         return Err(invalid(format!("{} arguments", args.len())));
     }
-    let mut cmd = Command::new(exe);
+    let mut cmd = image.command();
     cmd.args(args)
         .stdin(Stdio::from(socket.try_clone()?))
         .stdout(Stdio::from(socket))
         .stderr(Stdio::inherit());
-    let notify_fd = notify.as_ref().map(|f| f.as_raw_fd());
-    // SAFETY: as in `spawn`: only sigaction, sigprocmask, close_range and dup2, on no
-    // data; `notify` outlives the fork, so its descriptor is open in the child.
+    let handed: [(Option<i32>, i32); 2] = [
+        (notify.as_ref().map(|f| f.as_raw_fd()), STARTUP_NOTIFY_FD),
+        (config.map(|f| f.as_raw_fd()), CONFIG_FD),
+    ];
+    // SAFETY: as in `spawn`: only sigaction, sigprocmask, close_range, fcntl, dup2 and
+    // close, on integers; `notify` and `config` outlive the fork, so their descriptors
+    // are open in the child.
     unsafe {
         cmd.pre_exec(move || {
             reset_signals()?;
             mark_fds_cloexec();
-            if let Some(fd) = notify_fd {
-                // dup2 clears close-on-exec on the new descriptor; when the pipe already
-                // is fd 3, clear the flag directly.
-                let r = if fd == STARTUP_NOTIFY_FD {
-                    libc::fcntl(fd, libc::F_SETFD, 0)
-                } else {
-                    libc::dup2(fd, STARTUP_NOTIFY_FD)
-                };
-                if r < 0 {
-                    return Err(io::Error::last_os_error());
+            // First out of the way (at or above HIGH_FD), then to their numbers: one
+            // dup2 can then never close the other's source.
+            let mut moved = [-1i32; 2];
+            for (i, (from, _)) in handed.iter().enumerate() {
+                if let Some(fd) = from {
+                    let r = libc::fcntl(*fd, libc::F_DUPFD, HIGH_FD);
+                    if r < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    moved[i] = r;
+                }
+            }
+            for (i, (_, to)) in handed.iter().enumerate() {
+                if moved[i] >= 0 {
+                    if libc::dup2(moved[i], *to) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    libc::close(moved[i]);
                 }
             }
             Ok(())
@@ -279,26 +364,49 @@ pub fn spawn_session_process_with_notify(
     Ok(child.id() as i32)
 }
 
-/// In a session process started by [`spawn_session_process_with_notify`]: the
-/// notification pipe, if fd [`STARTUP_NOTIFY_FD`] is one. Call once, early.
+/// In a session process started by [`spawn_session_process_with`]: the notification
+/// pipe, if fd [`STARTUP_NOTIFY_FD`] is one. Call once, early.
 pub fn take_startup_notify() -> Option<std::fs::File> {
+    take_fd(STARTUP_NOTIFY_FD, libc::S_IFIFO).map(std::fs::File::from)
+}
+
+/// Largest configuration taken from the listener.
+const MAX_CONFIG_FD_BYTES: u64 = 32 * 1024 * 1024;
+
+/// In a session process started by [`spawn_session_process_with`]: the bytes of the
+/// listener's configuration, if fd [`CONFIG_FD`] is the memory file. Call once, early.
+pub fn take_config_bytes() -> Option<Vec<u8>> {
+    let fd = take_fd(CONFIG_FD, libc::S_IFREG)?;
+    let file = std::fs::File::from(fd);
+    let len = file.metadata().ok()?.len();
+    if len > MAX_CONFIG_FD_BYTES {
+        return None;
+    }
+    let mut buf = vec![0u8; len as usize];
+    std::os::unix::fs::FileExt::read_exact_at(&file, &mut buf, 0).ok()?;
+    Some(buf)
+}
+
+/// Descriptor `fd` as an owned one (close-on-exec), when it is open and of type `kind`
+/// (`S_IFIFO`, `S_IFREG`).
+fn take_fd(fd: i32, kind: libc::mode_t) -> Option<OwnedFd> {
     // SAFETY: fstat only reads into a local struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: fstat on a descriptor number that may be closed just fails with EBADF.
-    if unsafe { libc::fstat(STARTUP_NOTIFY_FD, &mut st) } != 0 {
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
         return None;
     }
-    if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+    if st.st_mode & libc::S_IFMT != kind {
         return None;
     }
-    // SAFETY: fd 3 is open (fstat succeeded), is a pipe that the listener handed us, and
-    // nothing else in this process owns it: it is taken once, at start-up.
-    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(STARTUP_NOTIFY_FD) };
+    // SAFETY: `fd` is open (fstat succeeded) and is one the listener handed us; nothing
+    // else in this process owns it: each is taken once, at start-up.
+    let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     let _ = nix::fcntl::fcntl(
-        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        owned.as_raw_fd(),
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     );
-    Some(std::fs::File::from(fd))
+    Some(owned)
 }
 
 /// In the child: the default disposition for every standard signal (the daemon catches

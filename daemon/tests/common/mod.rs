@@ -443,6 +443,7 @@ impl ServerBuilder {
             host_pubs,
             client_key,
             args: self.args,
+            binary: None,
         }
     }
 
@@ -465,6 +466,8 @@ pub struct Prepared {
     /// The client's private key (its public half is in authorized_keys).
     pub client_key: PathBuf,
     args: Vec<OsString>,
+    /// The server binary to run instead of [`ServerKind::binary`].
+    pub binary: Option<PathBuf>,
 }
 
 impl Prepared {
@@ -525,7 +528,7 @@ impl Prepared {
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
             let logfile = fs::File::create(&log).expect("create server log");
-            let mut cmd = Command::new(self.kind.binary());
+            let mut cmd = Command::new(self.binary.clone().unwrap_or_else(|| self.kind.binary()));
             cmd.arg("-D")
                 .arg("-e")
                 .arg("-f")

@@ -206,3 +206,28 @@ pub fn invalid_user_and_failed_key_are_logged() {
         server.log()
     );
 }
+
+/// Sessions run on the configuration the daemon loaded at start-up: a file changed on
+/// disk since then changes nothing (only SIGHUP reloads), and a session still starts
+/// once the daemon's binary has been deleted (an upgrade). OpenSSH's regress test
+/// `reexec` checks the same.
+pub fn sessions_use_the_loaded_configuration_and_survive_a_deleted_binary() {
+    let mut p = Server::builder("loaded-config").prepare();
+    let copy = p.dir.join("sshd-copy");
+    fs::copy(p.kind.binary(), &copy).unwrap();
+    p.binary = Some(copy.clone());
+    let config = p.config_path();
+    let server = p.start();
+    server.ssh().run("true").assert_success();
+    // A configuration that would refuse the user, and one that does not even parse.
+    let mut text = fs::read_to_string(&config).unwrap();
+    text.insert_str(0, &format!("DenyUsers {}\n", server.user()));
+    fs::write(&config, &text).unwrap();
+    let out = server.ssh().run("echo loaded");
+    assert_eq!(out.stdout_str(), "loaded\n", "{}", out.stderr);
+    fs::write(&config, "NoSuchKeyword yes\n").unwrap();
+    server.ssh().run("true").assert_success();
+    fs::remove_file(&copy).unwrap();
+    let out = server.ssh().run("echo still");
+    assert_eq!(out.stdout_str(), "still\n", "{}", out.stderr);
+}

@@ -57,6 +57,7 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        daemon_modes::sessions_use_the_loaded_configuration_and_survive_a_deleted_binary,
         dropbear::dropbear_right_guess_is_used => [Program("dbclient")],
         dropbear::dropbear_wrong_guess_is_dropped => [Program("dbclient")],
         transport_logs::no_matching_algorithm_lines_name_the_list_and_the_offer,
