@@ -18,11 +18,13 @@ fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().map(|a| f(*a)).collect()
 }
 
-/// Every name OpenSSH 9 takes in `PubkeyAcceptedAlgorithms`: a list may name (or a
-/// pattern reach) any of them. Only those `sisu-userauth` verifies ever authenticate
-/// anyone; the others (certificates, security keys until the users issue) stay
-/// listed and unused, so a configuration written for OpenSSH still starts.
-const OPENSSH_PUBKEY_NAMES: &[&str] = &[
+/// Every signature algorithm name OpenSSH 9 takes in `PubkeyAcceptedAlgorithms` and
+/// `HostKeyAlgorithms`: a list may name (or a pattern reach) any of them. Only those
+/// Sisu implements are ever used (user keys `sisu-userauth` verifies; host-key
+/// algorithms of the keys it has); the others (user certificates, security keys until
+/// the users issue) stay listed and unused, so a configuration written for OpenSSH
+/// still starts.
+const OPENSSH_SIG_NAMES: &[&str] = &[
     "ssh-ed25519",
     "ssh-ed25519-cert-v01@openssh.com",
     "sk-ssh-ed25519@openssh.com",
@@ -46,6 +48,16 @@ const OPENSSH_PUBKEY_NAMES: &[&str] = &[
     "rsa-sha2-512-cert-v01@openssh.com",
 ];
 
+/// `ours` followed by the OpenSSH names it lacks.
+fn with_openssh_names(mut ours: Vec<&'static str>) -> Vec<&'static str> {
+    for n in OPENSSH_SIG_NAMES {
+        if !ours.contains(n) {
+            ours.push(n);
+        }
+    }
+    ours
+}
+
 /// Supported and default names for every list keyword.
 pub fn sets() -> AlgorithmSets {
     AlgorithmSets {
@@ -62,11 +74,11 @@ pub fn sets() -> AlgorithmSets {
             &names(KexAlg::DEFAULT, KexAlg::name),
         ),
         host_key: Algs::new(
-            &names(HostKeyAlg::ALL, HostKeyAlg::name),
+            &with_openssh_names(names(HostKeyAlg::ALL, HostKeyAlg::name)),
             &names(HostKeyAlg::DEFAULT, HostKeyAlg::name),
         ),
         pubkey: Algs::new(
-            OPENSSH_PUBKEY_NAMES,
+            OPENSSH_SIG_NAMES,
             &names(&PubkeyAlgorithm::DEFAULT, PubkeyAlgorithm::name),
         ),
     }

@@ -152,6 +152,35 @@ pub fn load_host_key(path: &Path) -> Result<HostKey, String> {
         .inspect(|_| crate::debug!("loaded host key {}: {fp}", path.display()))
 }
 
+/// The host key at `path` (a public key file, or the private key's path next to its
+/// `.pub`) whose private half the agent at `agent` holds.
+fn load_agent_key(path: &Path, agent: &Path) -> Result<HostKey, String> {
+    let with_pub = PathBuf::from(format!("{}.pub", path.display()));
+    let public = [path, with_pub.as_path()]
+        .iter()
+        .find_map(|p| {
+            let text = read_bounded(p).ok()?;
+            ssh_key::PublicKey::from_openssh(text.trim()).ok()
+        })
+        .ok_or_else(|| {
+            format!(
+                "no public key for {} to sign with the agent",
+                path.display()
+            )
+        })?;
+    let fp = public.fingerprint(HashAlg::Sha256);
+    let signer = std::sync::Arc::new(crate::agent::AgentSigner::new(agent.to_path_buf()));
+    HostKey::external(public, signer)
+        .map_err(|e| format!("Skipping host key {}: {e}", path.display()))
+        .inspect(|_| {
+            crate::debug!(
+                "will rely on agent {} for host key {}: {fp}",
+                agent.display(),
+                path.display()
+            )
+        })
+}
+
 /// Reads a `HostCertificate` file (`*-cert-v01@openssh.com BASE64 [comment]`): the
 /// certificate blob and the plain public key blob it certifies.
 pub fn load_certificate(path: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
@@ -185,7 +214,11 @@ pub fn load_certificate(path: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
 /// when missing), then a certified copy of each key that a `HostCertificate` names.
 /// Keys and certificates that cannot be used are skipped with a log line naming the
 /// file; an empty result is the caller's fatal error.
-pub fn load_all(configured: &[PathBuf], certificates: &[PathBuf]) -> Vec<HostKey> {
+pub fn load_all(
+    configured: &[PathBuf],
+    certificates: &[PathBuf],
+    agent: Option<&Path>,
+) -> Vec<HostKey> {
     let mut paths = configured.to_vec();
     if paths.is_empty() {
         for (p, k) in default_host_key_paths()
@@ -200,9 +233,15 @@ pub fn load_all(configured: &[PathBuf], certificates: &[PathBuf]) -> Vec<HostKey
     }
     let mut keys = Vec::new();
     for p in &paths {
-        match load_host_key(p) {
-            Ok(k) => keys.push(k),
-            Err(e) => error!("{e}"),
+        match (load_host_key(p), agent) {
+            (Ok(k), _) => keys.push(k),
+            // No private key here, but an agent: the public key is enough, as
+            // OpenSSH's "will rely on agent for hostkey".
+            (Err(e), Some(agent)) => match load_agent_key(p, agent) {
+                Ok(k) => keys.push(k),
+                Err(e2) => error!("{e}; {e2}"),
+            },
+            (Err(e), None) => error!("{e}"),
         }
     }
     for c in certificates {
@@ -226,7 +265,8 @@ fn certify(keys: &[HostKey], path: &Path) -> Result<HostKey, String> {
                 path.display()
             )
         })?;
-    let hk = HostKey::with_certificate(key.private_key().clone(), blob)
+    let hk = key
+        .certified(blob)
         .map_err(|e| format!("Host certificate \"{}\": {e}", path.display()))?;
     crate::debug!(
         "loaded host certificate {} ({})",
@@ -269,7 +309,7 @@ mod tests {
                 "{e}"
             );
         }
-        assert!(load_all(std::slice::from_ref(&p), &[]).is_empty());
+        assert!(load_all(std::slice::from_ref(&p), &[], None).is_empty());
         let _ = fs::remove_dir_all(&d);
     }
 

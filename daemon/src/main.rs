@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod log;
+mod agent;
 mod algs;
 mod hostkeys;
 mod listener;
@@ -104,7 +105,8 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         print!("{}", effective(&cfg, &args).dump());
         return 0;
     }
-    let host_keys = hostkeys::load_all(&cfg.host_keys, &cfg.host_certificates);
+    let agent = cfg.host_key_agent.as_deref().and_then(agent::agent_socket);
+    let host_keys = hostkeys::load_all(&cfg.host_keys, &cfg.host_certificates, agent.as_deref());
     if host_keys.is_empty() {
         fatal!("sshd: no hostkeys available -- exiting.");
         return 255;

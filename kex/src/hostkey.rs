@@ -1,9 +1,10 @@
 //! Host keys: the server's signature over the exchange hash (RFC 4253 §8), and the
 //! client's check.
 //!
-//! A [`HostKey`] is one private key offered either as a plain key (`K_S` is its public
-//! key blob) or, with [`HostKey::with_certificate`], through an OpenSSH host
-//! certificate (`K_S` is the certificate blob, `PROTOCOL.certkeys`). Key types:
+//! A [`HostKey`] is one key offered either as a plain key (`K_S` is its public key
+//! blob) or, with [`HostKey::with_certificate`], through an OpenSSH host certificate
+//! (`K_S` is the certificate blob, `PROTOCOL.certkeys`). Its private half is here, or
+//! with an [`ExternalSigner`] ([`HostKey::external`]: an SSH agent, say). Key types:
 //! Ed25519, ECDSA P-256/384/521, RSA (rsa-sha2-512, rsa-sha2-256 and the legacy
 //! SHA-1 `ssh-rsa`) and DSA (legacy `ssh-dss`). Key files as `ssh-keygen` writes them
 //! are read by [`keyfile`]; certificates are read by [`cert`].
@@ -60,12 +61,40 @@ fn err(msg: impl Into<String>) -> HostKeyError {
     HostKeyError(msg.into())
 }
 
+/// Makes host-key signatures for a key whose private half is not in this process: an
+/// SSH agent (`HostKeyAgent`), or another process that holds the keys.
+///
+/// The transport calls it from inside a key exchange and waits for the answer; the
+/// signature it returns is verified before it is sent, so a confused or hostile
+/// signer cannot make the server send a bad one.
+pub trait ExternalSigner: Send + Sync {
+    /// The signature blob (`string algorithm ‖ string signature`) over `data` with
+    /// `alg`, by the key whose plain public key blob is `public_blob`.
+    fn sign(
+        &self,
+        public_blob: &[u8],
+        alg: HostKeyAlg,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HostKeyError>;
+}
+
+/// Where a host key's private half is.
+#[derive(Clone)]
+enum Secret {
+    /// Here, with the `rsa` crate's key built once (RSA keys only).
+    Local {
+        key: Box<PrivateKey>,
+        rsa: Option<Box<rsa::RsaPrivateKey>>,
+    },
+    /// Elsewhere: signatures are asked of the signer.
+    External(std::sync::Arc<dyn ExternalSigner>),
+}
+
 /// A server host key, ready to sign exchange hashes.
 #[derive(Clone)]
 pub struct HostKey {
-    key: PrivateKey,
-    /// The `rsa` crate's key, built once (RSA keys only).
-    rsa: Option<rsa::RsaPrivateKey>,
+    secret: Secret,
+    public: PublicKey,
     /// `K_S`: the public key blob, or the certificate blob.
     public_blob: Vec<u8>,
     /// The plain public key blob (equal to `public_blob` without a certificate).
@@ -76,8 +105,9 @@ pub struct HostKey {
 impl fmt::Debug for HostKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HostKey")
-            .field("algorithm", &self.key.algorithm().as_str())
+            .field("algorithm", &self.public.algorithm().as_str())
             .field("certificate", &self.is_certificate())
+            .field("external", &matches!(self.secret, Secret::External(_)))
             .finish_non_exhaustive()
     }
 }
@@ -100,8 +130,8 @@ const RSA_CERT_ALGS: &[HostKeyAlg] = &[
 #[cfg(not(feature = "legacy"))]
 const RSA_CERT_ALGS: &[HostKeyAlg] = &[HostKeyAlg::RsaSha512Cert, HostKeyAlg::RsaSha256Cert];
 
-/// The plain algorithms of a private key, or why it cannot be a host key.
-fn plain_algorithms(key: &PrivateKey) -> Result<&'static [HostKeyAlg], HostKeyError> {
+/// The plain algorithms of a key, or why it cannot be a host key.
+fn plain_algorithms(key: &PublicKey) -> Result<&'static [HostKeyAlg], HostKeyError> {
     let algs: &'static [HostKeyAlg] = match key.algorithm() {
         Algorithm::Ed25519 => &[HostKeyAlg::Ed25519],
         Algorithm::Ecdsa {
@@ -140,18 +170,44 @@ impl HostKey {
         if key.is_encrypted() {
             return Err(err("host key is encrypted"));
         }
-        let algorithms = plain_algorithms(&key)?;
+        let public = key.public_key().clone();
+        let algorithms = plain_algorithms(&public)?;
         let rsa = match key.key_data().rsa() {
-            Some(k) => Some(rsa_private(k)?),
+            Some(k) => Some(Box::new(rsa_private(k)?)),
             None => None,
         };
-        let public_blob = key
-            .public_key()
-            .to_bytes()
-            .map_err(|e| err(e.to_string()))?;
+        let public_blob = public.to_bytes().map_err(|e| err(e.to_string()))?;
         Ok(HostKey {
-            key,
-            rsa,
+            secret: Secret::Local {
+                key: Box::new(key),
+                rsa,
+            },
+            public,
+            plain_blob: public_blob.clone(),
+            public_blob,
+            algorithms,
+        })
+    }
+
+    /// A host key whose private half `signer` holds (an SSH agent, say): only the
+    /// public key is here.
+    pub fn external(
+        public: PublicKey,
+        signer: std::sync::Arc<dyn ExternalSigner>,
+    ) -> Result<Self, HostKeyError> {
+        let algorithms = plain_algorithms(&public)?;
+        if let Some(k) = public.key_data().rsa() {
+            let bits = k.n.as_positive_bytes().map_or(0, |n| {
+                n.first().map_or(0, |top| {
+                    (n.len() - 1) * 8 + 8 - top.leading_zeros() as usize
+                })
+            });
+            check_rsa_size(bits)?;
+        }
+        let public_blob = public.to_bytes().map_err(|e| err(e.to_string()))?;
+        Ok(HostKey {
+            secret: Secret::External(signer),
+            public,
             plain_blob: public_blob.clone(),
             public_blob,
             algorithms,
@@ -163,18 +219,23 @@ impl HostKey {
     /// The certificate must be a host certificate for this very key; its CA signature
     /// and validity are for the client to judge.
     pub fn with_certificate(key: PrivateKey, certificate: Vec<u8>) -> Result<Self, HostKeyError> {
-        let plain = HostKey::new(key)?;
+        HostKey::new(key)?.certified(certificate)
+    }
+
+    /// This key offered through its OpenSSH host certificate (see
+    /// [`HostKey::with_certificate`]), wherever its private half is.
+    pub fn certified(&self, certificate: Vec<u8>) -> Result<Self, HostKeyError> {
         let c = cert::CertifiedKey::parse(&certificate)?;
         if c.kind != cert::CertKind::Host {
             return Err(err("not a host certificate"));
         }
-        if c.public_blob != plain.plain_blob {
+        if c.public_blob != self.plain_blob {
             return Err(err("certificate does not match the private key"));
         }
         Ok(HostKey {
-            algorithms: certificate_algorithms(plain.algorithms),
+            algorithms: certificate_algorithms(plain_algorithms(&self.public)?),
             public_blob: certificate,
-            ..plain
+            ..self.clone()
         })
     }
 
@@ -189,14 +250,17 @@ impl HostKey {
         self.public_blob != self.plain_blob
     }
 
-    /// The private key.
-    pub fn private_key(&self) -> &PrivateKey {
-        &self.key
+    /// The private key, when it is held here (not for an [`HostKey::external`] key).
+    pub fn private_key(&self) -> Option<&PrivateKey> {
+        match &self.secret {
+            Secret::Local { key, .. } => Some(key),
+            Secret::External(_) => None,
+        }
     }
 
     /// The (plain) public key.
     pub fn public_key(&self) -> &PublicKey {
-        self.key.public_key()
+        &self.public
     }
 
     /// The blob sent as `K_S` (RFC 4253 §6.6 and §8): the public key, or the
@@ -224,15 +288,22 @@ impl HostKey {
             return Err(err(format!("{} cannot sign with this key", alg.name())));
         }
         let fail = |e: &dyn fmt::Display| err(format!("signing failed: {e}"));
-        let sig = match &self.rsa {
-            Some(k) => {
+        let sig = match &self.secret {
+            Secret::External(signer) => {
+                let blob = signer.sign(&self.plain_blob, plain, data)?;
+                // Checked before it goes out: only a good signature by this key.
+                verify(&self.plain_blob, plain, data, &blob)
+                    .map_err(|e| err(format!("the signer's signature is no good: {e}")))?;
+                return Ok(blob);
+            }
+            Secret::Local { rsa: Some(k), .. } => {
                 let (scheme, hashed) = rsa_scheme(plain, data)?;
                 let mut rng = rng;
                 k.sign_with_rng(&mut rng, scheme, &hashed)
                     .map_err(|e| fail(&e))?
             }
-            None => {
-                let sig: Signature = self.key.try_sign(data).map_err(|e| fail(&e))?;
+            Secret::Local { key, rsa: None } => {
+                let sig: Signature = key.try_sign(data).map_err(|e| fail(&e))?;
                 sig.as_bytes().to_vec()
             }
         };

@@ -64,7 +64,7 @@ mod transport;
 
 pub use alg::{KexAlg, KexFamily};
 pub use derive::HashAlg;
-pub use hostkey::HostKey;
+pub use hostkey::{ExternalSigner, HostKey};
 pub use hostkey_alg::HostKeyAlg;
 pub use transport::{
     AlgorithmKind, Event, Negotiated, Role, Stage, StrictKexViolation, Transport, TransportConfig,

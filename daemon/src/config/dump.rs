@@ -167,6 +167,12 @@ pub(crate) fn dump(c: &Config) -> String {
     kv("persourcenetblocksize", &format_args!("{v4}:{v6}"));
     kv("refuseconnection", &yes_no(c.refuse_connection));
     kv("tcpkeepalive", &yes_no(c.tcp_keep_alive));
+    kv(
+        "hostkeyagent",
+        &c.host_key_agent
+            .as_deref()
+            .map_or("none".to_string(), quote_if_needed),
+    );
     let protocol: Vec<String> = c.protocol.iter().map(|p| p.to_string()).collect();
     kv("protocol", &protocol.join(","));
     o

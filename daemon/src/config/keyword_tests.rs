@@ -24,6 +24,10 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         &["tests/interop/host_keys.rs::every_host_key_type_in_every_format_from_one_server"],
     ),
     (
+        "HostKeyAgent",
+        &["tests/interop/host_keys.rs::host_key_agent_signs_for_a_missing_private_key"],
+    ),
+    (
         "PidFile",
         &["tests/interop/flags.rs::without_d_the_daemon_detaches_writes_and_removes_pidfile"],
     ),

@@ -84,7 +84,7 @@ const TABLE: &[Row] = &[
     row("Port", "Port", Implemented, G),
     row("HostKey", "HostKey", Implemented, G),
     row("HostDSAKey", "HostKey", Implemented, G),
-    row("HostKeyAgent", "HostKeyAgent", NotImplemented, G),
+    row("HostKeyAgent", "HostKeyAgent", Implemented, G),
     row("PidFile", "PidFile", Implemented, G),
     row("ModuliFile", "ModuliFile", Implemented, G),
     row("ServerKeyBits", "ServerKeyBits", Deprecated, G),

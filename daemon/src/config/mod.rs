@@ -208,6 +208,9 @@ pub struct Config {
     pub refuse_connection: bool,
     /// `TCPKeepAlive` (default yes): TCP keepalives on client connections.
     pub tcp_keep_alive: bool,
+    /// `HostKeyAgent` (default none): the agent socket that holds the host keys whose
+    /// private files are missing (`SSH_AUTH_SOCK`: the environment's).
+    pub host_key_agent: Option<String>,
     /// `Ciphers`, resolved to supported names.
     pub ciphers: Vec<String>,
     /// `MACs`, resolved.
@@ -457,6 +460,7 @@ impl Config {
             per_source_net_block_size: (32, 128),
             refuse_connection: false,
             tcp_keep_alive: true,
+            host_key_agent: None,
             ciphers: algs.ciphers.default.clone(),
             macs: algs.macs.default.clone(),
             kex_algorithms: algs.kex.default.clone(),

@@ -128,6 +128,7 @@ pub(crate) enum Setting {
     PerSourceNetBlockSize((u8, u8)),
     RefuseConnection(bool),
     TcpKeepAlive(bool),
+    HostKeyAgent(Option<String>),
     Ciphers(Vec<String>),
     Macs(Vec<String>),
     KexAlgorithms(Vec<String>),
@@ -252,6 +253,7 @@ pub(crate) fn apply(
         Setting::PerSourceNetBlockSize(v) => once!(cfg.per_source_net_block_size, v),
         Setting::RefuseConnection(v) => once!(cfg.refuse_connection, v),
         Setting::TcpKeepAlive(v) => once!(cfg.tcp_keep_alive, v),
+        Setting::HostKeyAgent(v) => once!(cfg.host_key_agent, v),
         Setting::Ciphers(v) => once!(cfg.ciphers, v),
         Setting::Macs(v) => once!(cfg.macs, v),
         Setting::KexAlgorithms(v) => once!(cfg.kex_algorithms, v),
@@ -824,6 +826,7 @@ fn parse_setting(
         }
         "RefuseConnection" => Setting::RefuseConnection(flag()?),
         "TCPKeepAlive" => Setting::TcpKeepAlive(flag()?),
+        "HostKeyAgent" => Setting::HostKeyAgent(none_or(one()?)),
         "Ciphers" => Setting::Ciphers(algs_of(&algs.ciphers)?),
         "MACs" => Setting::Macs(algs_of(&algs.macs)?),
         "KexAlgorithms" => Setting::KexAlgorithms(algs_of(&algs.kex)?),

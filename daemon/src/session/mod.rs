@@ -705,7 +705,9 @@ impl Session {
             }
             (Phase::Connection { .. }, 50..=79) => {} // ignored after success (RFC 4252 §5.1)
             (Phase::Connection { .. }, 80..=127) => {
-                let conn = self.conn.as_mut().expect("connection phase");
+                let Some(conn) = self.conn.as_mut() else {
+                    return; // the connection layer is set up with the Connection phase
+                };
                 if let Err(e) = conn.handle_message(&m) {
                     if !e.is_fatal() {
                         debug!("ignored: {e}");

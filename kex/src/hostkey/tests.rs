@@ -274,3 +274,33 @@ fn keyfile_reads_pkcs8_ed25519() {
     assert_eq!(seed[..4], [0xd4, 0xee, 0x72, 0xdb]);
     sign_verify_all(&HostKey::new(key).unwrap());
 }
+
+/// An external signer's signatures are used when good and refused when not (a signer
+/// that signs with another key, or returns garbage, cannot make the server send them).
+#[test]
+fn external_signers_are_checked() {
+    use std::sync::Arc;
+    struct With(PrivateKey);
+    impl ExternalSigner for With {
+        fn sign(&self, _: &[u8], alg: HostKeyAlg, data: &[u8]) -> Result<Vec<u8>, HostKeyError> {
+            HostKey::new(self.0.clone())?.sign(alg, data, &mut OsRng)
+        }
+    }
+    struct Garbage;
+    impl ExternalSigner for Garbage {
+        fn sign(&self, _: &[u8], _: HostKeyAlg, _: &[u8]) -> Result<Vec<u8>, HostKeyError> {
+            Ok(b"\0\0\0\x0bssh-ed25519\0\0\0\x01x".to_vec())
+        }
+    }
+    let key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
+    let other = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
+    let public = key.public_key().clone();
+    let good = HostKey::external(public.clone(), Arc::new(With(key))).unwrap();
+    assert!(good.private_key().is_none());
+    let sig = good.sign(HostKeyAlg::Ed25519, b"H", &mut OsRng).unwrap();
+    verify(good.public_blob(), HostKeyAlg::Ed25519, b"H", &sig).unwrap();
+    let wrong = HostKey::external(public.clone(), Arc::new(With(other))).unwrap();
+    assert!(wrong.sign(HostKeyAlg::Ed25519, b"H", &mut OsRng).is_err());
+    let garbage = HostKey::external(public, Arc::new(Garbage)).unwrap();
+    assert!(garbage.sign(HostKeyAlg::Ed25519, b"H", &mut OsRng).is_err());
+}
