@@ -276,17 +276,7 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
 /// The names of the groups `user` belongs to, for `Match Group`.
 fn group_names(user: &str) -> Option<Vec<String>> {
     let u = sisu_daemon::os::lookup_user(user).ok()??;
-    Some(
-        u.groups
-            .iter()
-            .filter_map(|g| {
-                nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(*g))
-                    .ok()
-                    .flatten()
-                    .map(|g| g.name)
-            })
-            .collect(),
-    )
+    Some(crate::session::group_names(&u))
 }
 
 /// The connection's `Match` criteria known before authentication.

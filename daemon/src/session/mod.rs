@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-pub use access::AccessLists;
+pub use access::{group_names, AccessLists};
 pub use auth::{AuthSettings, RootLogin, UserEnvironment};
 pub use channels::ChannelSettings;
 pub use forward::ForwardPolicy;
