@@ -30,5 +30,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod ipc;
 #[allow(unsafe_code)]
 pub mod os;

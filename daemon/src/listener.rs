@@ -33,6 +33,9 @@ pub struct ListenerSettings {
     /// The configuration as loaded ([`sisu_daemon::config::Bundle`] bytes), handed to
     /// every session so that it runs on what was loaded, not on what the disk says now.
     pub config: Vec<u8>,
+    /// Loads the configuration from disk as a restart would (for SIGHUP): `Err` is the
+    /// line to log, with file and line number.
+    pub check_config: Box<dyn Fn() -> Result<(), String>>,
 }
 
 fn bind_one(host: &str, port: u16) -> Result<TcpListener, String> {
@@ -149,6 +152,11 @@ pub fn run(settings: ListenerSettings) -> i32 {
                         }
                     }
                     libc::SIGHUP => {
+                        // A configuration that does not parse keeps this one running.
+                        if let Err(e) = (settings.check_config)() {
+                            error!("SIGHUP: the configuration does not load, keeping the running one: {e}");
+                            continue;
+                        }
                         info!("Received SIGHUP; restarting.");
                         drop(listeners);
                         remove_pid_file(settings.pid_file.as_deref());

@@ -136,6 +136,15 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         detach: args.detach(),
         session_args,
         config: recorder.into_bundle().encode(),
+        check_config: Box::new(move || {
+            let text = std::fs::read_to_string(&path).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound if !explicit => Ok(String::new()),
+                _ => Err(format!("{}: {e}", path.display())),
+            })?;
+            config::parse_config_with_overrides(&text, &path, &overrides, &algs)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }),
     })
 }
 

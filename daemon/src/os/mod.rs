@@ -5,6 +5,8 @@
 //! file descriptors. It owns:
 //!
 //! - [`user`]: the password and group databases (`getpwnam_r`, `getgrouplist`);
+//! - [`sandbox`]: the pre-authentication sandbox (chroot, privilege separation user,
+//!   `no_new_privs`, resource limits, Landlock, a seccomp allow-list);
 //! - [`shadow`]: whether an account is locked or expired (`getspnam_r`);
 //! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
 //! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
@@ -47,6 +49,7 @@ pub mod perms;
 pub mod poll;
 pub mod process;
 pub mod pty;
+pub mod sandbox;
 pub mod shadow;
 pub mod signals;
 pub mod system;
@@ -69,6 +72,14 @@ pub use term_modes::apply_terminal_modes;
 pub use user::{current_user, is_root, lookup_user, UserInfo};
 pub use userfile::{read_user_file, UserFileError, MAX_USER_FILE_BYTES};
 pub use wait::{reap_children, signal_by_name, try_wait, ExitKind};
+
+/// Takes ownership of a descriptor the kernel just installed in this process for a
+/// received `SCM_RIGHTS` message.
+pub fn own_received_fd(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
+    // SAFETY: `fd` was just received with SCM_RIGHTS (recvmsg put it in this process's
+    // table for this message); nothing else refers to it, so it is owned once, here.
+    unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }
+}
 
 #[cfg(test)]
 mod tests;

@@ -231,3 +231,49 @@ pub fn sessions_use_the_loaded_configuration_and_survive_a_deleted_binary() {
     let out = server.ssh().run("echo still");
     assert_eq!(out.stdout_str(), "still\n", "{}", out.stderr);
 }
+
+/// SIGHUP re-reads the configuration: a broken file keeps the running one (logged
+/// with file and line); a good one takes effect for new connections, and a session
+/// that was open across both goes on.
+pub fn sighup_reloads_a_good_configuration_and_keeps_the_old_on_a_bad_one() {
+    let p = Server::builder("sighup").prepare();
+    let config = p.config_path();
+    let server = p.start();
+    let pid = nix::unistd::Pid::from_raw(server.pid() as i32);
+    let long = {
+        let ssh = server.ssh().timeout(Duration::from_secs(60));
+        std::thread::spawn(move || ssh.run("sleep 3; echo survived"))
+    };
+    std::thread::sleep(Duration::from_millis(800));
+    let good = fs::read_to_string(&config).unwrap();
+    fs::write(&config, format!("{good}NoSuchKeyword yes\n")).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    let line = server.wait_log_line(Duration::from_secs(10), |l| {
+        l.contains("keeping the running one") && l.contains("NoSuchKeyword")
+    });
+    assert!(line.is_some(), "{}", server.log());
+    assert!(line
+        .unwrap()
+        .contains(&format!("{} line ", config.display())));
+    server.ssh().run("true").assert_success();
+    // A good change: a banner appears for new connections.
+    let banner = server.dir().join("banner");
+    fs::write(&banner, "after the reload\n").unwrap();
+    fs::write(&config, format!("Banner {}\n{good}", banner.display())).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = server.ssh().run("true");
+        if out.stderr.contains("after the reload") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reload: {}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = long.join().unwrap();
+    assert_eq!(out.stdout_str(), "survived\n", "{}", out.stderr);
+}

@@ -57,6 +57,7 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        daemon_modes::sighup_reloads_a_good_configuration_and_keeps_the_old_on_a_bad_one => [Sisu],
         host_keys::host_key_agent_signs_for_a_missing_private_key => [Program("ssh-agent"), Program("ssh-add")],
         daemon_modes::sessions_use_the_loaded_configuration_and_survive_a_deleted_binary,
         dropbear::dropbear_right_guess_is_used => [Program("dbclient")],
