@@ -316,6 +316,7 @@ MACs hmac-sha2-256
 KexAlgorithms curve25519-sha256
 HostKeyAlgorithms ssh-ed25519
 PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512
+Protocol 2,1
 ";
 
 /// Keywords whose value Sisu does not keep, set (OpenSSH 9.2 knows them all).
