@@ -5,8 +5,8 @@
 //! added later (up to 9.9, whose keyword table Sisu follows) where 9.9 prints them. Every
 //! keyword Sisu knows is printed, as OpenSSH prints it, except those OpenSSH itself
 //! leaves out on Linux (listed, with the reason, in `NOT_PRINTED`). A keyword whose
-//! value Sisu does not keep
-//! (a feature it does not have) shows OpenSSH's default, whatever the file says.
+//! value Sisu does not keep (a feature it does not have) shows OpenSSH's default,
+//! whatever the file says.
 //!
 //! The output is itself a configuration that means the same as the one printed (the
 //! tests parse it back). Where it differs from what OpenSSH prints for the same file,
