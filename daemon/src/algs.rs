@@ -274,7 +274,7 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
 }
 
 /// The names of the groups `user` belongs to, for `Match Group`.
-fn group_names(user: &str) -> Option<Vec<String>> {
+pub fn group_names(user: &str) -> Option<Vec<String>> {
     let u = sisu_daemon::os::lookup_user(user).ok()??;
     Some(crate::session::group_names(&u))
 }

@@ -149,11 +149,12 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
 }
 
 /// The configuration `-T` prints: with `-C`, after `Match` blocks.
+/// The configuration `-T` prints: the `Match` blocks applied for the `-C` connection,
+/// with the group database for `Match Group`. Without `-C`, as OpenSSH, for a connection
+/// about which nothing is known: only `Match All` blocks apply.
 fn effective(cfg: &Config, args: &Args) -> Config {
-    match &args.connection_spec {
-        Some(spec) => cfg.for_connection(spec),
-        None => cfg.clone(),
-    }
+    let spec = args.connection_spec.clone().unwrap_or_default();
+    cfg.for_connection_with(&spec, &algs::group_names)
 }
 
 fn init_logging(args: &Args, cfg: &Config) {

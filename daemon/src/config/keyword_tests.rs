@@ -344,6 +344,37 @@ fn keywords_document() -> String {
             k.name
         ));
     }
+    out.push_str(
+        "\n## `sisu-sshd -T` and OpenSSH's `sshd -T`\n\n\
+         `-T` prints every keyword that OpenSSH's `sshd -T` prints, in its order and \
+         formats: OpenSSH 9.2's (Debian 12), with the keywords added up to 9.9 where 9.9 \
+         prints them. The interop test `flags::extended_test_mode_matches_openssh` \
+         compares both outputs for a set of files; these are the only differences it \
+         allows (from `config::dump_differences`):\n\n\
+         | keyword | difference | why |\n|---|---|---|\n",
+    );
+    // One row for the keywords that differ in the same way for the same reason.
+    let mut rows: Vec<(Vec<&str>, String, &str)> = Vec::new();
+    for d in super::dump_differences() {
+        let kind = d.kind.to_string();
+        match rows
+            .iter_mut()
+            .find(|(_, k, why)| *k == kind && *why == d.why)
+        {
+            Some((keywords, _, _)) => keywords.push(d.keyword),
+            None => rows.push((vec![d.keyword], kind, d.why)),
+        }
+    }
+    for (keywords, kind, why) in rows {
+        out.push_str(&format!("| {} | {kind} | {why} |\n", keywords.join(", ")));
+    }
+    out.push_str(
+        "\nKnown keywords `-T` does not print: the deprecated and unsupported ones and \
+         `Match` and `Include` (no `sshd -T` prints them), and:\n\n",
+    );
+    for (k, why) in super::dump::NOT_PRINTED {
+        out.push_str(&format!("- {k}: {why}\n"));
+    }
     out
 }
 

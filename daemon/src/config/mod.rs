@@ -62,6 +62,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use algs::{resolve as resolve_algorithms, AlgError, AlgorithmSets, Algs};
+pub use dump::{dump_differences, unexpected_dump_differences, DifferenceKind, DumpDifference};
 pub use files::{Bundle, ConfigFiles, FsFiles, Recorder};
 pub use matching::{
     addr_match_list, match_pattern, match_pattern_list, Condition, ConnectionSpec, Criterion,
@@ -539,7 +540,9 @@ impl Config {
     }
 
     /// The effective configuration as `sshd -T` prints it: one `keyword value` per line,
-    /// keywords in lower case.
+    /// keywords in lower case, every keyword OpenSSH prints in its order and formats
+    /// (with the differences [`dump_differences`] lists). It parses back to the same
+    /// configuration (without the `Match` blocks, which are not printed).
     pub fn dump(&self) -> String {
         dump::dump(self)
     }

@@ -629,6 +629,13 @@ const VALID_LINES: &[&str] = &[
     "RefuseConnection yes",
     "TCPKeepAlive no",
     "UsePAM no",
+    "MaxStartups 7",
+    "SetEnv C=3",
+    "PermitUserEnvironment \"A B\"",
+    "Banner \"/etc/issue net\"",
+    "X11DisplayOffset 20",
+    "IPQoS af21 cs1",
+    "PerSourceNetBlockSize 20",
 ];
 
 /// A configuration as `-T` can show it: listen addresses as the (address, port) pairs
@@ -795,6 +802,12 @@ fn dump_prints_like_sshd_t() {
         "permituserenvironment no",
         "allowtcpforwarding yes",
         "protocol 2",
+        // Keywords whose value Sisu does not keep show OpenSSH's default.
+        "x11displayoffset 10",
+        "ipqos lowdelay throughput",
+        "unusedconnectiontimeout none",
+        "authenticationmethods any",
+        "persourcepenalties no",
     ] {
         assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
     }
@@ -808,6 +821,75 @@ fn dump_prints_like_sshd_t() {
     // The default dump lists both wildcard addresses.
     let d = cfg("").dump();
     assert!(d.contains("listenaddress [::]:22\nlistenaddress 0.0.0.0:22\n"));
+    // What the file says about a keyword whose value is not kept does not show.
+    let x = cfg("X11DisplayOffset 20\nIPQoS af21\nLogVerbose kex.c:*\n").dump();
+    assert_eq!(x, d);
+    assert!(
+        !d.contains("logverbose"),
+        "printed only when set, and not kept"
+    );
+}
+
+#[test]
+fn dump_formats_values_as_openssh() {
+    let line = |text: &str, keyword: &str| -> Vec<String> {
+        cfg(text)
+            .dump()
+            .lines()
+            .filter(|l| l.split(' ').next() == Some(keyword))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(line("MaxStartups 3", "maxstartups"), ["maxstartups 3:30:3"]);
+    assert_eq!(
+        line("LoginGraceTime 1h2m3s", "logingracetime"),
+        ["logingracetime 3723"]
+    );
+    assert_eq!(
+        line("RekeyLimit 4T 1d", "rekeylimit"),
+        ["rekeylimit 4398046511104 86400"]
+    );
+    assert_eq!(
+        line("RekeyLimit 500M none", "rekeylimit"),
+        ["rekeylimit 524288000 0"]
+    );
+    assert_eq!(line("LogLevel debug1", "loglevel"), ["loglevel DEBUG"]);
+    assert_eq!(
+        line("PermitOpen *:* [fe80::1]:22 host.example:*", "permitopen"),
+        ["permitopen *:* [fe80::1]:22 host.example:*"]
+    );
+    assert_eq!(
+        line(
+            "ListenAddress [::1]:2222\nListenAddress 127.0.0.1\nPort 2000\nPort 2001",
+            "listenaddress"
+        ),
+        [
+            "listenaddress [::1]:2222",
+            "listenaddress 127.0.0.1:2000",
+            "listenaddress 127.0.0.1:2001"
+        ]
+    );
+    assert_eq!(
+        line("AuthorizedKeysFile .ssh/a \"/b c\"", "authorizedkeysfile"),
+        ["authorizedkeysfile .ssh/a \"/b c\""]
+    );
+    // One line for SetEnv: only the first SetEnv line counts.
+    assert_eq!(
+        line("SetEnv A=1 \"B=two words\"", "setenv"),
+        ["setenv A=1 \"B=two words\""]
+    );
+    assert_eq!(
+        line("PermitUserEnvironment \"A B\"", "permituserenvironment"),
+        ["permituserenvironment \"A B\""]
+    );
+    assert_eq!(
+        line("Subsystem sftp internal-sftp -l VERBOSE", "subsystem"),
+        ["subsystem sftp internal-sftp -l VERBOSE"]
+    );
+    assert_eq!(
+        line("PerSourceNetBlockSize 24", "persourcenetblocksize"),
+        ["persourcenetblocksize 24:128"]
+    );
 }
 
 #[test]

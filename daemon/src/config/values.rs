@@ -518,7 +518,12 @@ pub(crate) fn parse_permit_user_environment(s: &str) -> PermitUserEnvironment {
     }
 }
 
-/// `start:rate:full` or a single `full`.
+/// The drop rate of a `MaxStartups` given as a single number (OpenSSH's default rate).
+pub(crate) const MAX_STARTUPS_DEFAULT_RATE: u32 = 30;
+
+/// `start:rate:full`, or a single number `n`, which OpenSSH reads as `n:30:n` (start
+/// and full both `n`, the default rate; with start equal to full the rate never
+/// applies: every connection past `n` is refused).
 pub(crate) fn parse_max_startups(s: &str) -> Result<MaxStartups, ()> {
     let parts: Vec<&str> = s.split(':').collect();
     let ms = match parts.as_slice() {
@@ -526,7 +531,7 @@ pub(crate) fn parse_max_startups(s: &str) -> Result<MaxStartups, ()> {
             let n = parse_int(n)?;
             MaxStartups {
                 start: n,
-                rate: 100,
+                rate: MAX_STARTUPS_DEFAULT_RATE,
                 full: n,
             }
         }
@@ -740,7 +745,10 @@ mod tests {
             full: f,
         };
         assert_eq!(parse_max_startups("10:30:100"), Ok(m(10, 30, 100)));
-        assert_eq!(parse_max_startups("20"), Ok(m(20, 100, 20)));
+        // A single number is start and full, with the default rate (`sshd -T` prints
+        // `maxstartups 20:30:20` for it).
+        assert_eq!(parse_max_startups("20"), Ok(m(20, 30, 20)));
+        assert_eq!(parse_max_startups("3").unwrap().to_string(), "3:30:3");
         for bad in [
             "0",
             "10:30",

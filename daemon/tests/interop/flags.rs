@@ -241,3 +241,340 @@ pub fn inetd_mode_via_proxy_command() {
         "no Accepted line in inetd log:\n{text}"
     );
 }
+
+/// One configuration `-T` is compared on: its name, its text (`{dir}` is the test
+/// directory) and the command-line arguments after `-T -f FILE`.
+struct DumpCase {
+    name: &'static str,
+    text: &'static str,
+    args: &'static [&'static str],
+}
+
+/// Every keyword Sisu keeps, set to a value other than its default.
+const EVERY_KEPT_KEYWORD: &str = "\
+HostKey {dir}/host_ed25519
+HostKey {dir}/host_rsa
+HostCertificate {dir}/host_ed25519-cert.pub
+Port 2222
+Port 2200
+ListenAddress 127.0.0.1
+ListenAddress [::1]:2201
+ListenAddress 127.0.0.2:2202
+AddressFamily any
+AuthorizedKeysFile /etc/keys/%u .ssh/ak
+PidFile {dir}/sshd.pid
+LogLevel DEBUG2
+SyslogFacility LOCAL5
+PermitRootLogin forced-commands-only
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitEmptyPasswords yes
+MaxAuthTries 3
+MaxSessions 0
+MaxStartups 5:50:20
+LoginGraceTime 1m30s
+ClientAliveInterval 1h
+ClientAliveCountMax 0
+AcceptEnv LANG LC_*
+AcceptEnv GIT_*
+PermitUserEnvironment PATH,LANG
+StrictModes no
+Banner /etc/issue.net
+PrintMotd no
+PrintLastLog no
+UseDNS yes
+Subsystem sftp /usr/lib/openssh/sftp-server -l INFO
+Subsystem other /bin/cat
+X11Forwarding yes
+AllowTcpForwarding local
+AllowAgentForwarding no
+DisableForwarding yes
+PermitTTY no
+PermitOpen db:5432 [::1]:* 10.0.0.1:22
+GatewayPorts clientspecified
+ForceCommand echo forced $SSH_ORIGINAL_COMMAND
+ChrootDirectory none
+RekeyLimit 1G 1h
+ModuliFile /etc/sisu/moduli
+AllowUsers alice bob@10.0.0.0/8
+AllowUsers carol
+DenyUsers mallory
+AllowGroups staff wheel
+DenyGroups guests
+UsePAM no
+AuthenticationMethods publickey,publickey publickey
+RevokedKeys /etc/sisu/revoked
+RequiredRSASize 3072
+SetEnv A=1 B=two A=3
+VersionAddendum hello world
+PerSourceMaxStartups 3
+PerSourceNetBlockSize 24:56
+TCPKeepAlive no
+HostKeyAgent {dir}/agent.sock
+Ciphers aes256-ctr,aes128-ctr
+MACs hmac-sha2-256
+KexAlgorithms curve25519-sha256
+HostKeyAlgorithms ssh-ed25519
+PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512
+Protocol 2,1
+";
+
+/// Keywords whose value Sisu does not keep, set (OpenSSH 9.2 knows them all).
+const NOT_KEPT_KEYWORDS: &str = "\
+HostKey {dir}/host_ed25519
+PubkeyAuthentication no
+X11DisplayOffset 20
+StreamLocalBindMask 077
+IgnoreRhosts no
+IgnoreUserKnownHosts yes
+HostbasedAuthentication yes
+HostbasedUsesNameFromPacketOnly yes
+KerberosAuthentication yes
+KerberosOrLocalPasswd no
+KerberosTicketCleanup no
+GSSAPIAuthentication yes
+GSSAPICleanupCredentials no
+GSSAPIStrictAcceptorCheck no
+X11UseLocalhost no
+PermitUserRC no
+Compression no
+AllowStreamLocalForwarding no
+StreamLocalBindUnlink yes
+FingerprintHash md5
+ExposeAuthInfo yes
+XAuthLocation /usr/local/bin/xauth
+TrustedUserCAKeys /etc/ssh/user_ca.pub
+SecurityKeyProvider /usr/lib/sk-provider.so
+AuthorizedPrincipalsFile /etc/ssh/principals/%u
+AuthorizedKeysCommand /usr/bin/keys-for %u
+AuthorizedKeysCommandUser nobody
+AuthorizedPrincipalsCommand /usr/bin/principals-for %u
+AuthorizedPrincipalsCommandUser nobody
+CASignatureAlgorithms ssh-ed25519
+HostbasedAcceptedAlgorithms ssh-ed25519
+PermitTunnel point-to-point
+IPQoS af21 cs1
+PermitListen 8080 localhost:9090
+PubkeyAuthOptions touch-required
+LogVerbose kex.c:*
+UnusedConnectionTimeout none
+ChannelTimeout none
+";
+
+/// Value formats: times, sizes, aliases, addresses, quoting, relative algorithm lists.
+const FORMATS: &str = "\
+HostKey {dir}/host_ed25519
+HostKey \"{dir}/host rsa\"
+Port 2022
+ListenAddress 127.0.0.1
+ListenAddress [::1]:2200
+ListenAddress ::1
+LoginGraceTime 1h2m3s
+ClientAliveInterval 1W
+MaxStartups 3
+RekeyLimit 4T 1d
+LogLevel debug1
+PermitRootLogin without-password
+PermitOpen *:* [fe80::1]:22 host.example:*
+AuthorizedKeysFile none
+SetEnv A=1 \"B=two words\" A=3
+SetEnv C=ignored
+VersionAddendum  two  words
+ForceCommand  /bin/echo \"a  b\"
+Subsystem sftp internal-sftp -l VERBOSE -f AUTH
+Banner \"{dir}/issue net\"
+AllowUsers \"first user\" second
+AcceptEnv LC_* \"LANG\"
+PerSourceNetBlockSize 24
+PerSourceMaxStartups none
+HostKeyAgent SSH_AUTH_SOCK
+Ciphers +aes128-cbc
+MACs -umac*
+KexAlgorithms ^diffie-hellman-group14-sha1
+PermitUserEnvironment \"LANG LC_*\"
+SyslogFacility local7
+";
+
+/// Debian 12's `sshd_config` (with `UsePAM no`: Sisu refuses `yes`) and a drop-in.
+const DEBIAN_DEFAULT: &str = "\
+Include {dir}/sshd_config.d/*.conf
+HostKey {dir}/host_ed25519
+KbdInteractiveAuthentication no
+UsePAM no
+X11Forwarding yes
+PrintMotd no
+AcceptEnv LANG LC_*
+Subsystem\tsftp\t/usr/lib/openssh/sftp-server
+";
+
+/// `Match` blocks, for `-C` (every spec gives `lport`: OpenSSH 9.2 stops at a `Match
+/// LocalPort` when `-C` lacks it).
+const MATCH_BLOCKS: &str = "\
+HostKey {dir}/host_ed25519
+PasswordAuthentication no
+MaxAuthTries 3
+AcceptEnv LANG
+Match Address 10.0.0.0/8,!10.66.0.0/16
+    PasswordAuthentication yes
+    PermitOpen db:5432
+Match User alice Host *.example.org
+    MaxAuthTries 10
+    AcceptEnv GIT_*
+    PermitRootLogin no
+    AuthorizedKeysFile /etc/keys/%u
+Match User alice
+    MaxAuthTries 20
+    ForceCommand /bin/true
+    X11DisplayOffset 20
+    SetEnv A=1 B=2
+Match LocalPort 2222
+    Banner /etc/banner
+    RekeyLimit 1M 10m
+Match LocalAddress 192.0.2.1
+    ClientAliveInterval 30
+Match Group root
+    PermitTTY no
+Match All
+    X11Forwarding yes
+    LogLevel DEBUG3
+";
+
+/// `Match All` applies to `-T` without `-C`; other blocks do not.
+const MATCH_ALL: &str = "\
+HostKey {dir}/host_ed25519
+Match User alice
+    MaxSessions 3
+Match All
+    MaxAuthTries 2
+";
+
+fn dump_cases() -> Vec<DumpCase> {
+    let case = |name, text, args| DumpCase { name, text, args };
+    vec![
+        case("minimal", "HostKey {dir}/host_ed25519\n", &[]),
+        case("every kept keyword", EVERY_KEPT_KEYWORD, &[]),
+        case("not kept keywords", NOT_KEPT_KEYWORDS, &[]),
+        case("formats", FORMATS, &[]),
+        case("debian default", DEBIAN_DEFAULT, &[]),
+        case(
+            "command line",
+            "HostKey {dir}/host_ed25519\nPort 22\nMaxStartups 3\nLogLevel INFO\n",
+            &["-p", "2022", "-4", "-g", "45", "-o", "LogLevel=DEBUG2"],
+        ),
+        case(
+            "-o MaxStartups",
+            "HostKey {dir}/host_ed25519\nMaxStartups 3\n",
+            &["-o", "MaxStartups=5:50:20"],
+        ),
+        case("-q", "HostKey {dir}/host_ed25519\n", &["-q"]),
+        case(
+            "listen on a name",
+            "HostKey {dir}/host_ed25519\nListenAddress localhost\n",
+            &[],
+        ),
+        case("Match All", MATCH_ALL, &[]),
+        case("Match All -C", MATCH_ALL, &["-C", "user=alice"]),
+        case(
+            "Match alice",
+            MATCH_BLOCKS,
+            &[
+                "-C",
+                "user=alice,host=a.example.org,addr=10.1.2.3,laddr=192.0.2.1,lport=2222",
+            ],
+        ),
+        case(
+            "Match bob",
+            MATCH_BLOCKS,
+            &[
+                "-C",
+                "user=bob,host=b,addr=10.66.0.9,laddr=10.0.0.1,lport=22",
+            ],
+        ),
+        case(
+            "Match root",
+            MATCH_BLOCKS,
+            &["-C", "user=root,host=x,addr=::1,laddr=::1,lport=22"],
+        ),
+        case(
+            "Match alice elsewhere",
+            MATCH_BLOCKS,
+            &["-C", "user=alice,host=x,addr=192.0.2.9,laddr=::1,lport=22"],
+        ),
+    ]
+}
+
+/// The configuration a run sees, as lines: the file's text and the `-o` options.
+fn config_lines(text: &str, args: &[&str]) -> String {
+    let mut out = text.to_string();
+    for pair in args.windows(2) {
+        if pair[0] == "-o" {
+            out.push_str(pair[1]);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `sisu-sshd -T` prints what OpenSSH's `sshd -T` prints for the same files and
+/// arguments (with and without `-C`), line by line, but for the differences listed in
+/// `config::dump_differences` (and `KEYWORDS.md`).
+pub fn extended_test_mode_matches_openssh() {
+    use crate::common::{generate_key, keygen, ServerKind, TestDir};
+    let dir = TestDir::new("dump-parity");
+    let d = dir.path().display().to_string();
+    generate_key(&dir.join("host_ed25519"), "ed25519");
+    generate_key(&dir.join("host_rsa"), "rsa");
+    fs::copy(dir.join("host_rsa"), dir.join("host rsa")).unwrap();
+    keygen(&[
+        "-q",
+        "-s",
+        &format!("{d}/host_rsa"),
+        "-I",
+        "host",
+        "-h",
+        "-n",
+        "localhost",
+        &format!("{d}/host_ed25519.pub"),
+    ]);
+    fs::create_dir_all(dir.join("sshd_config.d")).unwrap();
+    fs::write(
+        dir.join("sshd_config.d/10-local.conf"),
+        "PasswordAuthentication no\nMaxAuthTries 4\n",
+    )
+    .unwrap();
+    let binaries = [PathBuf::from("/usr/sbin/sshd"), ServerKind::Sisu.binary()];
+    let mut failures = Vec::new();
+    for (i, case) in dump_cases().iter().enumerate() {
+        let text = case.text.replace("{dir}", &d);
+        let path = dir.join(&format!("case{i}.conf"));
+        fs::write(&path, &text).unwrap();
+        let [openssh, sisu] = binaries.clone().map(|bin| {
+            let mut cmd = Command::new(&bin);
+            cmd.arg("-T").arg("-f").arg(&path).args(case.args);
+            run_bounded(cmd, Input::Null, None, FLAG_RUN_BOUND)
+        });
+        let what = format!("{} {:?}", case.name, case.args);
+        if openssh.code != Some(0) || sisu.code != Some(0) {
+            failures.push(format!(
+                "{what}: exit {:?} (OpenSSH: {}) / {:?} (Sisu: {})",
+                openssh.code, openssh.stderr, sisu.code, sisu.stderr
+            ));
+            continue;
+        }
+        let (o, s) = (openssh.stdout_str(), sisu.stdout_str());
+        assert!(o.lines().count() > 80, "{what}: OpenSSH printed\n{o}");
+        for diff in sisu_daemon::config::unexpected_dump_differences(
+            &o,
+            &s,
+            &config_lines(&text, case.args),
+        ) {
+            failures.push(format!("{what}: {diff}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "sisu-sshd -T and sshd -T differ beyond the documented differences \
+         (config::dump_differences, KEYWORDS.md):\n{}",
+        failures.join("\n")
+    );
+}

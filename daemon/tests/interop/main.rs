@@ -155,6 +155,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         flags::test_mode_accepts_a_good_config,
         flags::test_mode_rejects_a_bad_config_with_file_and_line,
         flags::extended_test_mode_prints_lowercase_keyword_value_lines,
+        flags::extended_test_mode_matches_openssh => [Program("/usr/sbin/sshd")],
         flags::without_d_the_daemon_detaches_writes_and_removes_pidfile,
         flags::inetd_mode_via_proxy_command,
         forwarding::stdio_forwarding_carries_data_both_ways,
