@@ -320,6 +320,18 @@ pub(crate) fn parse(
         p.line(line, file, i + 1, false)?;
     }
     p.close_block(file, text.lines().count())?;
+    // As OpenSSH: lists that no enabled method can satisfy are an error, not a server
+    // nobody can log in to.
+    if p.cfg.authentication_methods.is_some() && !p.cfg.pubkey_authentication {
+        return Err(err(
+            file,
+            0,
+            ConfigErrorKind::Other(
+                "AuthenticationMethods cannot be satisfied by enabled authentication methods"
+                    .into(),
+            ),
+        ));
+    }
     Ok((p.cfg, p.warnings))
 }
 

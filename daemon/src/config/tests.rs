@@ -99,7 +99,7 @@ PidFile none
 LogLevel VERBOSE
 SyslogFacility LOCAL3
 PermitRootLogin forced-commands-only
-PubkeyAuthentication no
+PubkeyAuthentication yes
 PasswordAuthentication no
 ChallengeResponseAuthentication no
 PermitEmptyPasswords yes
@@ -176,7 +176,7 @@ Protocol 2,1
     assert_eq!(c.log_level, LogLevel::Verbose);
     assert_eq!(c.syslog_facility, SyslogFacility::Local(3));
     assert_eq!(c.permit_root_login, PermitRootLogin::ForcedCommandsOnly);
-    assert!(!c.pubkey_authentication && !c.password_authentication);
+    assert!(c.pubkey_authentication && !c.password_authentication);
     assert!(!c.kbd_interactive_authentication);
     assert!(c.permit_empty_passwords);
     assert_eq!((c.max_auth_tries, c.max_sessions), (3, 2));
@@ -540,6 +540,11 @@ fn restrictions_sisu_cannot_apply_stop_start_up() {
         assert!(w.is_empty(), "{text}: {w:?}");
     }
     assert!(err("AuthenticationMethods publickey,bogus").contains("invalid value"));
+    assert!(
+        err("PubkeyAuthentication no\nAuthenticationMethods publickey").contains(
+            "AuthenticationMethods cannot be satisfied by enabled authentication methods"
+        )
+    );
     assert!(err("AuthenticationMethods any publickey").contains("must appear alone"));
     assert!(err("RequiredRSASize 512").contains("invalid value"));
     assert!(err("SetEnv NOEQUALS").contains("Invalid environment"));
@@ -955,6 +960,9 @@ proptest! {
     fn dump_of_valid_configs_parses_back_to_them(
         lines in proptest::sample::subsequence(VALID_LINES.to_vec(), 0..24).prop_shuffle()
     ) {
+        // Lines that no enabled method could satisfy are refused, not dumped.
+        prop_assume!(!(lines.contains(&"PubkeyAuthentication no")
+            && lines.iter().any(|l| l.starts_with("AuthenticationMethods publickey"))));
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         let (c, _) = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let dumped = c.dump();
