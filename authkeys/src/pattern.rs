@@ -1,19 +1,18 @@
 //! Host and address patterns, as `from="…"` uses them (OpenSSH's `match.c` and
 //! `addrmatch.c`): `*` and `?` wildcards, `!` negation, and CIDR networks.
 
+use sisu_wire::pattern::{self, ListMatch, Network};
 use std::fmt;
 use std::net::IpAddr;
 
 /// Longest single pattern (OpenSSH keeps each sub-pattern in a 1024-byte buffer).
-pub const MAX_PATTERN_LEN: usize = 1023;
+pub const MAX_PATTERN_LEN: usize = pattern::MAX_PATTERN_LEN;
 
 /// Most patterns in one list.
 pub const MAX_PATTERNS: usize = 1024;
 
-/// Does `text` match the wildcard `pattern` (`*` any run, `?` any one character)?
-///
-/// Runs in O(len(text) × len(pattern)) time with no backtracking, so a hostile
-/// pattern cannot make it hang.
+/// Does `text` match the wildcard `pattern` (`*` any run, `?` any one byte)? The one
+/// implementation of [`sisu_wire::pattern::match_pattern`].
 ///
 /// ```
 /// use sisu_authkeys::pattern::wildcard_match;
@@ -22,44 +21,7 @@ pub const MAX_PATTERNS: usize = 1024;
 /// assert!(!wildcard_match("db17", "db?"));
 /// ```
 pub fn wildcard_match(text: &str, pattern: &str) -> bool {
-    let p = pattern.as_bytes();
-    let m = p.len();
-    if m == 0 {
-        return text.is_empty();
-    }
-    // states[i]: pattern position i is reachable; states[m] accepts.
-    let mut states = vec![false; m + 1];
-    let mut next = vec![false; m + 1];
-    states[0] = true;
-    closure(&mut states, p);
-    for &c in text.as_bytes() {
-        next.iter_mut().for_each(|s| *s = false);
-        for i in 0..m {
-            if !states[i] {
-                continue;
-            }
-            if p[i] == b'*' {
-                next[i] = true;
-            } else if p[i] == b'?' || p[i] == c {
-                next[i + 1] = true;
-            }
-        }
-        closure(&mut next, p);
-        std::mem::swap(&mut states, &mut next);
-        if !states.iter().any(|&s| s) {
-            return false;
-        }
-    }
-    states[m]
-}
-
-/// A `*` can also match nothing: make the position after it reachable.
-fn closure(states: &mut [bool], p: &[u8]) {
-    for i in 0..p.len() {
-        if states[i] && p[i] == b'*' {
-            states[i + 1] = true;
-        }
-    }
+    pattern::match_pattern(text, pattern)
 }
 
 /// One entry of a pattern list: a wildcard pattern or an address, maybe negated.
@@ -131,7 +93,7 @@ impl PatternList {
             if text.len() > MAX_PATTERN_LEN {
                 return Err(PatternError::TooLong);
             }
-            if let Cidr::Invalid = Cidr::parse(text) {
+            if pattern::parse_network(text) == Network::Inconsistent {
                 return Err(PatternError::BadNetwork(text.to_string()));
             }
             patterns.push(Pattern {
@@ -145,39 +107,23 @@ impl PatternList {
     /// OpenSSH's `match_pattern_list` with lower-casing: 1 if some positive entry
     /// matches and no negated one does, -1 if a negated entry matches, else 0.
     pub fn match_name(&self, name: &str) -> i8 {
-        let name = name.to_ascii_lowercase();
-        let mut positive = false;
-        for p in &self.patterns {
-            if wildcard_match(&name, &p.text.to_ascii_lowercase()) {
-                if p.negated {
-                    return -1;
-                }
-                positive = true;
-            }
+        match pattern::match_pattern_list(name, &self.to_string(), true) {
+            ListMatch::Yes => 1,
+            ListMatch::No => 0,
+            ListMatch::Negated => -1,
         }
-        i8::from(positive)
     }
 
     /// OpenSSH's `addr_match_list`: entries that are addresses or networks match by
     /// address, the others as wildcards against the address's text. 1, 0 or -1 as
     /// for [`PatternList::match_name`].
     pub fn match_addr(&self, addr: IpAddr) -> i8 {
-        let text = addr.to_string();
-        let mut positive = false;
-        for p in &self.patterns {
-            let hit = match Cidr::parse(&p.text) {
-                Cidr::Net(net, len) => net_contains(net, len, addr),
-                Cidr::Invalid => false,
-                Cidr::NotAddress => wildcard_match(&text, &p.text),
-            };
-            if hit {
-                if p.negated {
-                    return -1;
-                }
-                positive = true;
-            }
+        match pattern::addr_match_list(Some(&addr.to_string()), &self.to_string()) {
+            Some(ListMatch::Yes) => 1,
+            Some(ListMatch::Negated) => -1,
+            // A parsed list has no inconsistent network.
+            Some(ListMatch::No) | None => 0,
         }
-        i8::from(positive)
     }
 
     /// OpenSSH's `match_host_and_ip`, the `from=` test: the address must not hit a
@@ -220,71 +166,6 @@ impl fmt::Display for PatternList {
     }
 }
 
-/// How an entry reads as an address.
-enum Cidr {
-    /// An address, or an address with a consistent `/masklen`.
-    Net(IpAddr, u8),
-    /// Looks like `addr/len` but is inconsistent or out of range.
-    Invalid,
-    /// Not an address: a wildcard pattern.
-    NotAddress,
-}
-
-impl Cidr {
-    fn parse(text: &str) -> Cidr {
-        let (addr, len) = match text.split_once('/') {
-            Some((a, l)) => (a, Some(l)),
-            None => (text, None),
-        };
-        let Ok(ip) = addr.parse::<IpAddr>() else {
-            return Cidr::NotAddress;
-        };
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        let len = match len {
-            None => max,
-            Some(l) => match l.parse::<u8>() {
-                Ok(n) if n <= max && !l.starts_with('+') => n,
-                // OpenSSH falls back to a wildcard match for a bad mask length.
-                _ => return Cidr::NotAddress,
-            },
-        };
-        if masked(ip, len) != ip {
-            return Cidr::Invalid;
-        }
-        Cidr::Net(ip, len)
-    }
-}
-
-fn masked(ip: IpAddr, len: u8) -> IpAddr {
-    match ip {
-        IpAddr::V4(a) => {
-            let bits = u32::from(a);
-            let mask = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(len))
-            };
-            IpAddr::V4((bits & mask).into())
-        }
-        IpAddr::V6(a) => {
-            let bits = u128::from(a);
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(len))
-            };
-            IpAddr::V6((bits & mask).into())
-        }
-    }
-}
-
-fn net_contains(net: IpAddr, len: u8, addr: IpAddr) -> bool {
-    match (net, addr) {
-        (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => masked(addr, len) == net,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,8 +202,10 @@ mod tests {
         assert_eq!(l.match_addr("2001:db9::1".parse().unwrap()), 0);
         assert_eq!(l.match_addr("10.0.0.1".parse().unwrap()), 0);
         assert!(PatternList::parse("10.0.0.1/8").is_err());
-        // a bad mask length makes the entry a plain wildcard pattern, as in OpenSSH
-        let l = PatternList::parse("10.0.0.0/33").unwrap();
+        // a mask too long for the family is an error, as in OpenSSH; one over 128 or
+        // not a number makes the entry a plain wildcard pattern
+        assert!(PatternList::parse("10.0.0.0/33").is_err());
+        let l = PatternList::parse("10.0.0.0/200").unwrap();
         assert_eq!(l.match_addr("10.0.0.0".parse().unwrap()), 0);
         assert!(PatternList::parse("a,,b").is_err());
         assert!(PatternList::parse("!").is_err());

@@ -2,55 +2,22 @@
 //! `!` negation, compared case-insensitively; `[host]:port` is plain text here.
 
 /// Longest single pattern OpenSSH compares (a longer one never matches).
-pub const MAX_PATTERN_LEN: usize = 1023;
+pub const MAX_PATTERN_LEN: usize = sisu_wire::pattern::MAX_PATTERN_LEN;
 
-/// Does `text` match the wildcard `pattern`? Linear-time, no backtracking.
+/// Does `text` match the wildcard `pattern`? The one implementation of
+/// [`sisu_wire::pattern::match_pattern`].
 ///
 /// ```
 /// use sisu_knownhosts::pattern::wildcard_match;
 /// assert!(wildcard_match("[db1.example]:2222", "[db?.example]:*"));
 /// ```
 pub fn wildcard_match(text: &str, pattern: &str) -> bool {
-    let p = pattern.as_bytes();
-    let m = p.len();
-    if m == 0 {
-        return text.is_empty();
-    }
-    let mut states = vec![false; m + 1];
-    let mut next = vec![false; m + 1];
-    states[0] = true;
-    closure(&mut states, p);
-    for &c in text.as_bytes() {
-        next.iter_mut().for_each(|s| *s = false);
-        for i in 0..m {
-            if states[i] {
-                if p[i] == b'*' {
-                    next[i] = true;
-                } else if p[i] == b'?' || p[i] == c {
-                    next[i + 1] = true;
-                }
-            }
-        }
-        closure(&mut next, p);
-        std::mem::swap(&mut states, &mut next);
-        if !states.iter().any(|&s| s) {
-            return false;
-        }
-    }
-    states[m]
+    sisu_wire::pattern::match_pattern(text, pattern)
 }
 
-fn closure(states: &mut [bool], p: &[u8]) {
-    for i in 0..p.len() {
-        if states[i] && p[i] == b'*' {
-            states[i + 1] = true;
-        }
-    }
-}
-
-/// Match `name` against a comma-separated pattern list: `Some(true)` if a positive
-/// pattern matches and no negated one does, `Some(false)` if a negated one matches
-/// (the entry refuses this name), `None` if nothing matches.
+/// Match `name` against a comma-separated pattern list, case-insensitively:
+/// `Some(true)` if a positive pattern matches and no negated one does, `Some(false)`
+/// if a negated one matches (the entry refuses this name), `None` if nothing matches.
 ///
 /// ```
 /// use sisu_knownhosts::pattern::match_list;
@@ -59,22 +26,10 @@ fn closure(states: &mut [bool], p: &[u8]) {
 /// assert_eq!(match_list("other.org", "*.example.com"), None);
 /// ```
 pub fn match_list(name: &str, list: &str) -> Option<bool> {
-    let name = name.to_ascii_lowercase();
-    let mut positive = false;
-    for sub in list.split(',') {
-        let (neg, pat) = match sub.strip_prefix('!') {
-            Some(p) => (true, p),
-            None => (false, sub),
-        };
-        if pat.len() > MAX_PATTERN_LEN {
-            return None;
-        }
-        if wildcard_match(&name, &pat.to_ascii_lowercase()) {
-            if neg {
-                return Some(false);
-            }
-            positive = true;
-        }
+    use sisu_wire::pattern::{match_pattern_list, ListMatch};
+    match match_pattern_list(name, list, true) {
+        ListMatch::Yes => Some(true),
+        ListMatch::Negated => Some(false),
+        ListMatch::No => None,
     }
-    positive.then_some(true)
 }

@@ -7,7 +7,9 @@
 //! - message numbers and disconnect reason codes (RFC 4250) in [`msg`];
 //! - the identification line (RFC 4253 §4.2) in [`ident`];
 //! - binary packet framing (RFC 4253 §6) in [`packet`], over the [`packet::Sealer`] and
-//!   [`packet::Opener`] traits that `sisu-cipher` implements.
+//!   [`packet::Opener`] traits that `sisu-cipher` implements;
+//! - OpenSSH's pattern lists and address lists in [`pattern`], shared by
+//!   `authorized_keys`, `known_hosts` and `sshd_config`.
 //!
 //! It does no I/O: bytes go in, bytes and packets come out.
 //!
@@ -30,6 +32,7 @@
 pub mod ident;
 pub mod msg;
 pub mod packet;
+pub mod pattern;
 mod types;
 
 pub use types::{NameList, Reader, WireError, Writer, MAX_NAME_LIST};

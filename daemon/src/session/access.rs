@@ -11,7 +11,8 @@
 //! it would for a wrong key, and the reason is logged once, in OpenSSH's words.
 
 use crate::os::{self, UserInfo};
-use sisu_daemon::config::{addr_match_list, match_pattern, match_pattern_list, ListMatch};
+use sisu_daemon::config::match_pattern;
+use sisu_wire::pattern::match_host_and_ip;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -39,21 +40,10 @@ fn short(s: &str) -> String {
 /// `match_user`): `user` alone, or `user@host` with the host part matched as
 /// `match_host_and_ip` does.
 pub fn match_user(user: &str, host: &str, ip: &str, pattern: &str) -> bool {
-    let Some((user_pat, host_pat)) = pattern.rsplit_once('@') else {
+    let Some((user_pat, host_pat)) = pattern.split_once('@') else {
         return match_pattern(user, pattern);
     };
-    if !match_pattern(user, user_pat) {
-        return false;
-    }
-    let by_ip = addr_match_list(Some(ip), host_pat);
-    if matches!(by_ip, None | Some(ListMatch::Negated)) {
-        return false;
-    }
-    let by_name = match_pattern_list(&host.to_ascii_lowercase(), host_pat, true);
-    if by_name == ListMatch::Negated {
-        return false;
-    }
-    by_ip == Some(ListMatch::Yes) || by_name == ListMatch::Yes
+    match_pattern(user, user_pat) && match_host_and_ip(host, ip, host_pat) == Some(true)
 }
 
 /// The list rules, on what is already known: the user's name, the names of all its
@@ -224,8 +214,9 @@ mod tests {
             "10.1.2.3",
             "alice@10.0.0.0/8,!10.1.0.0/16"
         ));
-        // The last `@` splits: a user name may hold one.
-        assert!(match_user("a@b", "10.1.2.3", "10.1.2.3", "a@b@10.1.2.3"));
+        // The first `@` splits, as in OpenSSH: the host part is `b@10.1.2.3`.
+        assert!(!match_user("a@b", "10.1.2.3", "10.1.2.3", "a@b@10.1.2.3"));
+        assert!(match_user("a", "b@10.1.2.3", "10.1.2.3", "a@b@10.1.2.3"));
         // A malformed address list matches nothing.
         assert!(!match_user(
             "alice",
