@@ -52,7 +52,8 @@ pub mod file;
 pub mod options;
 pub mod pattern;
 pub mod revoked;
-pub mod rsa1;
+/// Protocol-1 RSA keys as text; shared with the other file formats.
+pub use sisu_wire::rsa1;
 pub mod time;
 
 pub use authorize::{Authorization, ConnectionInfo, Denied, Refusal, Restrictions};

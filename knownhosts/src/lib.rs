@@ -36,7 +36,8 @@ pub mod entry;
 pub mod file;
 pub mod hashed;
 pub mod pattern;
-pub mod rsa1;
+/// Protocol-1 RSA keys as text; shared with the other file formats.
+pub use sisu_wire::rsa1;
 
 pub use entry::{Entry, HostKey, Hosts, Marker, ParseError};
 pub use file::{host_port_name, HostStatus, KnownHosts, Line, LineKind, LookupKey};

@@ -33,6 +33,7 @@ pub mod ident;
 pub mod msg;
 pub mod packet;
 pub mod pattern;
+pub mod rsa1;
 mod types;
 
 pub use types::{NameList, Reader, WireError, Writer, MAX_NAME_LIST};

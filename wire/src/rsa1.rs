@@ -1,5 +1,8 @@
-//! Protocol-1 RSA keys as text: `bits exponent modulus`, all decimal.
+//! Protocol-1 RSA public keys as text (`bits exponent modulus`, all decimal), as
+//! `authorized_keys` and `known_hosts` both hold them. The decimal conversion is
+//! converted with `num-bigint`, bounded to [`MAX_DECIMAL_DIGITS`] digits first.
 
+use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -25,7 +28,7 @@ impl Rsa1Key {
     /// decimal number within the limits.
     ///
     /// ```
-    /// use sisu_knownhosts::rsa1::Rsa1Key;
+    /// use sisu_wire::rsa1::Rsa1Key;
     /// let k = Rsa1Key::from_decimal("8", "3", "187").unwrap();
     /// assert_eq!(k.modulus, vec![187]);
     /// assert_eq!(k.bits(), 8);
@@ -88,57 +91,14 @@ pub fn decimal_to_bytes(s: &str) -> Option<Vec<u8>> {
     if s.is_empty() || s.len() > MAX_DECIMAL_DIGITS || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // little-endian base-2^32 limbs
-    let mut limbs: Vec<u32> = Vec::new();
-    for chunk in s.as_bytes().chunks(9) {
-        let mul = 10u64.pow(chunk.len() as u32);
-        let mut carry = chunk
-            .iter()
-            .fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
-        for limb in limbs.iter_mut() {
-            let v = u64::from(*limb) * mul + carry;
-            *limb = v as u32;
-            carry = v >> 32;
-        }
-        if carry > 0 {
-            limbs.push(carry as u32);
-        }
-    }
-    let mut out: Vec<u8> = limbs.iter().rev().flat_map(|l| l.to_be_bytes()).collect();
-    let first = out.iter().position(|&b| b != 0).unwrap_or(out.len());
-    out.drain(..first);
-    Some(out)
+    let bytes = BigUint::parse_bytes(s.as_bytes(), 10)?.to_bytes_be();
+    // num-bigint writes zero as one zero byte.
+    Some(if bytes == [0] { Vec::new() } else { bytes })
 }
 
 /// Big-endian bytes to decimal digits ("0" for an empty or all-zero value).
 pub fn bytes_to_decimal(bytes: &[u8]) -> String {
-    let mut limbs: Vec<u32> = bytes
-        .rchunks(4)
-        .map(|c| c.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)))
-        .collect(); // little-endian limbs
-    let mut groups: Vec<u32> = Vec::new(); // base 10^9, little-endian
-    while limbs.iter().any(|&l| l != 0) {
-        let mut rem = 0u64;
-        for limb in limbs.iter_mut().rev() {
-            let v = (rem << 32) | u64::from(*limb);
-            *limb = (v / 1_000_000_000) as u32;
-            rem = v % 1_000_000_000;
-        }
-        groups.push(rem as u32);
-        while limbs.last() == Some(&0) {
-            limbs.pop();
-        }
-    }
-    match groups.split_last() {
-        None => "0".to_string(),
-        Some((top, rest)) => {
-            let mut s = top.to_string();
-            for g in rest.iter().rev() {
-                s.push_str(&format!("{g:09}"));
-            }
-            s
-        }
-    }
+    BigUint::from_bytes_be(bytes).to_str_radix(10)
 }
 
 #[cfg(test)]
