@@ -66,8 +66,10 @@ pub use alg::{KexAlg, KexFamily};
 pub use derive::HashAlg;
 pub use hostkey::{ExternalSigner, HostKey};
 pub use hostkey_alg::HostKeyAlg;
+pub use transport::state;
 pub use transport::{
-    AlgorithmKind, Event, Negotiated, Role, Stage, StrictKexViolation, Transport, TransportConfig,
-    TransportError, DEFAULT_REKEY_BYTES, EXT_INFO_C, KEX_GUESS2, KEX_STRICT_C, KEX_STRICT_S,
-    MAX_PENDING_EVENTS, MAX_PREAUTH_KEX, MAX_QUEUED_MESSAGES,
+    AlgorithmKind, Event, ExportError, Negotiated, Role, Stage, StateError, StrictKexViolation,
+    Transport, TransportConfig, TransportError, TransportState, DEFAULT_REKEY_BYTES, EXT_INFO_C,
+    KEX_GUESS2, KEX_STRICT_C, KEX_STRICT_S, MAX_INPUT_WHILE_WAITING, MAX_PENDING_EVENTS,
+    MAX_PREAUTH_KEX, MAX_QUEUED_MESSAGES,
 };

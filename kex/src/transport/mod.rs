@@ -20,20 +20,25 @@
 mod dispatch;
 mod error;
 mod exchange;
+mod handover;
 mod negotiate;
 mod phase;
+pub mod state;
 #[cfg(test)]
 mod tests;
 
 pub use error::{AlgorithmKind, Stage, StrictKexViolation, TransportError};
+pub use handover::ExportError;
+pub use state::{StateError, TransportState};
 
 use crate::alg::KexAlg;
 use crate::hostkey::HostKey;
+use crate::hostkey::HostKeyError;
 use crate::hostkey_alg::HostKeyAlg;
-use crate::moduli::GexGroups;
+use crate::moduli::{DhGroup, GexGroups, GroupRequest};
 use phase::{Exchange, Phase};
 use rand_core::CryptoRngCore;
-use sisu_cipher::{CipherAlg, MacAlg};
+use sisu_cipher::{CipherAlg, DirectionKeys, MacAlg};
 use sisu_wire::ident::Identification;
 use sisu_wire::msg;
 use sisu_wire::packet::{PacketDecoder, PacketEncoder};
@@ -58,6 +63,11 @@ pub const KEX_GUESS2: &str = "kexguess2@matt.ucc.asn.au";
 pub const MAX_QUEUED_MESSAGES: usize = 4096;
 /// Most events waiting for the caller.
 pub const MAX_PENDING_EVENTS: usize = 4096;
+/// Most bytes of input held, unread, while the transport waits for the caller's
+/// answer ([`Event::SignatureNeeded`], [`Event::GroupNeeded`]): four of the largest
+/// packets. More ends the connection with [`TransportError::QueueFull`]; a caller
+/// should stop reading the socket while [`Transport::awaiting_answer`] is true.
+pub const MAX_INPUT_WHILE_WAITING: usize = 4 * (sisu_wire::packet::MAX_PACKET_LEN as usize + 64);
 /// Default number of bytes (both directions) after which the transport starts a rekey.
 pub const DEFAULT_REKEY_BYTES: u64 = 1 << 30;
 /// Most key exchanges a peer gets before [`Transport::set_authenticated`]: the first one
@@ -96,9 +106,10 @@ pub struct TransportConfig {
     pub rekey_bytes: u64,
     /// For a server: the `server-sig-algs` value sent in `SSH_MSG_EXT_INFO`.
     pub server_sig_algs: Vec<String>,
-    /// For a server: the groups Diffie-Hellman group exchange picks from (a moduli
-    /// file's, see [`crate::moduli`], loaded when first needed); the built-in RFC 3526
-    /// groups by default.
+    /// For a server: the groups Diffie-Hellman group exchange picks from (the built-in
+    /// RFC 3526 groups by default), or [`GexGroups::from_caller`]: then each group is
+    /// chosen by the caller ([`Event::GroupNeeded`], a moduli file's, see
+    /// [`crate::moduli`]).
     pub gex_groups: GexGroups,
     /// Offer strict kex (`kex-strict-*-v00@openssh.com`) in the first KEXINIT. On by
     /// default; off only to talk to (or test against) a peer without it.
@@ -185,6 +196,25 @@ pub enum Event {
         /// The peer's description.
         description: String,
     },
+    /// Server, host key without its private half ([`HostKey::public_only`]): sign
+    /// `data` (the exchange hash H) with host key number `key` (an index into the
+    /// list given to [`Transport::server`]) and `algorithm` (always a plain one:
+    /// `rsa-sha2-512`, not its certificate name), and answer with
+    /// [`Transport::provide_signature`]. The exchange, and the reading of input, wait
+    /// until then; the signature is verified against the key before it is sent.
+    SignatureNeeded {
+        /// Index of the host key in the transport's list.
+        key: usize,
+        /// The signature algorithm.
+        algorithm: HostKeyAlg,
+        /// The bytes to sign.
+        data: Vec<u8>,
+    },
+    /// Server, group exchange with [`GexGroups::from_caller`]: choose a group for this
+    /// request (e.g. [`GroupRequest::choose`] over a moduli file's groups) and answer
+    /// with [`Transport::provide_group`]. The exchange, and the reading of input, wait
+    /// until then.
+    GroupNeeded(GroupRequest),
 }
 
 /// One connection's transport: identification exchange, key exchange and rekeying,
@@ -219,6 +249,21 @@ pub struct Transport {
     bytes_since_kex: u64,
     error: Option<TransportError>,
     closed: bool,
+    /// The suite and keys we send with (kept for [`Transport::export`]).
+    out_suite: Option<Suite>,
+    /// The suite and keys we receive with.
+    in_suite: Option<Suite>,
+}
+
+/// One direction's suite and keys, as derived.
+#[derive(Clone)]
+pub(crate) struct Suite {
+    /// The cipher.
+    pub cipher: CipherAlg,
+    /// The MAC (`None` for an AEAD cipher).
+    pub mac: Option<MacAlg>,
+    /// The derived keys (initial IV, key, MAC key); zeroized on drop.
+    pub keys: DirectionKeys,
 }
 
 impl fmt::Debug for Transport {
@@ -283,6 +328,8 @@ impl Transport {
             bytes_since_kex: 0,
             error: None,
             closed: false,
+            out_suite: None,
+            in_suite: None,
         };
         t.out.extend_from_slice(t.our_ident.as_bytes());
         t.out.extend_from_slice(b"\r\n");
@@ -358,6 +405,59 @@ impl Transport {
     /// Whether [`Transport::set_authenticated`] was called.
     pub fn is_authenticated(&self) -> bool {
         self.authenticated
+    }
+
+    /// The host keys given to [`Transport::server`] (the indices of
+    /// [`Event::SignatureNeeded`] point into this list).
+    pub fn host_keys(&self) -> &[HostKey] {
+        &self.host_keys
+    }
+
+    /// Whether a key exchange waits for the caller's answer to
+    /// [`Event::SignatureNeeded`] or [`Event::GroupNeeded`]. Input is held unread
+    /// meanwhile (at most [`MAX_INPUT_WHILE_WAITING`] bytes): a caller should stop
+    /// reading the socket until it has answered.
+    pub fn awaiting_answer(&self) -> bool {
+        self.phase.exchange().is_some_and(|x| x.waiting.is_some())
+    }
+
+    /// Answers [`Event::SignatureNeeded`] with the signature blob
+    /// (`string algorithm ‖ string signature`), or the reason there is none (which
+    /// ends the connection: the key exchange fails). The signature is verified against
+    /// the host key before it is sent; a bad one fails the key exchange too. Then the
+    /// reply and `SSH_MSG_NEWKEYS` go out and the input held meanwhile is processed.
+    /// Does nothing when no signature is awaited.
+    pub fn provide_signature(
+        &mut self,
+        signature: Result<Vec<u8>, HostKeyError>,
+    ) -> Result<(), TransportError> {
+        self.answered(|t| t.signature_provided(signature))
+    }
+
+    /// Answers [`Event::GroupNeeded`] with a group, or `None` when none fits (which
+    /// fails the key exchange, as does a group outside the request's bounds). Then
+    /// `SSH_MSG_KEX_DH_GEX_GROUP` goes out and the input held meanwhile is processed.
+    /// Does nothing when no group is awaited.
+    pub fn provide_group(&mut self, group: Option<DhGroup>) -> Result<(), TransportError> {
+        self.answered(|t| t.group_provided(group))
+    }
+
+    /// Runs an answer's continuation, then the input that waited; errors are sticky.
+    fn answered(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.closed {
+            return Ok(());
+        }
+        let r = f(self).and_then(|()| self.handle_input_inner(&[]));
+        if let Err(e) = &r {
+            self.fail(e.clone());
+        }
+        r
     }
 
     /// Takes the bytes to write to the peer.
