@@ -481,3 +481,88 @@ fn public_only_host_key_serves_a_rekey_after_import() {
     run(&mut c, &mut s, &mut cs, &mut ss);
     assert_eq!(cs.msgs, vec![data_msg(9, 9, 9)]);
 }
+
+/// The committed seeds of the `transport_state` fuzz target
+/// (`fuzz/seeds/transport_state/`): states of several suites, one with a half-read
+/// packet, untaken output and events. Each decodes, re-encodes to itself and imports.
+/// `SISU_WRITE_SEEDS=1 cargo test -p sisu-kex --test handover` rewrites them.
+#[test]
+fn fuzz_seeds_for_the_state_decoder() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/transport_state");
+    let cases = [
+        (
+            "chacha20_poly1305",
+            CipherAlg::Chacha20Poly1305,
+            MacAlg::HmacSha256,
+            0,
+        ),
+        ("aes256_gcm", CipherAlg::Aes256Gcm, MacAlg::HmacSha256, 0),
+        (
+            "aes128_ctr_hmac_half_packet",
+            CipherAlg::Aes128Ctr,
+            MacAlg::HmacSha256,
+            21,
+        ),
+        (
+            "aes256_cbc_umac64_etm",
+            CipherAlg::Aes256Cbc,
+            MacAlg::Umac64Etm,
+            7,
+        ),
+        (
+            "arcfour256_hmac_md5_half_packet",
+            CipherAlg::Arcfour256,
+            MacAlg::HmacMd5,
+            9,
+        ),
+        (
+            "3des_cbc_hmac_sha1_half_packet",
+            CipherAlg::TripleDesCbc,
+            MacAlg::HmacSha1,
+            12,
+        ),
+    ];
+    if std::env::var_os("SISU_WRITE_SEEDS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, cipher, mac, cut) in cases {
+            let config = cfg(cipher, mac, true);
+            let (mut c, mut s) = keyed_pair(config.clone(), config);
+            c.send_message(&data_msg(1, 1, 30)).unwrap();
+            c.send_message(&data_msg(1, 2, 30)).unwrap();
+            let wire = c.poll_transmit().unwrap();
+            let first = wire.len() / 2;
+            // One whole packet (an untaken event) and `cut` bytes of the next.
+            let whole = if cut == 0 {
+                wire.len()
+            } else {
+                first + cut.min(first)
+            };
+            s.handle_input(&wire[..whole.min(wire.len())]).unwrap();
+            s.send_message(&data_msg(2, 1, 10)).unwrap();
+            let bytes = s.export().unwrap().to_bytes();
+            std::fs::write(dir.join(name), &bytes[..]).unwrap();
+        }
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
+    want.sort();
+    assert_eq!(names, want);
+    for name in names {
+        let bytes = std::fs::read(dir.join(&name)).unwrap();
+        let state = TransportState::from_bytes(&bytes).unwrap();
+        assert_eq!(*state.to_bytes(), bytes, "{name}");
+        let key = HostKey::new(ed25519().clone()).unwrap();
+        let config = TransportConfig::default();
+        let mut t = Transport::import(state, config, vec![key], rng(0)).unwrap();
+        assert!(t.poll_transmit().is_some(), "{name}: the untaken output");
+        assert!(
+            std::iter::from_fn(|| t.poll_event()).any(|e| matches!(e, Event::Message(_))),
+            "{name}: the untaken event"
+        );
+    }
+}

@@ -136,3 +136,48 @@ proptest! {
         let _ = Authenticated::from_bytes(w.as_slice());
     }
 }
+
+/// The committed seeds of the `userauth_result` fuzz target
+/// (`fuzz/seeds/userauth_result/`): each decodes and re-encodes to itself.
+/// `SISU_WRITE_SEEDS=1 cargo test -p sisu-userauth --test outcome` rewrites them.
+#[test]
+fn fuzz_seeds_for_the_result_decoder() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/userauth_result");
+    if std::env::var_os("SISU_WRITE_SEEDS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let ed = result();
+        let ecdsa = PrivateKey::random(
+            &mut OsRng,
+            Algorithm::Ecdsa {
+                curve: ssh_key::EcdsaCurve::NistP256,
+            },
+        )
+        .unwrap();
+        let ec = Authenticated {
+            user: "bob".into(),
+            key: Some(ecdsa.public_key().clone()),
+            ..ed.clone()
+        };
+        let pw = Authenticated {
+            method: Method::Password,
+            key: None,
+            ..ed.clone()
+        };
+        for (name, a) in [
+            ("publickey_ed25519", ed),
+            ("publickey_p256", ec),
+            ("password", pw),
+        ] {
+            std::fs::write(dir.join(name), a.to_bytes().unwrap()).unwrap();
+        }
+    }
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        let a = Authenticated::from_bytes(&bytes).unwrap();
+        assert_eq!(a.to_bytes().unwrap(), bytes);
+        n += 1;
+    }
+    assert_eq!(n, 3);
+}
