@@ -4,7 +4,10 @@
 //! re-exchange are different states, with different rules for what may arrive),
 //! `dispatch` reads bytes and routes each packet, `negotiate` sends and answers
 //! `SSH_MSG_KEXINIT` (including guessed packets, RFC 4253 §7.1), `exchange` runs the
-//! method and switches keys, [`error`] is [`TransportError`].
+//! method and switches keys (and holds an exchange that waits for the caller's
+//! signature or group), `handover` is [`Transport::export`] / [`Transport::import`],
+//! [`state`] is the [`TransportState`] they pass and its byte format, [`error`] is
+//! [`TransportError`].
 //!
 //! Rules a hostile peer meets here:
 //!
@@ -223,6 +226,44 @@ pub enum Event {
 /// Bytes from the socket go to [`Transport::handle_input`]; bytes for the socket come
 /// from [`Transport::poll_transmit`]; upper-layer messages go in through
 /// [`Transport::send_message`] and come out as [`Event::Message`].
+///
+/// # Its methods, by kind, and the order to call them
+///
+/// - **Construct**: [`Transport::server`] (with its host keys: private, behind an
+///   [`crate::ExternalSigner`], or [`HostKey::public_only`]) or [`Transport::client`];
+///   our identification line and KEXINIT are queued at once. Or [`Transport::import`]
+///   of a state another process exported.
+/// - **Input**: [`Transport::handle_input`] with bytes from the socket, in any
+///   chunking. An `Err` ends the connection; errors are sticky and the DISCONNECT they
+///   queued can still be flushed.
+/// - **Upper-layer input**: [`Transport::send_message`] (50 and up, held back during a
+///   key exchange), [`Transport::request_service`] (client),
+///   [`Transport::set_authenticated`] once the authentication layer succeeded,
+///   [`Transport::disconnect`].
+/// - **Events**: after every call above, [`Transport::poll_event`] until `None`.
+/// - **Questions and answers**: two events pause the key exchange until the caller
+///   answers: [`Event::SignatureNeeded`] with [`Transport::provide_signature`] (a
+///   [`HostKey::public_only`] key: the monitor signs), [`Event::GroupNeeded`] with
+///   [`Transport::provide_group`] ([`GexGroups::from_caller`]: the caller reads the
+///   moduli file). While [`Transport::awaiting_answer`] is true input is held unread
+///   (at most [`MAX_INPUT_WHILE_WAITING`] bytes): stop reading the socket. After an
+///   answer, poll events and output again.
+/// - **Output**: after every call above, [`Transport::poll_transmit`] (or
+///   [`Transport::transmit_into`]) and write the bytes to the socket.
+/// - **Timers**: none inside: the transport reads no clock. Time-based rekeying is the
+///   caller's [`Transport::start_rekey`]; volume-based rekeying
+///   ([`TransportConfig::rekey_bytes`]) happens by itself after authentication.
+/// - **Handover**: between key exchanges ([`Transport::can_export`]),
+///   [`Transport::export`] gives a [`TransportState`] (to bytes with
+///   [`TransportState::to_bytes`], back with [`TransportState::from_bytes`]) and
+///   finishes this transport; [`Transport::import`] goes on with it in a fresh one.
+/// - **Queries**: [`Transport::session_id`], [`Transport::negotiated`],
+///   [`Transport::is_keyed`], [`Transport::kex_in_progress`], [`Transport::is_closed`],
+///   [`Transport::error`], [`Transport::host_keys`] and the like, at any time.
+///
+/// One turn: `handle_input` → `poll_event`* (answering questions as they come, and
+/// handing [`Event::Message`]s to the layers above, whose output goes to
+/// `send_message`) → `poll_transmit`.
 pub struct Transport {
     role: Role,
     config: TransportConfig,
