@@ -14,10 +14,12 @@ use aws_lc_rs::cipher::{
     EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128, AES_192, AES_256,
 };
 use aws_lc_rs::iv::FixedLength;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// AES block (and counter) size.
 const BLOCK: usize = 16;
+/// Bytes of exported state: counter ‖ keystream tail ‖ unused count.
+pub(crate) const STATE_LEN: usize = 2 * BLOCK + 1;
 
 /// The running AES-CTR keystream of one direction. The AES round keys are zeroized
 /// on drop by aws-lc-rs (its `SymmetricCipherKey` wipes both key schedules, and the
@@ -72,6 +74,29 @@ impl AesCtr {
                 unused: 0,
             },
         })
+    }
+
+    /// A keystream that goes on where an exported one stopped: `state` is
+    /// [`AesCtr::state`]'s `counter ‖ tail ‖ unused` (16 + 16 + 1 bytes, `unused` below
+    /// 16). `None` for a wrong cipher, key length or state.
+    pub(crate) fn restore(cipher: CipherAlg, key: &[u8], state: &[u8]) -> Option<Self> {
+        if state.len() != STATE_LEN || usize::from(state[2 * BLOCK]) >= BLOCK {
+            return None;
+        }
+        let mut ctr = AesCtr::new(cipher, key, &state[..BLOCK])?;
+        ctr.state.tail.copy_from_slice(&state[BLOCK..2 * BLOCK]);
+        ctr.state.unused = usize::from(state[2 * BLOCK]);
+        Some(ctr)
+    }
+
+    /// The running state: the next counter block, the current keystream block and how
+    /// many of its bytes are unused (`counter ‖ tail ‖ u8 unused`).
+    pub(crate) fn state(&self) -> Zeroizing<Vec<u8>> {
+        let mut v = Zeroizing::new(Vec::with_capacity(STATE_LEN));
+        v.extend_from_slice(&self.state.counter);
+        v.extend_from_slice(&self.state.tail);
+        v.push(self.state.unused as u8);
+        v
     }
 
     /// XORs the next `data.len()` keystream bytes into `data`. Encryption and
@@ -174,6 +199,34 @@ mod tests {
         c.apply(&mut x);
         d.apply(&mut y);
         assert_eq!(x[16..], y);
+    }
+
+    /// A keystream rebuilt from its state at any point (inside a block too) goes on
+    /// with the same bytes.
+    #[test]
+    fn restored_state_continues_the_keystream() {
+        let key = [5u8; 24];
+        let iv = [0xaa; 16];
+        let mut whole = [0u8; 80];
+        AesCtr::new(CipherAlg::Aes192Ctr, &key, &iv)
+            .unwrap()
+            .apply(&mut whole);
+        for cut in 0..=80 {
+            let mut a = AesCtr::new(CipherAlg::Aes192Ctr, &key, &iv).unwrap();
+            let mut out = [0u8; 80];
+            a.apply(&mut out[..cut]);
+            let st = a.state();
+            assert_eq!(st.len(), STATE_LEN);
+            let mut b = AesCtr::restore(CipherAlg::Aes192Ctr, &key, &st).unwrap();
+            b.apply(&mut out[cut..]);
+            assert_eq!(out, whole, "cut {cut}");
+        }
+        let mut st = AesCtr::new(CipherAlg::Aes128Ctr, &[0; 16], &iv)
+            .unwrap()
+            .state();
+        assert!(AesCtr::restore(CipherAlg::Aes128Ctr, &[0; 16], &st[..32]).is_none());
+        st[32] = 16;
+        assert!(AesCtr::restore(CipherAlg::Aes128Ctr, &[0; 16], &st).is_none());
     }
 
     #[test]

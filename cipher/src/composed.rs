@@ -9,11 +9,14 @@
 //!   `packet_length` is sent in clear, the rest is encrypted, and the MAC is computed
 //!   over `sequence_number ‖ packet_length ‖ ciphertext`. The receiver checks the MAC
 //!   before decrypting anything.
+//!
+//! The MACs keep no state from packet to packet (the sequence number is their nonce),
+//! so the exported [`StreamState`] is the cipher's alone.
 
 use crate::body::Transform;
 use crate::mac::PacketMac;
 use crate::read_length;
-use sisu_wire::packet::{Opener, PacketError, Sealer};
+use sisu_wire::packet::{Opener, PacketError, Sealer, StreamState};
 
 /// Bytes of `packet_length`.
 const LENGTH_LEN: usize = 4;
@@ -62,6 +65,10 @@ impl Sealer for ComposedSealer {
             tag
         };
         packet.extend_from_slice(tag.as_ref());
+    }
+
+    fn stream_state(&self) -> StreamState {
+        StreamState::new(self.cipher.state().to_vec()).unwrap_or_default()
     }
 }
 
@@ -137,5 +144,9 @@ impl Opener for ComposedOpener {
                 Err(PacketError::Mac)
             }
         }
+    }
+
+    fn stream_state(&self) -> StreamState {
+        StreamState::new(self.cipher.state().to_vec()).unwrap_or_default()
     }
 }

@@ -8,10 +8,12 @@
 //! - `packet_length` is sent in clear as the additional authenticated data; the rest of
 //!   the packet is encrypted; a 16-byte tag follows (RFC 5647 §7.3).
 //! - Packets are aligned to 16 bytes without counting `packet_length`.
+//! - The exported state is the invocation counter of the next packet (8 bytes,
+//!   big-endian); the fixed field comes from the IV again.
 
 use crate::read_length;
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use sisu_wire::packet::{Opener, PacketError, Sealer};
+use sisu_wire::packet::{Opener, PacketError, Sealer, StreamState};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// AES block size.
@@ -41,6 +43,20 @@ impl InvocationNonce {
             fixed,
             invocation_counter: u64::from_be_bytes(counter),
         }
+    }
+
+    /// The fixed field of `iv` with the invocation counter of an exported state (8
+    /// bytes, big-endian); `None` for another length.
+    pub(crate) fn restore(iv: &[u8; IV_LEN], state: &[u8]) -> Option<Self> {
+        let counter: [u8; 8] = state.try_into().ok()?;
+        let mut n = InvocationNonce::new(iv);
+        n.invocation_counter = u64::from_be_bytes(counter);
+        Some(n)
+    }
+
+    /// The exported state: the invocation counter of the next packet.
+    fn state(&self) -> StreamState {
+        StreamState::new(self.invocation_counter.to_be_bytes().to_vec()).unwrap_or_default()
     }
 
     /// The nonce for this packet; the counter then moves on.
@@ -102,6 +118,10 @@ impl Sealer for GcmSealer {
             packet.extend_from_slice(tag.as_ref());
         }
     }
+
+    fn stream_state(&self) -> StreamState {
+        self.nonce.state()
+    }
 }
 
 /// Opens packets sealed by [`GcmSealer`].
@@ -150,6 +170,10 @@ impl Opener for GcmOpener {
             .open_in_place(nonce, Aad::from(*length), rest)
             .map(|_| ())
             .map_err(|_| PacketError::Mac)
+    }
+
+    fn stream_state(&self) -> StreamState {
+        self.nonce.state()
     }
 }
 

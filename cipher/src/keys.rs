@@ -62,6 +62,9 @@ pub enum SuiteError {
     /// The algorithm (named) is not compiled into this build (a legacy cargo
     /// feature was left out).
     Unsupported(&'static str),
+    /// An exported stream state that does not fit the cipher (named): wrong length or
+    /// impossible values ([`crate::restore_sealer`], [`crate::restore_opener`]).
+    BadStreamState(&'static str),
 }
 
 impl fmt::Display for SuiteError {
@@ -72,6 +75,7 @@ impl fmt::Display for SuiteError {
                 write!(f, "{part:?} too short: need {need} bytes, got {got}")
             }
             SuiteError::Unsupported(name) => write!(f, "{name} is not supported by this build"),
+            SuiteError::BadStreamState(name) => write!(f, "bad exported state for {name}"),
         }
     }
 }

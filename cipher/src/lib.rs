@@ -25,12 +25,35 @@
 //! AEAD cipher the negotiated MAC is ignored. MACs and tags are compared in constant
 //! time.
 //!
+//! ## Handing a suite to another process
+//!
+//! A sealer or opener gives its running state with [`Sealer::stream_state`] /
+//! [`Opener::stream_state`]; [`restore_sealer`] / [`restore_opener`] rebuild the suite
+//! from the direction's derived keys and that state, and it goes on exactly where the
+//! other stopped (the next packet is sealed or opened as it would have been). The
+//! state is the position in the key stream only; the keys themselves are the caller's
+//! (key exchange keeps the [`DirectionKeys`]):
+//!
+//! | suite | exported [`StreamState`] |
+//! |---|---|
+//! | `chacha20-poly1305@openssh.com` | empty: the nonce is the sequence number |
+//! | `aes*-gcm@openssh.com` | the invocation counter of the next packet, `uint64` (the fixed field is the IV's) |
+//! | `aes*-ctr` | the next counter block (16), the current keystream block (16) and how many of its bytes are unused (1) |
+//! | CBC ciphers | the chaining block: the last ciphertext block (block size) |
+//! | `arcfour*` | RC4's permutation and indices `S ‖ i ‖ j` (258) |
+//! | every MAC | nothing: HMAC and UMAC take the sequence number per packet |
+//!
+//! RC4 is written by hand (in `legacy`) because no crate exports its state. A state
+//! that does not fit the suite (wrong length, a counter tail index out of range, an
+//! RC4 `S` that is not a permutation) is refused with [`SuiteError::BadStreamState`].
+//!
 //! ## Backends and zeroization
 //!
 //! The hot suites run on aws-lc-rs (AWS-LC's assembly: SIMD ChaCha20 and Poly1305,
 //! AES-NI/VAES with carry-less multiplication for GCM and CTR, SHA-NI for SHA-1 and
-//! SHA-256), everything else on RustCrypto; UMAC (RFC 4418) is hand-written (no maintained crate has it)
-//! in the `umac` module. Every key, IV, MAC key and cipher state a sealer or opener
+//! SHA-256), everything else on RustCrypto; UMAC (RFC 4418) is hand-written (no
+//! maintained crate has it) in the `umac` module, and so is RC4 (written by hand
+//! because no crate exports its state). Every key, IV, MAC key and cipher state a sealer or opener
 //! holds is wiped when it is dropped:
 //!
 //! | suite | backend | how it is zeroized on drop |
@@ -42,7 +65,8 @@
 //! | `hmac-sha2-256`, `hmac-sha2-512`, `hmac-sha1` (+`-96`, `-etm`) | aws-lc-rs `hmac` | the keyed `HMAC_CTX` and each packet's copy of it are cleansed (`HMAC_CTX_cleanup` = `OPENSSL_cleanse`) in `Drop` |
 //! | `hmac-md5`, `hmac-ripemd160` (+`-96`, `-etm`, `@openssh.com`) | RustCrypto `hmac` 0.13, `md-5` 0.11, `ripemd` 0.2 | `zeroize` features: the inner/outer hash cores and the block buffer are `ZeroizeOnDrop` |
 //! | `umac-64@openssh.com`, `umac-128@openssh.com` | this crate, RustCrypto `aes` | derived keys wiped by `Umac`'s `Drop`; the AES key schedule is `ZeroizeOnDrop` (`aes`'s `zeroize`) |
-//! | legacy CBC ciphers, `arcfour*`, protocol 1's ciphers ([`v1`]) | RustCrypto `aes`, `des`, `blowfish`, `cast5`, `cbc`, `rc4` | `zeroize` features: key schedules and chaining state are `ZeroizeOnDrop` |
+//! | legacy CBC ciphers, protocol 1's ciphers ([`v1`]) | RustCrypto `aes`, `des`, `blowfish`, `cast5`, `cbc` | `zeroize` features: key schedules and chaining state are `ZeroizeOnDrop` |
+//! | `arcfour*` | this crate (RC4 by hand: no crate exports its state) | `ZeroizeOnDrop` (derive) on the permutation and indices |
 //!
 //! The RustCrypto and in-crate types are checked at compile time (unit tests that
 //! require `ZeroizeOnDrop`); for aws-lc-rs only the existence of its `Drop` can be
@@ -103,7 +127,7 @@ pub mod v1;
 
 pub use alg::{CipherAlg, MacAlg, MacFamily};
 pub use keys::{DirectionKeys, KeyPart, SuiteError};
-pub use sisu_wire::packet::{Opener, PacketError, Sealer};
+pub use sisu_wire::packet::{Opener, PacketError, Sealer, StreamState};
 
 use aes_ctr::AesCtr;
 use aws_lc_rs::aead::LessSafeKey;
@@ -131,6 +155,7 @@ fn material<'a>(
     mac: Option<MacAlg>,
     keys: &'a DirectionKeys,
     dir: Direction,
+    state: Option<&StreamState>,
 ) -> Result<Material<'a>, SuiteError> {
     let key = prefix(&keys.key, KeyPart::Key, cipher.key_len())?;
     let iv = prefix(&keys.iv, KeyPart::Iv, cipher.iv_len())?;
@@ -141,31 +166,48 @@ fn material<'a>(
         need,
         got: material.len(),
     };
+    let bad_state = SuiteError::BadStreamState(cipher.name());
+    let state = state.map(StreamState::as_bytes);
     Ok(match cipher {
-        CipherAlg::Chacha20Poly1305 => Material::Chacha(
-            key.try_into()
-                .map_err(|_| short(KeyPart::Key, key, chacha::CHACHA_KEY_LEN))?,
-        ),
+        CipherAlg::Chacha20Poly1305 => {
+            if state.is_some_and(|s| !s.is_empty()) {
+                return Err(bad_state);
+            }
+            Material::Chacha(
+                key.try_into()
+                    .map_err(|_| short(KeyPart::Key, key, chacha::CHACHA_KEY_LEN))?,
+            )
+        }
         CipherAlg::Aes128Gcm | CipherAlg::Aes256Gcm => {
             let gcm_key = gcm::gcm_key(key).ok_or(short(KeyPart::Key, key, cipher.key_len()))?;
             let iv = iv
                 .try_into()
                 .map_err(|_| short(KeyPart::Iv, iv, gcm::IV_LEN))?;
-            Material::Gcm(Box::new((gcm_key, InvocationNonce::new(iv))))
+            let nonce = match state {
+                None => InvocationNonce::new(iv),
+                Some(s) => InvocationNonce::restore(iv, s).ok_or(bad_state)?,
+            };
+            Material::Gcm(Box::new((gcm_key, nonce)))
         }
         _ => {
             let mac = require_mac(cipher, mac)?;
             let mac_key = prefix(&keys.mac_key, KeyPart::MacKey, mac.key_len())?;
-            let transform: Box<dyn Transform> = match cipher {
-                CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr => {
-                    Box::new(AesCtr::new(cipher, key, iv).ok_or(short(
-                        KeyPart::Key,
-                        key,
-                        cipher.key_len(),
-                    ))?)
-                }
-                _ => legacy::transform(cipher, key, iv, dir)
+            let is_ctr = matches!(
+                cipher,
+                CipherAlg::Aes128Ctr | CipherAlg::Aes192Ctr | CipherAlg::Aes256Ctr
+            );
+            let transform: Box<dyn Transform> = match (is_ctr, state) {
+                (true, None) => Box::new(AesCtr::new(cipher, key, iv).ok_or(short(
+                    KeyPart::Key,
+                    key,
+                    cipher.key_len(),
+                ))?),
+                (true, Some(s)) => Box::new(AesCtr::restore(cipher, key, s).ok_or(bad_state)?),
+                (false, None) => legacy::transform(cipher, key, iv, dir)
                     .ok_or(SuiteError::Unsupported(cipher.name()))?,
+                (false, Some(s)) => {
+                    legacy::restored_transform(cipher, key, s, dir).ok_or(bad_state)?
+                }
             };
             let packet_mac =
                 PacketMac::new(mac, mac_key).ok_or(SuiteError::Unsupported(mac.name()))?;
@@ -185,22 +227,57 @@ pub fn new_sealer(
     mac: Option<MacAlg>,
     keys: &DirectionKeys,
 ) -> Result<Box<dyn Sealer>, SuiteError> {
-    Ok(match material(cipher, mac, keys, Direction::Encrypt)? {
-        Material::Chacha(key) => Box::new(chacha::ChachaSealer::new(key)),
-        Material::Gcm(parts) => {
-            let (key, nonce) = *parts;
-            Box::new(gcm::GcmSealer::new(key, nonce))
-        }
-        Material::Composed(parts) => {
-            let (body, mac, etm) = *parts;
-            Box::new(composed::ComposedSealer::new(
-                body,
-                cipher.block_size(),
-                mac,
-                etm,
-            ))
-        }
-    })
+    sealer(cipher, mac, keys, None)
+}
+
+/// The [`Sealer`] that goes on where an exported one stopped: `keys` are the
+/// direction's keys as derived (the initial IV, not the current chaining block), and
+/// `state` is what [`Sealer::stream_state`] gave. The same errors as [`new_sealer`],
+/// and [`SuiteError::BadStreamState`] for a state that does not fit the suite.
+pub fn restore_sealer(
+    cipher: CipherAlg,
+    mac: Option<MacAlg>,
+    keys: &DirectionKeys,
+    state: &StreamState,
+) -> Result<Box<dyn Sealer>, SuiteError> {
+    sealer(cipher, mac, keys, Some(state))
+}
+
+/// The [`Opener`] that goes on where an exported one stopped (see
+/// [`restore_sealer`]); `state` is what [`Opener::stream_state`] gave.
+pub fn restore_opener(
+    cipher: CipherAlg,
+    mac: Option<MacAlg>,
+    keys: &DirectionKeys,
+    state: &StreamState,
+) -> Result<Box<dyn Opener>, SuiteError> {
+    opener(cipher, mac, keys, Some(state))
+}
+
+fn sealer(
+    cipher: CipherAlg,
+    mac: Option<MacAlg>,
+    keys: &DirectionKeys,
+    state: Option<&StreamState>,
+) -> Result<Box<dyn Sealer>, SuiteError> {
+    Ok(
+        match material(cipher, mac, keys, Direction::Encrypt, state)? {
+            Material::Chacha(key) => Box::new(chacha::ChachaSealer::new(key)),
+            Material::Gcm(parts) => {
+                let (key, nonce) = *parts;
+                Box::new(gcm::GcmSealer::new(key, nonce))
+            }
+            Material::Composed(parts) => {
+                let (body, mac, etm) = *parts;
+                Box::new(composed::ComposedSealer::new(
+                    body,
+                    cipher.block_size(),
+                    mac,
+                    etm,
+                ))
+            }
+        },
+    )
 }
 
 /// The [`Opener`] for packets we receive with `cipher` and `mac` under `keys`. The
@@ -210,20 +287,31 @@ pub fn new_opener(
     mac: Option<MacAlg>,
     keys: &DirectionKeys,
 ) -> Result<Box<dyn Opener>, SuiteError> {
-    Ok(match material(cipher, mac, keys, Direction::Decrypt)? {
-        Material::Chacha(key) => Box::new(chacha::ChachaOpener::new(key)),
-        Material::Gcm(parts) => {
-            let (key, nonce) = *parts;
-            Box::new(gcm::GcmOpener::new(key, nonce))
-        }
-        Material::Composed(parts) => {
-            let (body, mac, etm) = *parts;
-            Box::new(composed::ComposedOpener::new(
-                body,
-                cipher.block_size(),
-                mac,
-                etm,
-            ))
-        }
-    })
+    opener(cipher, mac, keys, None)
+}
+
+fn opener(
+    cipher: CipherAlg,
+    mac: Option<MacAlg>,
+    keys: &DirectionKeys,
+    state: Option<&StreamState>,
+) -> Result<Box<dyn Opener>, SuiteError> {
+    Ok(
+        match material(cipher, mac, keys, Direction::Decrypt, state)? {
+            Material::Chacha(key) => Box::new(chacha::ChachaOpener::new(key)),
+            Material::Gcm(parts) => {
+                let (key, nonce) = *parts;
+                Box::new(gcm::GcmOpener::new(key, nonce))
+            }
+            Material::Composed(parts) => {
+                let (body, mac, etm) = *parts;
+                Box::new(composed::ComposedOpener::new(
+                    body,
+                    cipher.block_size(),
+                    mac,
+                    etm,
+                ))
+            }
+        },
+    )
 }

@@ -137,6 +137,16 @@ impl Transform for Layers {
             layer.apply(data);
         }
     }
+
+    /// The layers' states one after the other (protocol 1 sessions are not handed
+    /// over; this only completes the trait).
+    fn state(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut v = zeroize::Zeroizing::new(Vec::new());
+        for layer in &self.0 {
+            v.extend_from_slice(&layer.state());
+        }
+        v
+    }
 }
 
 /// One direction of a protocol 1 cipher, keyed by the session key. Key schedules and

@@ -22,6 +22,28 @@ const DATA_HEADER: usize = 13;
 /// what [`Connection::poll_transmit`] gives, and act on [`Connection::poll_event`].
 /// Drain both queues after each call: events are bounded by
 /// [`Limits::max_pending_events`] and output by [`Limits::max_pending_transmit`].
+///
+/// # Its methods, by kind, and the order to call them
+///
+/// - **Construct**: [`Connection::new`] once the user has authenticated.
+/// - **Input**: [`Connection::handle_message`] with each message 80..=127 the transport
+///   delivers. An `Err` ends the connection (errors are sticky, [`Connection::error`]).
+/// - **Events**: after every input, [`Connection::poll_event`] until `None`: channel
+///   opens, channel and global requests, data, EOF, closes.
+/// - **Answers**: an event that asks (a channel open, a request with `want_reply`, a
+///   global request) is answered with [`Connection::accept_open`] /
+///   [`Connection::reject_open`], [`Connection::reply_request`],
+///   [`Connection::reply_global`]; data taken by the consumer is given back as window
+///   credit with [`Connection::consumed`].
+/// - **Our own actions**: [`Connection::send_data`] / [`Connection::send_extended_data`]
+///   (limited by [`Connection::send_window`]), [`Connection::send_eof`],
+///   [`Connection::send_exit_status`] / [`Connection::send_exit_signal`],
+///   [`Connection::close`], [`Connection::send_global_request`].
+/// - **Output**: after every input, answer or action, [`Connection::poll_transmit`]
+///   until `None`, each message to the transport's `send_message`.
+/// - **Timers**: none; keepalives and timeouts are the caller's (it reads the clock).
+///
+/// One turn: `handle_message` → `poll_event`* (answering as it goes) → `poll_transmit`*.
 #[derive(Debug)]
 pub struct Connection {
     limits: Limits,

@@ -8,10 +8,11 @@ use sisu_daemon::config::{
     AlgorithmSets, Algs, AllowTcpForwarding, Config, ConnectionSpec, PermitRootLogin,
     PermitUserEnvironment,
 };
-use sisu_kex::moduli::{parse_moduli, GexGroups};
+use sisu_kex::moduli::{parse_moduli, DhGroup, GexGroups};
 use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
 use sisu_userauth::publickey::PubkeyAlgorithm;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -131,14 +132,32 @@ pub fn query(kind: Query) -> Option<Vec<String>> {
 
 /// The groups for Diffie-Hellman group exchange: those of the `ModuliFile` (in
 /// `/etc/ssh/moduli` format, read when a client first asks for group exchange), or the
-/// built-in RFC 3526 groups when it is missing,
-/// unreadable or has no usable group.
-pub fn gex_groups(path: &Path) -> GexGroups {
-    let path = path.to_path_buf();
-    GexGroups::lazy(move || match std::fs::read(&path) {
-        Ok(bytes) => parse_moduli(&String::from_utf8_lossy(&bytes)),
-        Err(_) => Vec::new(),
-    })
+/// built-in RFC 3526 groups when it is missing, unreadable or has no usable group. The
+/// transport asks for each group (`Event::GroupNeeded`); the session answers from here.
+pub struct ModuliGroups {
+    path: PathBuf,
+    loaded: OnceLock<GexGroups>,
+}
+
+impl ModuliGroups {
+    /// The groups of the file at `path`, not read yet.
+    pub fn new(path: &Path) -> Self {
+        ModuliGroups {
+            path: path.to_path_buf(),
+            loaded: OnceLock::new(),
+        }
+    }
+
+    /// The groups, reading the file the first time.
+    pub fn get(&self) -> &[DhGroup] {
+        self.loaded
+            .get_or_init(|| match std::fs::read(&self.path) {
+                Ok(bytes) => GexGroups::fixed(parse_moduli(&String::from_utf8_lossy(&bytes))),
+                Err(_) => GexGroups::default(),
+            })
+            .get()
+            .unwrap_or_default()
+    }
 }
 
 fn nonzero(d: Duration) -> Option<Duration> {
@@ -178,7 +197,7 @@ pub fn session_settings(
             cfg.rekey_limit.bytes
         },
         server_sig_algs: cfg.pubkey_accepted_algorithms.clone(),
-        gex_groups: gex_groups(&cfg.moduli_file),
+        gex_groups: GexGroups::from_caller(),
         ..TransportConfig::default()
     };
     let transport = match &cfg.version_addendum {
@@ -192,6 +211,7 @@ pub fn session_settings(
     let channels = channel_settings(cfg);
     SessionSettings {
         transport,
+        moduli: ModuliGroups::new(&cfg.moduli_file),
         host_keys,
         auth,
         channels,

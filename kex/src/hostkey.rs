@@ -3,8 +3,18 @@
 //!
 //! A [`HostKey`] is one key offered either as a plain key (`K_S` is its public key
 //! blob) or, with [`HostKey::with_certificate`], through an OpenSSH host certificate
-//! (`K_S` is the certificate blob, `PROTOCOL.certkeys`). Its private half is here, or
-//! with an [`ExternalSigner`] ([`HostKey::external`]: an SSH agent, say). Key types:
+//! (`K_S` is the certificate blob, `PROTOCOL.certkeys`). Its private half is here
+//! ([`HostKey::new`]), with an [`ExternalSigner`] ([`HostKey::external`]: an SSH agent,
+//! say, asked synchronously from inside the key exchange), or nowhere in this process
+//! ([`HostKey::public_only`]: the transport then pauses the exchange and asks its
+//! caller with [`crate::Event::SignatureNeeded`], as a privilege-separated server's
+//! network-facing child does, whose monitor holds the keys).
+//!
+//! The two ways of signing elsewhere coexist on purpose: an [`ExternalSigner`] answers
+//! at once (an agent on a local socket, a test), which keeps the transport's caller
+//! unchanged; the event suits a signer that answers later, over a channel the caller
+//! drives (a monitor process). Both are verified against the key before the signature
+//! goes out. Key types:
 //! Ed25519, ECDSA P-256/384/521, RSA (rsa-sha2-512, rsa-sha2-256 and the legacy
 //! SHA-1 `ssh-rsa`) and DSA (legacy `ssh-dss`). Key files as `ssh-keygen` writes them
 //! are read by [`keyfile`]; certificates are read by [`cert`].
@@ -88,6 +98,9 @@ enum Secret {
     },
     /// Elsewhere: signatures are asked of the signer.
     External(std::sync::Arc<dyn ExternalSigner>),
+    /// Not reachable from here at all: the transport asks its caller
+    /// (`Event::SignatureNeeded`).
+    None,
 }
 
 /// A server host key, ready to sign exchange hashes.
@@ -108,6 +121,7 @@ impl fmt::Debug for HostKey {
             .field("algorithm", &self.public.algorithm().as_str())
             .field("certificate", &self.is_certificate())
             .field("external", &matches!(self.secret, Secret::External(_)))
+            .field("public_only", &matches!(self.secret, Secret::None))
             .finish_non_exhaustive()
     }
 }
@@ -197,12 +211,7 @@ impl HostKey {
     ) -> Result<Self, HostKeyError> {
         let algorithms = plain_algorithms(&public)?;
         if let Some(k) = public.key_data().rsa() {
-            let bits = k.n.as_positive_bytes().map_or(0, |n| {
-                n.first().map_or(0, |top| {
-                    (n.len() - 1) * 8 + 8 - top.leading_zeros() as usize
-                })
-            });
-            check_rsa_size(bits)?;
+            check_rsa_size(rsa_bits(k))?;
         }
         let public_blob = public.to_bytes().map_err(|e| err(e.to_string()))?;
         Ok(HostKey {
@@ -212,6 +221,31 @@ impl HostKey {
             public_blob,
             algorithms,
         })
+    }
+
+    /// A host key of which only the public half is here (a privilege-separated
+    /// server's network-facing process): it cannot sign, and a [`crate::Transport`]
+    /// serving it asks its caller for each signature with
+    /// [`crate::Event::SignatureNeeded`]. It may be [`HostKey::certified`] as any other.
+    pub fn public_only(public: PublicKey) -> Result<Self, HostKeyError> {
+        let algorithms = plain_algorithms(&public)?;
+        if let Some(k) = public.key_data().rsa() {
+            check_rsa_size(rsa_bits(k))?;
+        }
+        let public_blob = public.to_bytes().map_err(|e| err(e.to_string()))?;
+        Ok(HostKey {
+            secret: Secret::None,
+            public,
+            plain_blob: public_blob.clone(),
+            public_blob,
+            algorithms,
+        })
+    }
+
+    /// Whether [`HostKey::sign`] can sign here (a private key or an
+    /// [`ExternalSigner`]); not for a [`HostKey::public_only`] key.
+    pub fn can_sign(&self) -> bool {
+        !matches!(self.secret, Secret::None)
     }
 
     /// Wraps a private key offered through its OpenSSH host certificate
@@ -254,7 +288,7 @@ impl HostKey {
     pub fn private_key(&self) -> Option<&PrivateKey> {
         match &self.secret {
             Secret::Local { key, .. } => Some(key),
-            Secret::External(_) => None,
+            Secret::External(_) | Secret::None => None,
         }
     }
 
@@ -289,6 +323,7 @@ impl HostKey {
         }
         let fail = |e: &dyn fmt::Display| err(format!("signing failed: {e}"));
         let sig = match &self.secret {
+            Secret::None => return Err(err("the private half of this host key is not here")),
             Secret::External(signer) => {
                 let blob = signer.sign(&self.plain_blob, plain, data)?;
                 // Checked before it goes out: only a good signature by this key.
@@ -365,6 +400,15 @@ fn rsa_private(k: &ssh_key::private::RsaKeypair) -> Result<rsa::RsaPrivateKey, H
     key.precompute()
         .map_err(|e| err(format!("bad RSA key: {e}")))?;
     Ok(key)
+}
+
+/// The modulus size of an RSA public key, in bits.
+fn rsa_bits(k: &ssh_key::public::RsaPublicKey) -> usize {
+    k.n.as_positive_bytes().map_or(0, |n| {
+        n.first().map_or(0, |top| {
+            (n.len() - 1) * 8 + 8 - top.leading_zeros() as usize
+        })
+    })
 }
 
 fn check_rsa_size(bits: usize) -> Result<(), HostKeyError> {

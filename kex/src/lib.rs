@@ -8,6 +8,21 @@
 //! [`Transport::poll_transmit`], messages for the layers above as [`Event::Message`].
 //! Randomness comes from the caller; there is no clock: a caller that wants time-based
 //! rekeying calls [`Transport::start_rekey`].
+//! [`Transport`]'s docs list its methods by kind and the order to call them.
+//!
+//! **Seams for privilege separation.** The transport never needs a private key: a
+//! server given [`HostKey::public_only`] keys asks its caller to sign each exchange
+//! hash ([`Event::SignatureNeeded`], answered with [`Transport::provide_signature`] and
+//! verified against the key before it is sent). It never reads a file: with
+//! [`moduli::GexGroups::from_caller`] the group for a group-exchange request is the
+//! caller's choice ([`Event::GroupNeeded`], [`Transport::provide_group`]); a fixed list
+//! (the built-in RFC 3526 groups by default) serves clients and tests. And its whole
+//! state between key exchanges can move to another process: [`Transport::export`]
+//! gives a [`TransportState`] (keys, each cipher's stream position, sequence numbers,
+//! half-read input, untaken output and events, flags and counters) that
+//! [`TransportState::to_bytes`] encodes and [`TransportState::from_bytes`] decodes,
+//! bounded and refusing garbage (the format is in [`state`]), for
+//! [`Transport::import`] in a fresh transport; the peer notices nothing.
 //!
 //! What a hostile peer meets (details in the transport's docs and [`TransportError`]):
 //! until the peer's first `SSH_MSG_NEWKEYS` only key-exchange messages are taken (with
@@ -66,8 +81,10 @@ pub use alg::{KexAlg, KexFamily};
 pub use derive::HashAlg;
 pub use hostkey::{ExternalSigner, HostKey};
 pub use hostkey_alg::HostKeyAlg;
+pub use transport::state;
 pub use transport::{
-    AlgorithmKind, Event, Negotiated, Role, Stage, StrictKexViolation, Transport, TransportConfig,
-    TransportError, DEFAULT_REKEY_BYTES, EXT_INFO_C, KEX_GUESS2, KEX_STRICT_C, KEX_STRICT_S,
-    MAX_PENDING_EVENTS, MAX_PREAUTH_KEX, MAX_QUEUED_MESSAGES,
+    AlgorithmKind, Event, ExportError, Negotiated, Role, Stage, StateError, StrictKexViolation,
+    Transport, TransportConfig, TransportError, TransportState, DEFAULT_REKEY_BYTES, EXT_INFO_C,
+    KEX_GUESS2, KEX_STRICT_C, KEX_STRICT_S, MAX_INPUT_WHILE_WAITING, MAX_PENDING_EVENTS,
+    MAX_PREAUTH_KEX, MAX_QUEUED_MESSAGES,
 };

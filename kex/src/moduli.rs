@@ -7,6 +7,12 @@
 //! prime's bit length minus one, and generator and modulus are hexadecimal. Lines that
 //! are comments, malformed or unsuitable are skipped, as OpenSSH skips them.
 //!
+//! The transport reads no file: a server either gives it a fixed list
+//! ([`GexGroups::fixed`], the built-in groups by default) or chooses each group itself
+//! ([`GexGroups::from_caller`]: the transport raises [`crate::Event::GroupNeeded`] with a
+//! [`GroupRequest`], the caller answers [`crate::Transport::provide_group`], typically
+//! with [`GroupRequest::choose`] over the groups of its moduli file).
+//!
 //! ```
 //! use sisu_kex::moduli::{parse_moduli, DhGroup};
 //! let groups = parse_moduli("# comment\n20240101000000 2 6 100 2047 2 FFFF\n");
@@ -17,7 +23,7 @@
 
 use crate::method::groups;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// The smallest group a group-exchange server hands out (OpenSSH's `DH_GRP_MIN`).
 pub const GEX_MIN_BITS: u32 = 2048;
@@ -192,50 +198,33 @@ pub fn parse_moduli_line(line: &str) -> Option<DhGroup> {
     (group.bits() == num(size)?.checked_add(1)?).then_some(group)
 }
 
-/// The groups Diffie-Hellman group exchange chooses from: a fixed list, or a loader
-/// that runs the first time a client actually asks for group exchange (so a server
-/// does not read and parse a moduli file for every connection that never uses it).
-/// An empty list, fixed or loaded, stands for the built-in groups.
+/// Where Diffie-Hellman group exchange gets its group for a client's request: from a
+/// fixed list chosen inside the transport (the built-in RFC 3526 groups by default,
+/// for clients and tests), or from the transport's caller, asked with
+/// [`crate::Event::GroupNeeded`] and answered with
+/// [`crate::Transport::provide_group`] (a server that reads a moduli file: the file is
+/// the caller's business, the transport never reads one).
 #[derive(Clone)]
-pub struct GexGroups {
-    loaded: Arc<OnceLock<Arc<[DhGroup]>>>,
-    load: Option<GroupLoader>,
-}
-
-/// Produces a moduli file's groups on demand (for [`GexGroups::lazy`]).
-pub type GroupLoader = Arc<dyn Fn() -> Vec<DhGroup> + Send + Sync>;
+pub struct GexGroups(Option<Arc<[DhGroup]>>);
 
 impl GexGroups {
     /// These groups (the built-in ones when `groups` is empty).
     pub fn fixed(groups: Vec<DhGroup>) -> Self {
-        let cell = OnceLock::new();
-        let _ = cell.set(Self::or_builtin(groups));
-        GexGroups {
-            loaded: Arc::new(cell),
-            load: None,
-        }
-    }
-
-    /// The groups `load` returns, loaded once, when first needed.
-    pub fn lazy(load: impl Fn() -> Vec<DhGroup> + Send + Sync + 'static) -> Self {
-        GexGroups {
-            loaded: Arc::new(OnceLock::new()),
-            load: Some(Arc::new(load)),
-        }
-    }
-
-    /// The groups, loading them now if that has not happened yet.
-    pub fn get(&self) -> &[DhGroup] {
-        self.loaded
-            .get_or_init(|| Self::or_builtin(self.load.as_ref().map(|l| l()).unwrap_or_default()))
-    }
-
-    fn or_builtin(groups: Vec<DhGroup>) -> Arc<[DhGroup]> {
-        if groups.is_empty() {
+        GexGroups(Some(if groups.is_empty() {
             DhGroup::builtin().into()
         } else {
             groups.into()
-        }
+        }))
+    }
+
+    /// No list here: the caller chooses each group ([`crate::Event::GroupNeeded`]).
+    pub fn from_caller() -> Self {
+        GexGroups(None)
+    }
+
+    /// The fixed list, or `None` when the caller chooses.
+    pub fn get(&self) -> Option<&[DhGroup]> {
+        self.0.as_deref()
     }
 }
 
@@ -254,10 +243,42 @@ impl From<Vec<DhGroup>> for GexGroups {
 
 impl std::fmt::Debug for GexGroups {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.loaded.get() {
+        match &self.0 {
             Some(g) => write!(f, "GexGroups({} groups)", g.len()),
-            None => f.write_str("GexGroups(not loaded yet)"),
+            None => f.write_str("GexGroups(chosen by the caller)"),
         }
+    }
+}
+
+/// A group-exchange request as the server must answer it: the client's `min`, `n`,
+/// `max` clamped to [`GEX_MIN_BITS`]..=[`GEX_MAX_BITS`] (the exchange hash keeps the
+/// client's own numbers). The group given back must be of `min..=max` bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupRequest {
+    /// Smallest acceptable size, in bits.
+    pub min: u32,
+    /// Preferred size, in bits.
+    pub n: u32,
+    /// Largest acceptable size, in bits.
+    pub max: u32,
+}
+
+impl GroupRequest {
+    /// Whether `group` answers this request (its size is within `min..=max`).
+    pub fn accepts(&self, group: &DhGroup) -> bool {
+        (self.min..=self.max).contains(&group.bits())
+    }
+
+    /// The group [`choose_group`] picks from `groups`, choosing among several of the
+    /// same size with `rng`.
+    pub fn choose<'a>(
+        &self,
+        groups: &'a [DhGroup],
+        rng: &mut dyn rand_core::RngCore,
+    ) -> Option<&'a DhGroup> {
+        choose_group(groups, self.min, self.n, self.max, |count| {
+            (rng.next_u32() as usize) % count
+        })
     }
 }
 
@@ -353,6 +374,23 @@ mod tests {
         assert_eq!(pick(2048, 8192, 6144), Some(6144)); // none >= n: the largest <= max
         assert_eq!(pick(4096, 4096, 4096), Some(4096));
         assert_eq!(pick(5000, 5000, 5000), None);
+    }
+
+    #[test]
+    fn requests_accept_and_choose_within_their_bounds() {
+        let all = DhGroup::builtin();
+        let req = GroupRequest {
+            min: 3072,
+            n: 4000,
+            max: 6144,
+        };
+        let mut rng = rand_core::OsRng;
+        assert_eq!(req.choose(&all, &mut rng).map(DhGroup::bits), Some(4096));
+        assert!(req.accepts(&DhGroup::group16()));
+        assert!(!req.accepts(&DhGroup::group14()));
+        assert!(!req.accepts(&DhGroup::group18()));
+        assert!(GexGroups::from_caller().get().is_none());
+        assert_eq!(GexGroups::default().get().map(<[DhGroup]>::len), Some(5));
     }
 
     #[test]

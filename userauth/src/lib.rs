@@ -14,7 +14,13 @@
 //! verified becomes [`Event::KeyVerified`], the one question that can grant access.
 //!
 //! Sans-IO: no sockets, clocks, threads or randomness; every queue and length is bounded
-//! by a constant in [`limits`].
+//! by a constant in [`limits`]. [`Server`]'s docs list its methods by kind and the order
+//! to call them.
+//!
+//! The result of a successful authentication, [`Authenticated`] (who, which method,
+//! which key), crosses to the post-authentication process as bytes with
+//! [`Authenticated::to_bytes`] and [`Authenticated::from_bytes`], whose decoder is
+//! bounded and refuses anything malformed ([`outcome`]).
 //!
 //! ```
 //! use sisu_userauth::{Event, Server, ServerConfig, ServerMessage};
@@ -59,6 +65,7 @@ mod error;
 mod event;
 pub mod limits;
 pub mod message;
+pub mod outcome;
 pub mod publickey;
 pub mod request;
 mod server;
@@ -67,4 +74,5 @@ pub use config::{Method, ServerConfig, DEFAULT_MAX_TRIES, SERVICE_CONNECTION};
 pub use error::AuthError;
 pub use event::{Authenticated, Event};
 pub use message::ServerMessage;
+pub use outcome::ResultError;
 pub use server::{Answer, Server};

@@ -64,6 +64,26 @@ enum Question {
 ///   [`MAX_ATTEMPTS`] requests) the result is [`AuthError::TooManyFailures`];
 /// - the banner is sent in answer to the first request;
 /// - after SSH_MSG_USERAUTH_SUCCESS, further messages are ignored (RFC 4252 §5.1).
+///
+/// # Its methods, by kind, and the order to call them
+///
+/// - **Construct**: [`Server::new`] with the session id, when the transport has
+///   accepted `ssh-userauth`; [`Server::set_banner`] before the first request, if the
+///   banner depends on the user.
+/// - **Input**: [`Server::handle_message`] with each message 50..=79 the transport
+///   delivers. An `Err` ends the connection (errors are sticky).
+/// - **Events**: after every input or answer, [`Server::poll_event`] until `None`.
+/// - **Answers**: [`Event::KeyOffered`] and [`Event::KeyVerified`] are questions, one
+///   at a time ([`Server::is_pending`]); answer each with [`Server::answer`] or
+///   [`Server::answer_with`]. Messages that arrive meanwhile wait inside.
+/// - **Output**: after every input or answer, [`Server::poll_transmit`] until `None`,
+///   each message to the transport's `send_message`.
+/// - **Result**: [`Server::is_authenticated`] once [`Event::Success`] was raised; its
+///   [`Authenticated`] crosses to the post-authentication process with
+///   [`Authenticated::to_bytes`] / [`Authenticated::from_bytes`].
+/// - **Timers**: none; `LoginGraceTime` is the caller's (it reads the clock).
+///
+/// One turn: `handle_message` → `poll_event`* (answering as it goes) → `poll_transmit`*.
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,

@@ -2,7 +2,8 @@
 //!
 //! Targets live in three cargo-fuzz projects, each a workspace of its own so the main
 //! build never needs libFuzzer: `fuzz/` (transport, packet decoder, userauth,
-//! connection, sshd_config), `authkeys/fuzz/` and `knownhosts/fuzz/`. cargo-fuzz is
+//! connection, sshd_config, the transport-state and userauth-result decoders),
+//! `authkeys/fuzz/` and `knownhosts/fuzz/`. cargo-fuzz is
 //! installed when missing; on the stable toolchain it runs with `RUSTC_BOOTSTRAP=1`,
 //! which keeps AddressSanitizer.
 //!
@@ -25,6 +26,8 @@ const TARGETS: &[(&str, &[&str])] = &[
             "userauth_server",
             "connection_server",
             "sshd_config",
+            "transport_state",
+            "userauth_result",
         ],
     ),
     ("authkeys/fuzz", &["parse_file", "revoked_keys"]),

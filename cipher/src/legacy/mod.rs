@@ -17,8 +17,12 @@
 //! CBC (RFC 4253 §6.3) chains across packets: the last ciphertext block of one
 //! packet is the IV of the next. With encrypt-and-MAC the opener decrypts the first
 //! block in `decrypt_length` and continues the chain in `open`. The primitives are
-//! RustCrypto's (`aes`, `des`, `blowfish`, `cast5`, `cbc`, `rc4`), with their
-//! `zeroize` features.
+//! RustCrypto's (`aes`, `des`, `blowfish`, `cast5`, `cbc`), with their `zeroize`
+//! features; RC4 is written by hand because no crate exports its state.
+//!
+//! Exported state (for handing a connection to another process): a CBC transform's is
+//! its chaining block (the last ciphertext block, block-size bytes), RC4's is its
+//! permutation and indices (258 bytes).
 
 #[cfg(feature = "arcfour")]
 pub(crate) mod arcfour;
@@ -63,6 +67,27 @@ pub(crate) fn transform(
         #[cfg(feature = "arcfour")]
         CipherAlg::Arcfour128 | CipherAlg::Arcfour256 => {
             arcfour::boxed(key, arcfour::RFC4345_DISCARD)
+        }
+        _ => None,
+    }
+}
+
+/// The running transform of a legacy `cipher` rebuilt from its exported `state` (see
+/// the module docs) under exact-length `key`; `None` when the state does not fit.
+pub(crate) fn restored_transform(
+    cipher: CipherAlg,
+    key: &[u8],
+    state: &[u8],
+    dir: Direction,
+) -> Option<Box<dyn Transform>> {
+    match cipher {
+        #[cfg(feature = "arcfour")]
+        CipherAlg::Arcfour | CipherAlg::Arcfour128 | CipherAlg::Arcfour256 => {
+            arcfour::restored(state)
+        }
+        // CBC: the chaining block takes the place of the IV.
+        _ if state.len() == cipher.block_size() && cipher.iv_len() == state.len() => {
+            transform(cipher, key, state, dir)
         }
         _ => None,
     }

@@ -44,6 +44,8 @@ pub const MAX_PENDING_SOCKET_OUTPUT: usize = 1024 * 1024;
 pub struct SessionSettings {
     /// Transport algorithms and identification.
     pub transport: TransportConfig,
+    /// The group-exchange groups (`ModuliFile`), answered to `Event::GroupNeeded`.
+    pub moduli: crate::algs::ModuliGroups,
     /// The host keys.
     pub host_keys: Vec<HostKey>,
     /// Authentication settings.
@@ -144,6 +146,7 @@ pub const EXIT_FAILED: i32 = 255;
 
 struct Session {
     settings_max_tries: u32,
+    moduli: crate::algs::ModuliGroups,
     auth_settings: AuthSettings,
     transport: Transport,
     phase: Phase,
@@ -199,6 +202,7 @@ impl Session {
         let signals = SignalPipe::new(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP]).ok();
         let now = Instant::now();
         Session {
+            moduli: settings.moduli,
             settings_max_tries: settings.max_auth_tries,
             policy: Policy::new(settings.auth.clone(), ends, settings.per_user),
             auth_settings: settings.auth,
@@ -655,6 +659,22 @@ impl Session {
                     },
                 }
                 self.done = true;
+            }
+            TEvent::GroupNeeded(request) => {
+                let group = request
+                    .choose(self.moduli.get(), &mut rand_core::OsRng)
+                    .cloned();
+                if let Err(e) = self.transport.provide_group(group) {
+                    self.log_transport_error(&e);
+                }
+            }
+            // Every host key here holds its private half (or an agent does), so the
+            // transport signs itself; a question is answered with a refusal.
+            TEvent::SignatureNeeded { .. } => {
+                let refused = Err(sisu_kex::hostkey::HostKeyError("no signer".into()));
+                if let Err(e) = self.transport.provide_signature(refused) {
+                    self.log_transport_error(&e);
+                }
             }
             TEvent::ServiceAccepted(_) | TEvent::ExtInfo(_) => {}
         }

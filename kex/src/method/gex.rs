@@ -10,12 +10,15 @@
 //! ```
 //!
 //! The server clamps the request to 2048..8192 bits as OpenSSH does (the hash keeps the
-//! client's own numbers) and picks a group with [`choose_group`]. The old request
+//! client's own numbers) and picks a group with [`crate::moduli::choose_group`] from a
+//! fixed list, or asks the transport's caller ([`Step::ChooseGroup`], answered through
+//! [`Method::group_chosen`]); either way a group outside the clamped bounds is
+//! refused. The old request
 //! (message 30, `n` only) is refused, as OpenSSH 9 refuses it.
 
 use super::dh::{key_pair, shared_secret, DhSecret};
 use super::{Ctx, Method, Step};
-use crate::moduli::{choose_group, in_public_range, DhGroup, GEX_MAX_BITS, GEX_MIN_BITS};
+use crate::moduli::{in_public_range, DhGroup, GroupRequest, GEX_MAX_BITS, GEX_MIN_BITS};
 use crate::transport::TransportError;
 use sisu_wire::{Reader, Writer};
 
@@ -42,6 +45,11 @@ pub fn estimate_bits(need_bits: usize) -> u32 {
 enum State {
     /// Server: waiting for the request. Client: not started.
     Start,
+    /// Server: the caller chooses the group for this request.
+    AwaitGroup {
+        request: [u32; 3],
+        clamped: GroupRequest,
+    },
     /// The group is chosen (server) or received (client).
     Group {
         request: [u32; 3],
@@ -92,15 +100,41 @@ impl GroupExchange {
                 "DH group exchange request out of range: {min}/{n}/{max}"
             )));
         }
-        let lo = min.max(GEX_MIN_BITS);
-        let hi = max.min(GEX_MAX_BITS);
-        let want = n.clamp(GEX_MIN_BITS, GEX_MAX_BITS);
-        let rng = &mut *ctx.rng;
-        let group = choose_group(ctx.groups.get(), lo, want, hi, |count| {
-            (rng.next_u32() as usize) % count
-        })
-        .ok_or_else(|| TransportError::kex(format!("no DH group of {lo}..{hi} bits available")))?
-        .clone();
+        let clamped = GroupRequest {
+            min: min.max(GEX_MIN_BITS),
+            n: n.clamp(GEX_MIN_BITS, GEX_MAX_BITS),
+            max: max.min(GEX_MAX_BITS),
+        };
+        let Some(groups) = ctx.groups.get() else {
+            self.state = State::AwaitGroup {
+                request: [min, n, max],
+                clamped,
+            };
+            return Ok(Step::ChooseGroup(clamped));
+        };
+        let group = clamped.choose(groups, &mut *ctx.rng).cloned();
+        self.send_group([min, n, max], clamped, group)
+    }
+
+    /// The group for the request (chosen here or by the caller): checked against the
+    /// clamped bounds, then sent.
+    fn send_group(
+        &mut self,
+        request: [u32; 3],
+        clamped: GroupRequest,
+        group: Option<DhGroup>,
+    ) -> Result<Step, TransportError> {
+        let (lo, hi) = (clamped.min, clamped.max);
+        let group = group.ok_or_else(|| {
+            TransportError::kex(format!("no DH group of {lo}..{hi} bits available"))
+        })?;
+        if !clamped.accepts(&group) {
+            return Err(TransportError::kex(format!(
+                "DH group of {} bits outside the request's {lo}..{hi}",
+                group.bits()
+            )));
+        }
+        let [min, n, max] = request;
         let mut w = Writer::msg(SSH_MSG_KEX_DH_GEX_GROUP);
         w.mpint(group.p()).mpint(group.g());
         self.state = State::Group {
@@ -121,6 +155,13 @@ impl Method for GroupExchange {
         let mut w = Writer::msg(SSH_MSG_KEX_DH_GEX_REQUEST);
         w.u32(GEX_MIN_BITS).u32(n).u32(GEX_MAX_BITS);
         Ok(Some(w.into_vec()))
+    }
+
+    fn group_chosen(&mut self, group: Option<DhGroup>) -> Result<Step, TransportError> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::AwaitGroup { request, clamped } => self.send_group(request, clamped, group),
+            _ => Err(unexpected(SSH_MSG_KEX_DH_GEX_REQUEST)),
+        }
     }
 
     fn handle(&mut self, payload: &[u8], ctx: &mut Ctx<'_>) -> Result<Step, TransportError> {

@@ -38,7 +38,7 @@ pub mod hybrid;
 pub mod legacy;
 
 use crate::alg::{KexAlg, KexFamily};
-use crate::moduli::{DhGroup, GexGroups};
+use crate::moduli::{DhGroup, GexGroups, GroupRequest};
 use crate::transport::TransportError;
 use rand_core::CryptoRngCore;
 use sisu_wire::{msg, Reader, Writer};
@@ -51,8 +51,8 @@ pub struct Ctx<'a> {
     /// The largest key, IV or MAC key of the negotiated suites, in bits: it sizes DH
     /// exponents and the group a group-exchange client asks for.
     pub need_bits: usize,
-    /// The groups a group-exchange server chooses from (loaded only when group
-    /// exchange asks for them).
+    /// The groups a group-exchange server chooses from, or none: then the method
+    /// asks for its group with [`Step::ChooseGroup`].
     pub groups: &'a GexGroups,
 }
 
@@ -60,6 +60,9 @@ pub struct Ctx<'a> {
 pub enum Step {
     /// Send this message and wait for the peer's next.
     Send(Vec<u8>),
+    /// Group-exchange server without a fixed list: the transport's caller chooses the
+    /// group for this request; its answer goes to [`Method::group_chosen`].
+    ChooseGroup(GroupRequest),
     /// Server: the shared secret is known; sign the exchange hash and send
     /// `byte number ‖ string K_S ‖ reply_value ‖ string signature`.
     Reply {
@@ -91,6 +94,14 @@ pub trait Method: Send {
     fn start(&mut self, ctx: &mut Ctx<'_>) -> Result<Option<Vec<u8>>, TransportError>;
     /// A key-exchange message (numbers 30–49) from the peer.
     fn handle(&mut self, payload: &[u8], ctx: &mut Ctx<'_>) -> Result<Step, TransportError>;
+    /// The answer to [`Step::ChooseGroup`] (`None`: no group fits). Only group
+    /// exchange asks; every other method refuses it as out of sequence.
+    fn group_chosen(&mut self, group: Option<DhGroup>) -> Result<Step, TransportError> {
+        let _ = group;
+        Err(TransportError::out_of_sequence(
+            gex::SSH_MSG_KEX_DH_GEX_REQUEST,
+        ))
+    }
 }
 
 /// The key agreement of a one-message method: public values and the shared secret.

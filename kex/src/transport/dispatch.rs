@@ -2,7 +2,7 @@
 //! current [`super::phase::Phase`] and routed by number (RFC 4250): 1–49 stay here,
 //! 50 and up go to the caller as [`Event::Message`].
 
-use super::{Event, Role, Stage, Transport, TransportError};
+use super::{Event, Role, Stage, Transport, TransportError, MAX_INPUT_WHILE_WAITING};
 use sisu_wire::ident::{read_identification, IdentError};
 use sisu_wire::msg;
 use sisu_wire::{Reader, Writer};
@@ -56,6 +56,16 @@ impl Transport {
         self.dec.feed(data);
         loop {
             if self.closed {
+                return Ok(());
+            }
+            if self.awaiting_answer() {
+                // Unread until the caller answers; bounded, as the caller should stop
+                // reading the socket meanwhile.
+                if self.dec.buffered() > MAX_INPUT_WHILE_WAITING {
+                    return Err(TransportError::QueueFull(
+                        "too much input while waiting for the caller",
+                    ));
+                }
                 return Ok(());
             }
             let before = self.dec.buffered();

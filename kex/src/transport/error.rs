@@ -156,8 +156,11 @@ pub enum TransportError {
         name: String,
     },
     /// A bounded queue is full (messages held back during key exchange, events not
-    /// taken by the caller).
+    /// taken by the caller, input held while waiting for the caller).
     QueueFull(&'static str),
+    /// The transport's state was taken by [`crate::Transport::export`]: this one is
+    /// finished (nothing is sent to the peer; the importing transport goes on).
+    Exported,
 }
 
 impl TransportError {
@@ -175,7 +178,9 @@ impl TransportError {
             TransportError::ServiceNotAvailable { .. } => {
                 reason::SSH_DISCONNECT_SERVICE_NOT_AVAILABLE
             }
-            TransportError::QueueFull(_) => reason::SSH_DISCONNECT_BY_APPLICATION,
+            TransportError::QueueFull(_) | TransportError::Exported => {
+                reason::SSH_DISCONNECT_BY_APPLICATION
+            }
             // A flood is a policy limit, but OpenSSH sends every disconnect of its own
             // (sshpkt_disconnect) with PROTOCOL_ERROR; so does Sisu.
             TransportError::InvalidIdentification { .. }
@@ -257,6 +262,7 @@ impl fmt::Display for TransportError {
                 write!(f, "service {name:?} not available")
             }
             TransportError::QueueFull(what) => f.write_str(what),
+            TransportError::Exported => f.write_str("transport exported to another process"),
         }
     }
 }

@@ -1,13 +1,15 @@
 //! Running the key-exchange method: the server's signed reply, the client's check of
 //! it, key derivation, and `SSH_MSG_NEWKEYS` in both directions.
 
-use super::phase::Phase;
-use super::{need_bits, Event, Negotiated, Role, Stage, Transport, TransportError};
+use super::phase::{PendingReply, Phase, Waiting};
+use super::{need_bits, Event, Negotiated, Role, Stage, Suite, Transport, TransportError};
 use crate::derive::{derive_keys_with, exchange_hash, HashPrefix, KeyLengths};
-use crate::hostkey;
+use crate::hostkey::{self, HostKeyError};
 use crate::method::{Ctx, Method, Step};
+use crate::moduli::DhGroup;
 use sisu_cipher::{new_opener, new_sealer, CipherAlg, MacAlg};
 use sisu_wire::{msg, Writer};
+use zeroize::Zeroizing;
 
 impl Transport {
     /// Runs `f` on the current method with a context built from the transport.
@@ -51,14 +53,27 @@ impl Transport {
             return Err(TransportError::out_of_sequence(number));
         };
         let need = need_bits(neg);
-        match self.with_method(need, |m, ctx| m.handle(payload, ctx))? {
+        let step = self.with_method(need, |m, ctx| m.handle(payload, ctx))?;
+        self.run_step(step)
+    }
+
+    /// Does what the method asked for.
+    pub(super) fn run_step(&mut self, step: Step) -> Result<(), TransportError> {
+        match step {
             Step::Send(m) => self.send_transport_message(&m),
+            Step::ChooseGroup(request) => {
+                self.push_event(Event::GroupNeeded(request))?;
+                if let Some(x) = self.phase.exchange_mut() {
+                    x.waiting = Some(Waiting::Group);
+                }
+                Ok(())
+            }
             Step::Reply {
                 number,
                 reply_value,
                 middle,
                 k,
-            } => self.server_reply(number, &reply_value, &middle, &k),
+            } => self.server_reply(number, &reply_value, &middle, k),
             Step::Verify {
                 k_s,
                 signature,
@@ -89,21 +104,23 @@ impl Transport {
             .ok_or(TransportError::out_of_sequence(msg::SSH_MSG_KEXINIT))
     }
 
-    /// Server: signs the exchange hash, sends the reply and `SSH_MSG_NEWKEYS`. `k` is
-    /// the encoded shared secret (borrowed from the method's zeroizing buffer).
+    /// Server: signs the exchange hash (or asks the caller to, for a host key without
+    /// its private half), sends the reply and `SSH_MSG_NEWKEYS`. `k` is the encoded
+    /// shared secret (the method's zeroizing buffer).
     fn server_reply(
         &mut self,
         number: u8,
         reply_value: &[u8],
         middle: &[u8],
-        k: &[u8],
+        k: Zeroizing<Vec<u8>>,
     ) -> Result<(), TransportError> {
         let (neg, ours, theirs) = self.kexinits()?;
         let peer_line = self.peer_line()?;
-        let host_key = self
+        let (index, host_key) = self
             .host_keys
             .iter()
-            .find(|hk| hk.algorithms().contains(&neg.host_key))
+            .enumerate()
+            .find(|(_, hk)| hk.algorithms().contains(&neg.host_key))
             .ok_or_else(|| TransportError::kex("no host key for the negotiated algorithm"))?;
         let prefix = HashPrefix {
             v_c: &peer_line,
@@ -112,15 +129,91 @@ impl Transport {
             i_s: &ours,
             k_s: host_key.public_blob(),
         };
-        let h = exchange_hash(neg.kex.hash(), &prefix, middle, k);
+        let h = exchange_hash(neg.kex.hash(), &prefix, middle, &k);
+        let k_s = host_key.public_blob().to_vec();
+        if !host_key.can_sign() {
+            let alg = neg.host_key.plain();
+            self.push_event(Event::SignatureNeeded {
+                key: index,
+                algorithm: alg,
+                data: h.clone(),
+            })?;
+            if let Some(x) = self.phase.exchange_mut() {
+                x.waiting = Some(Waiting::Signature(Box::new(PendingReply {
+                    key: index,
+                    alg,
+                    number,
+                    reply_value: reply_value.to_vec(),
+                    k_s,
+                    h,
+                    k,
+                    negotiated: neg,
+                })));
+            }
+            return Ok(());
+        }
         let sig = host_key
             .sign(neg.host_key, &h, &mut *self.rng)
             .map_err(|e| TransportError::kex(e.to_string()))?;
-        let k_s = host_key.public_blob().to_vec();
+        self.send_reply(number, reply_value, &k_s, &sig)?;
+        self.finish_exchange(&neg, &k, &h, k_s)
+    }
+
+    /// `byte number ‖ string K_S ‖ reply_value ‖ string signature`.
+    fn send_reply(
+        &mut self,
+        number: u8,
+        reply_value: &[u8],
+        k_s: &[u8],
+        sig: &[u8],
+    ) -> Result<(), TransportError> {
         let mut w = Writer::msg(number);
-        w.string(&k_s).raw(reply_value).string(&sig);
-        self.send_transport_message(w.as_slice())?;
-        self.finish_exchange(&neg, k, &h, k_s)
+        w.string(k_s).raw(reply_value).string(sig);
+        self.send_transport_message(w.as_slice())
+    }
+
+    /// The caller's signature for a [`PendingReply`]: verified against the host key,
+    /// then the reply and `SSH_MSG_NEWKEYS` go out.
+    pub(super) fn signature_provided(
+        &mut self,
+        signature: Result<Vec<u8>, HostKeyError>,
+    ) -> Result<(), TransportError> {
+        let Some(x) = self.phase.exchange_mut() else {
+            return Ok(());
+        };
+        let pending = match x.waiting.take() {
+            Some(Waiting::Signature(p)) => p,
+            other => {
+                x.waiting = other;
+                return Ok(());
+            }
+        };
+        let sig =
+            signature.map_err(|e| TransportError::kex(format!("host key signing failed: {e}")))?;
+        let plain = self
+            .host_keys
+            .get(pending.key)
+            .map(|hk| hk.plain_public_blob().to_vec())
+            .ok_or_else(|| TransportError::kex("host key gone"))?;
+        hostkey::verify(&plain, pending.alg, &pending.h, &sig)
+            .map_err(|e| TransportError::kex(format!("the signer's signature is no good: {e}")))?;
+        let p = *pending;
+        self.send_reply(p.number, &p.reply_value, &p.k_s, &sig)?;
+        self.finish_exchange(&p.negotiated, &p.k, &p.h, p.k_s.clone())
+    }
+
+    /// The caller's group for a [`Waiting::Group`]: the method checks it against the
+    /// request and sends it.
+    pub(super) fn group_provided(&mut self, group: Option<DhGroup>) -> Result<(), TransportError> {
+        let Some(x) = self.phase.exchange_mut() else {
+            return Ok(());
+        };
+        if !matches!(x.waiting, Some(Waiting::Group)) {
+            return Ok(());
+        }
+        x.waiting = None;
+        let step = self.with_method(0, |m, _| m.group_chosen(group))?;
+        self.run_step(step)
     }
 
     /// Client: checks the server's signature over the exchange hash.
@@ -193,12 +286,23 @@ impl Transport {
             .map_err(|e| TransportError::kex(format!("cannot key {}: {e}", in_c.name())))?;
         self.send_transport_message(&[msg::SSH_MSG_NEWKEYS])?;
         self.enc.set_sealer(sealer);
+        self.out_suite = Some(Suite {
+            cipher: out_c,
+            mac: out_m,
+            keys: out_keys.clone(),
+        });
         if self.strict {
             self.enc.reset_seq();
         }
+        let in_suite = Suite {
+            cipher: in_c,
+            mac: in_m,
+            keys: in_keys.clone(),
+        };
         if let Some(exchange) = self.phase.exchange_mut() {
             exchange.newkeys_sent = true;
             exchange.opener = Some(opener);
+            exchange.opener_suite = Some(in_suite);
             exchange.host_key = host_key;
         }
         if first && self.role == Role::Server && self.ext_info_wanted {
@@ -228,6 +332,7 @@ impl Transport {
             return Err(unexpected(Stage::OutOfSequence));
         };
         self.dec.set_opener(opener);
+        self.in_suite = exchange.opener_suite;
         if self.strict {
             self.dec.reset_seq();
         }

@@ -4,7 +4,10 @@
 //! re-exchange are different states, with different rules for what may arrive),
 //! `dispatch` reads bytes and routes each packet, `negotiate` sends and answers
 //! `SSH_MSG_KEXINIT` (including guessed packets, RFC 4253 §7.1), `exchange` runs the
-//! method and switches keys, [`error`] is [`TransportError`].
+//! method and switches keys (and holds an exchange that waits for the caller's
+//! signature or group), `handover` is [`Transport::export`] / [`Transport::import`],
+//! [`state`] is the [`TransportState`] they pass and its byte format, [`error`] is
+//! [`TransportError`].
 //!
 //! Rules a hostile peer meets here:
 //!
@@ -19,21 +22,28 @@
 
 mod dispatch;
 mod error;
+mod event;
 mod exchange;
+mod handover;
 mod negotiate;
 mod phase;
+pub mod state;
 #[cfg(test)]
 mod tests;
 
 pub use error::{AlgorithmKind, Stage, StrictKexViolation, TransportError};
+pub use event::Event;
+pub use handover::ExportError;
+pub use state::{StateError, TransportState};
 
 use crate::alg::KexAlg;
 use crate::hostkey::HostKey;
+use crate::hostkey::HostKeyError;
 use crate::hostkey_alg::HostKeyAlg;
-use crate::moduli::GexGroups;
+use crate::moduli::{DhGroup, GexGroups};
 use phase::{Exchange, Phase};
 use rand_core::CryptoRngCore;
-use sisu_cipher::{CipherAlg, MacAlg};
+use sisu_cipher::{CipherAlg, DirectionKeys, MacAlg};
 use sisu_wire::ident::Identification;
 use sisu_wire::msg;
 use sisu_wire::packet::{PacketDecoder, PacketEncoder};
@@ -58,6 +68,11 @@ pub const KEX_GUESS2: &str = "kexguess2@matt.ucc.asn.au";
 pub const MAX_QUEUED_MESSAGES: usize = 4096;
 /// Most events waiting for the caller.
 pub const MAX_PENDING_EVENTS: usize = 4096;
+/// Most bytes of input held, unread, while the transport waits for the caller's
+/// answer ([`Event::SignatureNeeded`], [`Event::GroupNeeded`]): four of the largest
+/// packets. More ends the connection with [`TransportError::QueueFull`]; a caller
+/// should stop reading the socket while [`Transport::awaiting_answer`] is true.
+pub const MAX_INPUT_WHILE_WAITING: usize = 4 * (sisu_wire::packet::MAX_PACKET_LEN as usize + 64);
 /// Default number of bytes (both directions) after which the transport starts a rekey.
 pub const DEFAULT_REKEY_BYTES: u64 = 1 << 30;
 /// Most key exchanges a peer gets before [`Transport::set_authenticated`]: the first one
@@ -96,9 +111,10 @@ pub struct TransportConfig {
     pub rekey_bytes: u64,
     /// For a server: the `server-sig-algs` value sent in `SSH_MSG_EXT_INFO`.
     pub server_sig_algs: Vec<String>,
-    /// For a server: the groups Diffie-Hellman group exchange picks from (a moduli
-    /// file's, see [`crate::moduli`], loaded when first needed); the built-in RFC 3526
-    /// groups by default.
+    /// For a server: the groups Diffie-Hellman group exchange picks from (the built-in
+    /// RFC 3526 groups by default), or [`GexGroups::from_caller`]: then each group is
+    /// chosen by the caller ([`Event::GroupNeeded`], a moduli file's, see
+    /// [`crate::moduli`]).
     pub gex_groups: GexGroups,
     /// Offer strict kex (`kex-strict-*-v00@openssh.com`) in the first KEXINIT. On by
     /// default; off only to talk to (or test against) a peer without it.
@@ -152,47 +168,50 @@ pub struct Negotiated {
     pub strict: bool,
 }
 
-/// What the transport tells its caller.
-#[derive(Debug)]
-pub enum Event {
-    /// The peer's identification line arrived.
-    PeerIdentification(Identification),
-    /// A key exchange finished (the peer's `SSH_MSG_NEWKEYS` arrived); `first` is the
-    /// initial one. For a server this is not yet the time to start authentication: wait
-    /// for [`Event::ServiceAccepted`].
-    KeysEstablished {
-        /// Whether this was the first key exchange of the connection.
-        first: bool,
-        /// The algorithms in use from now on.
-        negotiated: Negotiated,
-        /// The server's host key blob (for a client to check against known_hosts).
-        host_key: Vec<u8>,
-    },
-    /// The service named was accepted. For a client: the server's
-    /// `SSH_MSG_SERVICE_ACCEPT` arrived. For a server: the client's
-    /// `SSH_MSG_SERVICE_REQUEST` for it (only `ssh-userauth`) was accepted, and messages
-    /// of the layers above (50 and up) are taken from now on; this is the moment to
-    /// start the authentication layer.
-    ServiceAccepted(String),
-    /// `SSH_MSG_EXT_INFO` extensions from the peer.
-    ExtInfo(Vec<(String, Vec<u8>)>),
-    /// A message for the layers above (numbers 50 and up), payload with its number.
-    Message(Vec<u8>),
-    /// The peer sent `SSH_MSG_DISCONNECT`.
-    Disconnected {
-        /// The reason code.
-        reason: u32,
-        /// The peer's description.
-        description: String,
-    },
-}
-
 /// One connection's transport: identification exchange, key exchange and rekeying,
 /// packet protection, and routing of messages to the layers above.
 ///
 /// Bytes from the socket go to [`Transport::handle_input`]; bytes for the socket come
 /// from [`Transport::poll_transmit`]; upper-layer messages go in through
 /// [`Transport::send_message`] and come out as [`Event::Message`].
+///
+/// # Its methods, by kind, and the order to call them
+///
+/// - **Construct**: [`Transport::server`] (with its host keys: private, behind an
+///   [`crate::ExternalSigner`], or [`HostKey::public_only`]) or [`Transport::client`];
+///   our identification line and KEXINIT are queued at once. Or [`Transport::import`]
+///   of a state another process exported.
+/// - **Input**: [`Transport::handle_input`] with bytes from the socket, in any
+///   chunking. An `Err` ends the connection; errors are sticky and the DISCONNECT they
+///   queued can still be flushed.
+/// - **Upper-layer input**: [`Transport::send_message`] (50 and up, held back during a
+///   key exchange), [`Transport::request_service`] (client),
+///   [`Transport::set_authenticated`] once the authentication layer succeeded,
+///   [`Transport::disconnect`].
+/// - **Events**: after every call above, [`Transport::poll_event`] until `None`.
+/// - **Questions and answers**: two events pause the key exchange until the caller
+///   answers: [`Event::SignatureNeeded`] with [`Transport::provide_signature`] (a
+///   [`HostKey::public_only`] key: the monitor signs), [`Event::GroupNeeded`] with
+///   [`Transport::provide_group`] ([`GexGroups::from_caller`]: the caller reads the
+///   moduli file). While [`Transport::awaiting_answer`] is true input is held unread
+///   (at most [`MAX_INPUT_WHILE_WAITING`] bytes): stop reading the socket. After an
+///   answer, poll events and output again.
+/// - **Output**: after every call above, [`Transport::poll_transmit`] (or
+///   [`Transport::transmit_into`]) and write the bytes to the socket.
+/// - **Timers**: none inside: the transport reads no clock. Time-based rekeying is the
+///   caller's [`Transport::start_rekey`]; volume-based rekeying
+///   ([`TransportConfig::rekey_bytes`]) happens by itself after authentication.
+/// - **Handover**: between key exchanges ([`Transport::can_export`]),
+///   [`Transport::export`] gives a [`TransportState`] (to bytes with
+///   [`TransportState::to_bytes`], back with [`TransportState::from_bytes`]) and
+///   finishes this transport; [`Transport::import`] goes on with it in a fresh one.
+/// - **Queries**: [`Transport::session_id`], [`Transport::negotiated`],
+///   [`Transport::is_keyed`], [`Transport::kex_in_progress`], [`Transport::is_closed`],
+///   [`Transport::error`], [`Transport::host_keys`] and the like, at any time.
+///
+/// One turn: `handle_input` → `poll_event`* (answering questions as they come, and
+/// handing [`Event::Message`]s to the layers above, whose output goes to
+/// `send_message`) → `poll_transmit`.
 pub struct Transport {
     role: Role,
     config: TransportConfig,
@@ -219,6 +238,21 @@ pub struct Transport {
     bytes_since_kex: u64,
     error: Option<TransportError>,
     closed: bool,
+    /// The suite and keys we send with (kept for [`Transport::export`]).
+    out_suite: Option<Suite>,
+    /// The suite and keys we receive with.
+    in_suite: Option<Suite>,
+}
+
+/// One direction's suite and keys, as derived.
+#[derive(Clone)]
+pub(crate) struct Suite {
+    /// The cipher.
+    pub cipher: CipherAlg,
+    /// The MAC (`None` for an AEAD cipher).
+    pub mac: Option<MacAlg>,
+    /// The derived keys (initial IV, key, MAC key); zeroized on drop.
+    pub keys: DirectionKeys,
 }
 
 impl fmt::Debug for Transport {
@@ -283,6 +317,8 @@ impl Transport {
             bytes_since_kex: 0,
             error: None,
             closed: false,
+            out_suite: None,
+            in_suite: None,
         };
         t.out.extend_from_slice(t.our_ident.as_bytes());
         t.out.extend_from_slice(b"\r\n");
@@ -358,6 +394,59 @@ impl Transport {
     /// Whether [`Transport::set_authenticated`] was called.
     pub fn is_authenticated(&self) -> bool {
         self.authenticated
+    }
+
+    /// The host keys given to [`Transport::server`] (the indices of
+    /// [`Event::SignatureNeeded`] point into this list).
+    pub fn host_keys(&self) -> &[HostKey] {
+        &self.host_keys
+    }
+
+    /// Whether a key exchange waits for the caller's answer to
+    /// [`Event::SignatureNeeded`] or [`Event::GroupNeeded`]. Input is held unread
+    /// meanwhile (at most [`MAX_INPUT_WHILE_WAITING`] bytes): a caller should stop
+    /// reading the socket until it has answered.
+    pub fn awaiting_answer(&self) -> bool {
+        self.phase.exchange().is_some_and(|x| x.waiting.is_some())
+    }
+
+    /// Answers [`Event::SignatureNeeded`] with the signature blob
+    /// (`string algorithm ‖ string signature`), or the reason there is none (which
+    /// ends the connection: the key exchange fails). The signature is verified against
+    /// the host key before it is sent; a bad one fails the key exchange too. Then the
+    /// reply and `SSH_MSG_NEWKEYS` go out and the input held meanwhile is processed.
+    /// Does nothing when no signature is awaited.
+    pub fn provide_signature(
+        &mut self,
+        signature: Result<Vec<u8>, HostKeyError>,
+    ) -> Result<(), TransportError> {
+        self.answered(|t| t.signature_provided(signature))
+    }
+
+    /// Answers [`Event::GroupNeeded`] with a group, or `None` when none fits (which
+    /// fails the key exchange, as does a group outside the request's bounds). Then
+    /// `SSH_MSG_KEX_DH_GEX_GROUP` goes out and the input held meanwhile is processed.
+    /// Does nothing when no group is awaited.
+    pub fn provide_group(&mut self, group: Option<DhGroup>) -> Result<(), TransportError> {
+        self.answered(|t| t.group_provided(group))
+    }
+
+    /// Runs an answer's continuation, then the input that waited; errors are sticky.
+    fn answered(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(), TransportError>,
+    ) -> Result<(), TransportError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.closed {
+            return Ok(());
+        }
+        let r = f(self).and_then(|()| self.handle_input_inner(&[]));
+        if let Err(e) = &r {
+            self.fail(e.clone());
+        }
+        r
     }
 
     /// Takes the bytes to write to the peer.

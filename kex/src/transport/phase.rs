@@ -16,10 +16,41 @@
 //!   50 and up until it has accepted `ssh-userauth`.
 
 use super::error::{Stage, StrictKexViolation, TransportError};
+use crate::hostkey_alg::HostKeyAlg;
 use crate::method::Method;
-use crate::transport::Negotiated;
+use crate::transport::{Negotiated, Suite};
 use sisu_wire::msg;
 use sisu_wire::packet::Opener;
+use zeroize::Zeroizing;
+
+/// A question to the transport's caller that the exchange waits on; input meanwhile
+/// stays in the decoder, unread.
+pub(super) enum Waiting {
+    /// [`crate::Event::SignatureNeeded`]: the server's reply, but for the signature.
+    Signature(Box<PendingReply>),
+    /// [`crate::Event::GroupNeeded`].
+    Group,
+}
+
+/// A server's key-exchange reply waiting for the caller's signature over `h`.
+pub(super) struct PendingReply {
+    /// Index of the host key in the transport's list.
+    pub key: usize,
+    /// The plain signature algorithm asked for.
+    pub alg: HostKeyAlg,
+    /// The reply's message number.
+    pub number: u8,
+    /// The server's public value, encoded.
+    pub reply_value: Vec<u8>,
+    /// `K_S` as sent.
+    pub k_s: Vec<u8>,
+    /// The exchange hash.
+    pub h: Vec<u8>,
+    /// The shared secret, encoded.
+    pub k: Zeroizing<Vec<u8>>,
+    /// The algorithms of this exchange.
+    pub negotiated: Negotiated,
+}
 
 /// One key exchange under way.
 pub(super) struct Exchange {
@@ -40,6 +71,11 @@ pub(super) struct Exchange {
     pub newkeys_sent: bool,
     /// The incoming direction's new keys, used from the peer's NEWKEYS on.
     pub opener: Option<Box<dyn Opener>>,
+    /// The suite and key material behind `opener` (kept for
+    /// [`crate::Transport::export`]).
+    pub opener_suite: Option<Suite>,
+    /// A question to the caller this exchange waits on.
+    pub waiting: Option<Waiting>,
     /// The server's host key blob.
     pub host_key: Vec<u8>,
 }
@@ -66,6 +102,8 @@ impl Exchange {
             method: None,
             newkeys_sent: false,
             opener: None,
+            opener_suite: None,
+            waiting: None,
             host_key: Vec::new(),
         }
     }

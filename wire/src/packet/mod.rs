@@ -24,6 +24,16 @@
 //! learns nothing about the plaintext of the length field (CVE-2008-5161). The `none`
 //! protection and the modes whose length is in the clear or authenticated (AEAD,
 //! encrypt-then-MAC) fail at once.
+//!
+//! **Handing over.** [`PacketEncoder::export`] and [`PacketDecoder::export`] give what
+//! the codec holds besides its keys (sequence number, buffered input, a packet whose
+//! head is already decrypted, the suite's [`StreamState`]); [`PacketEncoder::restore`]
+//! and [`PacketDecoder::restore`] go on from there in another process, with a suite
+//! rebuilt from the keys and that stream state.
+
+mod state;
+
+pub use state::{BadCodecState, DecoderState, EncoderState, StreamState, MAX_STREAM_STATE};
 
 use bytes::{Buf, BytesMut};
 use std::fmt;
@@ -58,6 +68,9 @@ pub trait Sealer: Send {
     /// Seals `packet` (`packet_length ‖ padding_length ‖ payload ‖ padding`) in place
     /// and appends [`Sealer::tag_len`] bytes.
     fn seal(&mut self, seq: u32, packet: &mut Vec<u8>);
+    /// The running state beyond the keys (see [`StreamState`]), from which the suite
+    /// can be rebuilt in another process to seal the next packet as this one would.
+    fn stream_state(&self) -> StreamState;
 }
 
 /// Decrypts and verifies incoming packets (one direction's keys).
@@ -77,6 +90,10 @@ pub trait Opener: Send {
     /// `4 + packet_length` bytes followed by the tag. On success the first
     /// `4 + packet_length` bytes are plaintext.
     fn open(&mut self, seq: u32, packet: &mut [u8]) -> Result<(), PacketError>;
+    /// The running state beyond the keys (see [`StreamState`]), after any head
+    /// [`Opener::decrypt_length`] has decrypted: rebuilt from it, the suite opens the
+    /// rest of the stream as this one would.
+    fn stream_state(&self) -> StreamState;
 }
 
 /// The `none` protection: no encryption, no MAC, 8-byte blocks.
@@ -94,6 +111,9 @@ impl Sealer for Plain {
         false
     }
     fn seal(&mut self, _seq: u32, _packet: &mut Vec<u8>) {}
+    fn stream_state(&self) -> StreamState {
+        StreamState::empty()
+    }
 }
 
 impl Opener for Plain {
@@ -114,6 +134,9 @@ impl Opener for Plain {
     }
     fn open(&mut self, _seq: u32, _packet: &mut [u8]) -> Result<(), PacketError> {
         Ok(())
+    }
+    fn stream_state(&self) -> StreamState {
+        StreamState::empty()
     }
 }
 
@@ -373,228 +396,4 @@ impl PacketDecoder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn zero(p: &mut [u8]) {
-        p.fill(0)
-    }
-
-    #[test]
-    fn plain_round_trip_and_alignment() {
-        let mut enc = PacketEncoder::new();
-        let mut out = Vec::new();
-        enc.encode(b"hello", &mut zero, &mut out).unwrap();
-        assert_eq!(out.len() % 8, 0);
-        assert!(out[4] >= 4);
-        let mut dec = PacketDecoder::new();
-        dec.feed(&out);
-        assert_eq!(dec.next_packet().unwrap(), Some((0, b"hello".to_vec())));
-        assert_eq!(dec.next_packet().unwrap(), None);
-        assert_eq!(enc.seq(), 1);
-        assert_eq!(dec.seq(), 1);
-    }
-
-    #[test]
-    fn length_limits() {
-        for bad in [0u32, 4, 0xffff_ffff, MAX_PACKET_LEN + 4] {
-            let mut dec = PacketDecoder::new();
-            dec.feed(&bad.to_be_bytes());
-            assert_eq!(dec.next_packet(), Err(PacketError::BadLength(bad)));
-        }
-        let mut dec = PacketDecoder::new();
-        dec.feed(&13u32.to_be_bytes());
-        assert_eq!(dec.next_packet(), Err(PacketError::BadAlignment(13)));
-    }
-
-    #[test]
-    fn bad_padding_refused() {
-        let mut dec = PacketDecoder::new();
-        dec.feed(&[0, 0, 0, 12, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        assert_eq!(dec.next_packet(), Err(PacketError::BadPadding(3)));
-    }
-
-    #[test]
-    fn largest_payload_fits_the_decoder_limit() {
-        let mut enc = PacketEncoder::new();
-        let mut out = Vec::new();
-        enc.encode(&vec![7u8; MAX_PAYLOAD_LEN], &mut zero, &mut out)
-            .unwrap();
-        let mut dec = PacketDecoder::new();
-        dec.feed(&out);
-        assert_eq!(dec.next_packet().unwrap().unwrap().1.len(), MAX_PAYLOAD_LEN);
-        assert_eq!(
-            enc.encode(&vec![7u8; MAX_PAYLOAD_LEN + 1], &mut zero, &mut out),
-            Err(PacketError::PayloadTooLong(MAX_PAYLOAD_LEN + 1))
-        );
-    }
-
-    #[test]
-    fn sequence_numbers_wrap() {
-        let mut enc = PacketEncoder::new();
-        enc.seq = u32::MAX;
-        let mut out = Vec::new();
-        enc.encode(b"x", &mut zero, &mut out).unwrap();
-        assert_eq!(enc.seq(), 0);
-    }
-
-    /// An encrypt-and-MAC opener for tests: the length is "encrypted" by XOR with
-    /// `mask`, the 20-byte tag is the sum of the packet's bytes repeated.
-    struct EncryptAndMac {
-        mask: u32,
-        length_excluded: bool,
-    }
-
-    impl Opener for EncryptAndMac {
-        fn block_size(&self) -> usize {
-            16
-        }
-        fn tag_len(&self) -> usize {
-            20
-        }
-        fn length_excluded(&self) -> bool {
-            self.length_excluded
-        }
-        fn length_prefix_len(&self) -> usize {
-            16
-        }
-        fn decrypt_length(&mut self, _seq: u32, head: &mut [u8]) -> u32 {
-            u32::from_be_bytes([head[0], head[1], head[2], head[3]]) ^ self.mask
-        }
-        fn open(&mut self, _seq: u32, packet: &mut [u8]) -> Result<(), PacketError> {
-            let (body, tag) = packet.split_at(packet.len() - 20);
-            let sum = body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
-            if tag.iter().all(|&t| t == sum) {
-                Ok(())
-            } else {
-                Err(PacketError::Mac)
-            }
-        }
-    }
-
-    fn eam_decoder(mask: u32) -> PacketDecoder {
-        let mut dec = PacketDecoder::new();
-        dec.set_opener(Box::new(EncryptAndMac {
-            mask,
-            length_excluded: false,
-        }));
-        dec
-    }
-
-    /// Feeds `n` bytes one chunk of `chunk` at a time, asking for a packet after each;
-    /// returns the first answer that is not "more bytes" and how many bytes were fed.
-    type Answer = Result<Option<(u32, Vec<u8>)>, PacketError>;
-
-    fn feed_until_answer(dec: &mut PacketDecoder, n: usize, chunk: usize) -> (Answer, usize) {
-        let mut fed = 0;
-        while fed < n {
-            let c = chunk.min(n - fed);
-            dec.feed(&vec![0x5a; c]);
-            fed += c;
-            match dec.next_packet() {
-                Ok(None) => continue,
-                other => return (other, fed),
-            }
-        }
-        (Ok(None), fed)
-    }
-
-    #[test]
-    fn encrypt_and_mac_bad_length_fails_with_mac_only_after_the_largest_packet() {
-        let whole = DISCARD_LEN + 20;
-        // Lengths out of range (too big, too small) and misaligned (13 + 4 is not a
-        // multiple of 16), all after "decryption".
-        for bad in [0xffff_fff0u32, MAX_PACKET_LEN + 12, 0, 4, 13, 62] {
-            for chunk in [1usize, 7, 4096, whole] {
-                if chunk == 1 && bad != 13 {
-                    continue; // one byte at a time once is enough
-                }
-                let mut dec = eam_decoder(0x5a5a_5a5a ^ bad);
-                let (r, fed) = feed_until_answer(&mut dec, whole - 1, chunk);
-                assert_eq!(r, Ok(None), "no verdict before the whole: {bad} {chunk}");
-                assert_eq!(fed, whole - 1);
-                assert!(dec.is_discarding());
-                assert_eq!(dec.buffered(), 0, "discarded bytes are not kept");
-                dec.feed(&[0x5a]);
-                assert_eq!(dec.next_packet(), Err(PacketError::Mac), "{bad} {chunk}");
-                // Sticky.
-                dec.feed(&[1, 2, 3]);
-                assert_eq!(dec.next_packet(), Err(PacketError::Mac));
-            }
-        }
-        // All of it at once: the same error, at once.
-        let mut dec = eam_decoder(0x5a5a_5a5a ^ 13);
-        dec.feed(&vec![0x5a; whole + 100]);
-        assert_eq!(dec.next_packet(), Err(PacketError::Mac));
-    }
-
-    #[test]
-    fn good_length_with_encrypt_and_mac_still_reads_packets() {
-        // packet_length 28 (+4 = 32, two blocks), padding 4, payload 23 bytes of 1.
-        let mut p = 28u32.to_be_bytes().to_vec();
-        p.push(4);
-        p.extend_from_slice(&[1; 23]);
-        p.extend_from_slice(&[0; 4]);
-        let sum = p.iter().fold(0u8, |a, b| a.wrapping_add(*b));
-        p.extend_from_slice(&[sum; 20]);
-        let mut dec = eam_decoder(0);
-        dec.feed(&p);
-        assert_eq!(dec.next_packet(), Ok(Some((0, vec![1; 23]))));
-        // A bad tag is a MAC error at once: the length was good.
-        let last = p.len() - 1;
-        p[last] ^= 1;
-        dec.feed(&p);
-        assert_eq!(dec.next_packet(), Err(PacketError::Mac));
-    }
-
-    #[test]
-    fn clear_or_authenticated_lengths_fail_at_once() {
-        // Encrypt-then-MAC / AEAD: the length is not secret, no need to hide it.
-        let mut dec = PacketDecoder::new();
-        dec.set_opener(Box::new(EncryptAndMac {
-            mask: 0,
-            length_excluded: true,
-        }));
-        dec.feed(&[0xff; 16]);
-        assert_eq!(dec.next_packet(), Err(PacketError::BadLength(0xffff_ffff)));
-        // `none` (before keys): at once too.
-        let mut dec = PacketDecoder::new();
-        dec.feed(&0xffff_ffffu32.to_be_bytes());
-        assert_eq!(dec.next_packet(), Err(PacketError::BadLength(0xffff_ffff)));
-        assert!(!dec.is_discarding());
-    }
-
-    proptest! {
-        #[test]
-        fn round_trip_any_chunking(payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..600), 1..6),
-                                   chunk in 1usize..97) {
-            let mut enc = PacketEncoder::new();
-            let mut wire = Vec::new();
-            for p in &payloads {
-                enc.encode(p, &mut zero, &mut wire).unwrap();
-            }
-            let mut dec = PacketDecoder::new();
-            let mut got = Vec::new();
-            for c in wire.chunks(chunk) {
-                dec.feed(c);
-                while let Some((_, p)) = dec.next_packet().unwrap() {
-                    got.push(p);
-                }
-            }
-            prop_assert_eq!(got, payloads);
-        }
-
-        #[test]
-        fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let mut dec = PacketDecoder::new();
-            dec.feed(&data);
-            for _ in 0..10 {
-                match dec.next_packet() {
-                    Ok(Some(_)) => continue,
-                    _ => break,
-                }
-            }
-        }
-    }
-}
+mod tests;
