@@ -39,7 +39,8 @@
 //! assert!(verify(hk.public_blob(), HostKeyAlg::Ed25519, b"other", &sig).is_err());
 //! ```
 
-pub mod cert;
+/// OpenSSH certificate blobs, read by the one reader the crates share.
+pub use sisu_wire::cert;
 pub mod keyfile;
 
 use crate::hostkey_alg::HostKeyAlg;
@@ -259,7 +260,7 @@ impl HostKey {
     /// This key offered through its OpenSSH host certificate (see
     /// [`HostKey::with_certificate`]), wherever its private half is.
     pub fn certified(&self, certificate: Vec<u8>) -> Result<Self, HostKeyError> {
-        let c = cert::CertifiedKey::parse(&certificate)?;
+        let c = parse_certificate(&certificate)?;
         if c.kind != cert::CertKind::Host {
             return Err(err("not a host certificate"));
         }
@@ -420,6 +421,11 @@ fn check_rsa_size(bits: usize) -> Result<(), HostKeyError> {
     Ok(())
 }
 
+/// A certificate's fields; its CA signature and validity are the client's to judge.
+fn parse_certificate(blob: &[u8]) -> Result<cert::CertBlob<'_>, HostKeyError> {
+    cert::CertBlob::parse(blob).map_err(|e| err(format!("bad certificate: {e}")))
+}
+
 /// Verifies a signature blob over `data` made with `alg` by the key in `public_blob`
 /// (`K_S`: a public key blob, or a certificate blob for a certificate algorithm).
 /// Returns the plain public key that signed. Whether a certificate's CA is trusted is
@@ -432,7 +438,7 @@ pub fn verify(
 ) -> Result<PublicKey, HostKeyError> {
     let certified;
     let plain_blob = if alg.is_certificate() {
-        certified = cert::CertifiedKey::parse(public_blob)?;
+        certified = parse_certificate(public_blob)?;
         if certified.type_name != alg.key_type() {
             return Err(err("certificate type does not match algorithm"));
         }

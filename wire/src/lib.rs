@@ -8,6 +8,8 @@
 //! - the identification line (RFC 4253 §4.2) in [`ident`];
 //! - binary packet framing (RFC 4253 §6) in [`packet`], over the [`packet::Sealer`] and
 //!   [`packet::Opener`] traits that `sisu-cipher` implements;
+//! - OpenSSH certificate blobs split into their fields in [`cert`], and protocol-1
+//!   RSA keys as text in [`rsa1`];
 //! - OpenSSH's pattern lists and address lists in [`pattern`], shared by
 //!   `authorized_keys`, `known_hosts` and `sshd_config`.
 //!
@@ -29,6 +31,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(missing_docs)]
 
+pub mod cert;
 pub mod ident;
 pub mod msg;
 pub mod packet;

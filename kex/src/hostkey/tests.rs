@@ -125,7 +125,7 @@ fn certificates_are_offered_with_cert_algorithms_and_verify() {
     ] {
         let key = random(alg.clone());
         let blob = certificate(&key, &ca, 2);
-        let c = cert::CertifiedKey::parse(&blob).unwrap();
+        let c = cert::CertBlob::parse(&blob).unwrap();
         assert_eq!(c.kind, cert::CertKind::Host);
         assert_eq!(c.valid_before, u64::MAX);
         assert_eq!(c.principals, ["127.0.0.1"]);
@@ -148,10 +148,10 @@ fn certificates_are_offered_with_cert_algorithms_and_verify() {
         let other = random(alg);
         assert!(HostKey::with_certificate(other, blob.clone()).is_err());
         // Truncated or extended blobs are refused.
-        assert!(cert::CertifiedKey::parse(&blob[..blob.len() - 1]).is_err());
+        assert!(cert::CertBlob::parse(&blob[..blob.len() - 1]).is_err());
         let mut long = blob.clone();
         long.push(0);
-        assert!(cert::CertifiedKey::parse(&long).is_err());
+        assert!(cert::CertBlob::parse(&long).is_err());
     }
 }
 
