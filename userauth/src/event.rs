@@ -29,6 +29,8 @@ pub enum Event {
         algorithm: String,
         /// The key that made the signature.
         key: PublicKey,
+        /// The request as signed, for a privileged party to verify again.
+        request: crate::publickey::SignedRequest,
     },
     /// An attempt failed ("Failed publickey for USER from ...").
     Failed {

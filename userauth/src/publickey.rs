@@ -242,6 +242,45 @@ pub fn signed_data(
     w.into_vec()
 }
 
+/// A signed publickey request as it came, for a party that did not see it to check
+/// again (the privileged monitor, which trusts no verdict of the process that read the
+/// network): with the session id it knows, [`SignedRequest::verify`] rebuilds
+/// [`signed_data`] and checks the signature itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// The user name as sent (any `:style` kept: it is what was signed).
+    pub user: String,
+    /// The service name.
+    pub service: String,
+    /// The public key algorithm name.
+    pub algorithm: String,
+    /// The public key blob.
+    pub key_blob: Vec<u8>,
+    /// The signature blob (`string algorithm, string signature`).
+    pub signature: Vec<u8>,
+}
+
+impl SignedRequest {
+    /// Checks the key against `accepted` algorithms ([`check_key`]) and the signature
+    /// over [`signed_data`] for `session_id`; the key, when both hold.
+    pub fn verify<S: AsRef<str>>(
+        &self,
+        session_id: &[u8],
+        accepted: &[S],
+    ) -> Result<PublicKey, PubkeyError> {
+        let (alg, key) = check_key(&self.algorithm, &self.key_blob, accepted)?;
+        let data = signed_data(
+            session_id,
+            &self.user,
+            &self.service,
+            &self.algorithm,
+            &self.key_blob,
+        );
+        verify_signature(alg, &key, &data, &self.signature)?;
+        Ok(key)
+    }
+}
+
 /// Decodes a signature blob (`string algorithm, string signature`, nothing after it)
 /// and checks that its algorithm is `alg`.
 fn decode_signature(

@@ -6,7 +6,7 @@ use crate::limits::{
     MAX_TRANSMIT_QUEUE,
 };
 use crate::message::ServerMessage;
-use crate::publickey::{check_key, signed_data, verify_signature, PubkeyAlgorithm};
+use crate::publickey::{check_key, signed_data, verify_signature, PubkeyAlgorithm, SignedRequest};
 use crate::request::{user_without_style, MethodRequest, PublicKeyRequest, UserauthRequest};
 use crate::{AuthError, Authenticated, Event, Method, ServerConfig};
 use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
@@ -377,6 +377,13 @@ impl Server {
                     user: user.clone(),
                     algorithm: algorithm.name().to_owned(),
                     key: key.clone(),
+                    request: SignedRequest {
+                        user: wire_user.to_owned(),
+                        service: service.to_owned(),
+                        algorithm: pk.algorithm.to_owned(),
+                        key_blob: pk.key_blob.to_vec(),
+                        signature: signature.to_vec(),
+                    },
                 })?;
                 self.pending = Some(Question::KeyVerified {
                     user,

@@ -356,8 +356,14 @@ fn query_then_signed_request_for_every_algorithm() {
                 user,
                 algorithm,
                 key: verified,
+                request,
             }) => {
                 assert_eq!(user, "alice");
+                // The monitor's second check of the same request holds, for this
+                // session only.
+                let again = request.verify(SESSION_ID, &[alg]).unwrap();
+                assert_eq!(again.key_data(), key.public_key().key_data());
+                assert!(request.verify(b"another session", &[alg]).is_err());
                 assert_eq!(algorithm, alg);
                 assert_eq!(verified.key_data(), key.public_key().key_data());
             }
