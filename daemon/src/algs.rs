@@ -1,13 +1,15 @@
 //! The algorithm names the protocol crates implement, for `sshd_config` lists and `-Q`,
 //! and the translation of the configuration into session settings.
 
-use crate::session::{AuthSettings, ChannelSettings, Endpoints, SessionSettings, UserEnvironment};
-use sisu_cipher::{CipherAlg, MacAlg};
-use sisu_daemon::cli::Query;
-use sisu_daemon::config::{
+use crate::cli::Query;
+use crate::config::{
     AlgorithmSets, Algs, AllowTcpForwarding, Config, ConnectionSpec, PermitRootLogin,
     PermitUserEnvironment,
 };
+use crate::conn::{Endpoints, SessionSettings};
+use crate::policy::{AuthSettings, UserEnvironment};
+use crate::postauth::ChannelSettings;
+use sisu_cipher::{CipherAlg, MacAlg};
 use sisu_kex::moduli::{parse_moduli, DhGroup, GexGroups};
 use sisu_kex::{HostKey, HostKeyAlg, KexAlg, TransportConfig};
 use sisu_userauth::publickey::PubkeyAlgorithm;
@@ -224,25 +226,25 @@ pub fn session_settings(
 
 /// The authentication settings of a configuration (after `Match` blocks).
 pub fn auth_settings(cfg: &Config) -> AuthSettings {
-    let only_user = if sisu_daemon::os::is_root() {
+    let only_user = if crate::os::is_root() {
         None
     } else {
-        sisu_daemon::os::current_user().ok().map(|u| u.name)
+        crate::os::current_user().ok().map(|u| u.name)
     };
     AuthSettings {
         pubkey_algorithms: cfg.pubkey_accepted_algorithms.clone(),
         pubkey_authentication: cfg.pubkey_authentication,
         permit_root_login: match cfg.permit_root_login {
-            PermitRootLogin::Yes => crate::session::RootLogin::Yes,
-            PermitRootLogin::ProhibitPassword => crate::session::RootLogin::ProhibitPassword,
-            PermitRootLogin::ForcedCommandsOnly => crate::session::RootLogin::ForcedCommandsOnly,
-            PermitRootLogin::No => crate::session::RootLogin::No,
+            PermitRootLogin::Yes => crate::policy::RootLogin::Yes,
+            PermitRootLogin::ProhibitPassword => crate::policy::RootLogin::ProhibitPassword,
+            PermitRootLogin::ForcedCommandsOnly => crate::policy::RootLogin::ForcedCommandsOnly,
+            PermitRootLogin::No => crate::policy::RootLogin::No,
         },
         authorized_keys_files: cfg.authorized_keys_file.clone(),
         strict_modes: cfg.strict_modes,
         only_user,
         permit_user_environment: user_environment(&cfg.permit_user_environment),
-        access: crate::session::AccessLists {
+        access: crate::policy::AccessLists {
             allow_users: cfg.allow_users.clone(),
             deny_users: cfg.deny_users.clone(),
             allow_groups: cfg.allow_groups.clone(),
@@ -273,11 +275,11 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
             .iter()
             .map(|s| (s.name.clone(), s.command.clone()))
             .collect(),
-        switch_user: sisu_daemon::os::is_root(),
+        switch_user: crate::os::is_root(),
         permit_tty: cfg.permit_tty,
         max_sessions: cfg.max_sessions as usize,
         force_command: cfg.force_command.clone(),
-        forward: crate::session::ForwardPolicy {
+        forward: crate::postauth::ForwardPolicy {
             local_allowed: !cfg.disable_forwarding
                 && matches!(
                     cfg.allow_tcp_forwarding,
@@ -295,8 +297,8 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
 
 /// The names of the groups `user` belongs to, for `Match Group`.
 pub fn group_names(user: &str) -> Option<Vec<String>> {
-    let u = sisu_daemon::os::lookup_user(user).ok()??;
-    Some(crate::session::group_names(&u))
+    let u = crate::os::lookup_user(user).ok()??;
+    Some(crate::policy::group_names(&u))
 }
 
 /// The connection's `Match` criteria known before authentication.

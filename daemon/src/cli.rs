@@ -30,6 +30,7 @@
 //! | `-t` | check the configuration and exit |
 //! | `-u len` | utmp host name length |
 //! | `-V` | print the version and exit |
+//! | `-Z role` | a session monitor's child (internal): `preauth` or `postauth` |
 //! | `-b bits`, `-k time` | protocol-1-era options, accepted and ignored |
 //!
 //! An error is the message to print on stderr; the caller then exits with status 1
@@ -196,6 +197,9 @@ pub struct Args {
     pub inetd: bool,
     /// `-R`: this process is a re-executed session child.
     pub rexeced: bool,
+    /// `-Z ROLE` (Sisu's own, internal): this process is a child of a session's
+    /// monitor, `preauth` or `postauth`.
+    pub role: Option<Role>,
     /// `-r`: do not re-execute for each connection.
     pub no_reexec: bool,
     /// `-4` / `-6` (the last one given).
@@ -230,6 +234,7 @@ impl Default for Args {
             connection_spec: None,
             inetd: false,
             rexeced: false,
+            role: None,
             no_reexec: false,
             address_family: None,
             log_level: None,
@@ -273,10 +278,19 @@ impl Args {
     }
 }
 
+/// What a process started by a session's monitor is (`-Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The sandboxed pre-authentication child.
+    Preauth,
+    /// The post-authentication child, running as the user.
+    Postauth,
+}
+
 /// Which flags take an argument (OpenSSH's `getopt` string, with `-Q` taking one).
 fn takes_argument(c: char) -> Option<bool> {
     match c {
-        'C' | 'E' | 'b' | 'c' | 'f' | 'g' | 'h' | 'k' | 'o' | 'p' | 'u' | 'Q' => Some(true),
+        'C' | 'E' | 'b' | 'c' | 'f' | 'g' | 'h' | 'k' | 'o' | 'p' | 'u' | 'Q' | 'Z' => Some(true),
         '4' | '6' | 'D' | 'G' | 'R' | 'T' | 'd' | 'e' | 'i' | 'q' | 'r' | 't' | 'V' => Some(false),
         _ => None,
     }
@@ -391,6 +405,13 @@ fn apply_flag(a: &mut Args, c: char) -> bool {
 fn apply_option(a: &mut Args, c: char, v: String) -> Result<(), String> {
     match c {
         'C' => a.connection_spec = Some(ConnectionSpec::parse(&v)?),
+        'Z' => {
+            a.role = Some(match v.as_str() {
+                "preauth" => Role::Preauth,
+                "postauth" => Role::Postauth,
+                _ => return Err(format!("unknown role {v:?}")),
+            })
+        }
         'E' => {
             a.log_file = Some(PathBuf::from(v));
             a.log_stderr = true;

@@ -1,14 +1,27 @@
 //! # sisu-daemon: the `sisu-sshd` server
 //!
 //! The daemon composes the protocol crates into the server people run: command line,
-//! `sshd_config`, the listener, one process per connection, the authentication policy,
-//! sessions (PTYs, processes) and logging. Only this crate touches the operating system,
-//! and within it only the [`os`] module may use `unsafe`.
+//! `sshd_config`, the listener, privilege-separated sessions, the authentication
+//! policy, PTYs and processes, and logging. Only this crate touches the operating
+//! system, and within it only the [`os`] module may use `unsafe`.
 //!
-//! The library holds the parts other tools may reuse: [`cli`] (OpenSSH's sshd flags),
-//! [`config`] (`sshd_config` with `Match` blocks and `-T` output) and [`os`]. The
-//! binary (`src/main.rs`) adds the listener, the per-connection session loop, the
-//! authentication policy, host keys and logging.
+//! The modules follow the processes of one connection (ARCHITECTURE.md, "The daemon's
+//! processes"):
+//!
+//! | process | user | module | what it does |
+//! |---|---|---|---|
+//! | listener | root | [`listener`] | accepts, MaxStartups, one fresh session image per connection, SIGHUP |
+//! | monitor | root | [`monitor`] | holds the host keys, answers [`policy::Local`], PTYs; never reads the network |
+//! | pre-auth child | `sisu-sshd` (or `nobody`), chrooted, seccomp | [`preauth`] | transport and user authentication until the monitor's verdict lets a user in |
+//! | post-auth child | the user | [`postauth`] | takes the exported transport over, runs the connection layer, shells, forwards |
+//!
+//! Around them: [`ipc`] (the typed, length-limited messages between monitor and
+//! children, fuzzed), [`policy`] (the [`policy::Policy`] trait, answered in-process by
+//! [`policy::Local`] or across the channel by [`policy::ViaMonitor`]), [`reactor`]
+//! (the one poll loop of each process: descriptors, timers, signals), [`netio`]
+//! (the socket with its output buffer), [`conn`] (what every process of a
+//! connection shares), [`config`], [`cli`], [`hostkeys`], [`agent`] (HostKeyAgent),
+//! [`algs`] and [`log`]. `src/main.rs` only dispatches on the role.
 //!
 //! ```
 //! use sisu_daemon::config::{parse_config, AlgorithmSets, Algs};
@@ -28,8 +41,21 @@
 //! ```
 #![deny(unsafe_code)]
 
+#[macro_use]
+pub mod log;
+pub mod agent;
+pub mod algs;
 pub mod cli;
 pub mod config;
+pub mod conn;
+pub mod hostkeys;
 pub mod ipc;
+pub mod listener;
+pub mod monitor;
+pub mod netio;
 #[allow(unsafe_code)]
 pub mod os;
+pub mod policy;
+pub mod postauth;
+pub mod preauth;
+pub mod reactor;

@@ -1,9 +1,9 @@
 //! The listener: bind, accept, start one session process per connection, reap
 //! children, apply `MaxStartups`, and handle SIGTERM / SIGHUP.
 
+use crate::config::MaxStartups;
 use crate::os::{self, PollEntry, SignalPipe};
 use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage};
-use sisu_daemon::config::MaxStartups;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
@@ -30,7 +30,7 @@ pub struct ListenerSettings {
     pub detach: bool,
     /// The arguments to start a session process with (our own, plus `-R`).
     pub session_args: Vec<String>,
-    /// The configuration as loaded ([`sisu_daemon::config::Bundle`] bytes), handed to
+    /// The configuration as loaded ([`crate::config::Bundle`] bytes), handed to
     /// every session so that it runs on what was loaded, not on what the disk says now.
     pub config: Vec<u8>,
     /// Loads the configuration from disk as a restart would (for SIGHUP): `Err` is the

@@ -81,6 +81,27 @@ impl Level {
         })
     }
 
+    /// The level as one byte, for the monitor channel.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The level of [`Level::code`]'s byte.
+    pub fn from_code(code: u8) -> Option<Level> {
+        [
+            Level::Quiet,
+            Level::Fatal,
+            Level::Error,
+            Level::Info,
+            Level::Verbose,
+            Level::Debug1,
+            Level::Debug2,
+            Level::Debug3,
+        ]
+        .into_iter()
+        .find(|l| l.code() == code)
+    }
+
     fn syslog_severity(self) -> u8 {
         match self {
             Level::Quiet | Level::Fatal => 2,
@@ -95,6 +116,8 @@ enum Sink {
     Stderr,
     File(File),
     Syslog(Option<UnixDatagram>),
+    /// A monitor's child: lines go to the monitor, which writes them.
+    Monitor(crate::ipc::Channel),
 }
 
 struct Logger {
@@ -138,7 +161,7 @@ pub enum Target<'a> {
     /// Appended to a file (`-E`).
     File(&'a Path),
     /// The system log (`/dev/log`), with this facility number
-    /// ([`sisu_daemon::config::SyslogFacility::code`]).
+    /// ([`crate::config::SyslogFacility::code`]).
     Syslog(u8),
 }
 
@@ -169,6 +192,36 @@ pub fn init(level: Level, target: Target<'_>) {
     }
 }
 
+/// The `LogLevel` of a configuration.
+pub fn level_of(cfg: &crate::config::Config) -> Level {
+    Level::from_name(&format!("{:?}", cfg.log_level)).unwrap_or(Level::Info)
+}
+
+/// In a monitor's child: every line goes to the monitor over (a copy of) `ch`.
+pub fn init_child(ch: &crate::ipc::Channel, level: Level) {
+    let sink = match ch.socket().try_clone() {
+        Ok(s) => Sink::Monitor(crate::ipc::Channel::new(s)),
+        Err(_) => Sink::Stderr,
+    };
+    let mut l = logger().lock().unwrap_or_else(|e| e.into_inner());
+    l.level = level;
+    l.sink = sink;
+}
+
+/// In the monitor: a line a child sent (`level` as [`Level::code`]), written as the
+/// monitor's own; it is escaped here, since the child is not trusted to have done it.
+pub fn forwarded(level: u8, line: &str) {
+    let Some(level) = Level::from_code(level) else {
+        return;
+    };
+    let mut l = logger().lock().unwrap_or_else(|e| e.into_inner());
+    if level > l.level || l.level == Level::Quiet || level == Level::Quiet {
+        return;
+    }
+    let line = escape_line(line);
+    write_line(&mut l, level, line);
+}
+
 /// Marks this process as pre-authentication: lines get OpenSSH's ` [preauth]` suffix.
 pub fn set_preauth(on: bool) {
     logger().lock().unwrap_or_else(|e| e.into_inner()).preauth = on;
@@ -195,7 +248,26 @@ pub fn log(level: Level, msg: &str) {
         _ => "",
     };
     let suffix = if l.preauth { " [preauth]" } else { "" };
-    let line = escape_line(&format!("{prefix}{msg}{suffix}"));
+    let line = format!("{prefix}{msg}{suffix}");
+    if let Sink::Monitor(ch) = &l.sink {
+        // The monitor escapes and cuts it; a line too long for the message is cut
+        // here first (at a character boundary).
+        let mut cut = line.len().min(crate::ipc::message::MAX_LOG_LINE);
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let m = crate::ipc::ToMonitor::Log {
+            level: level.code(),
+            line: line[..cut].to_string(),
+        };
+        let _ = ch.send(&m.encode(), &[]);
+        return;
+    }
+    let line = escape_line(&line);
+    write_line(&mut l, level, line);
+}
+
+fn write_line(l: &mut Logger, level: Level, line: String) {
     let facility = l.facility;
     match &mut l.sink {
         Sink::Stderr => {
@@ -215,6 +287,7 @@ pub fn log(level: Level, msg: &str) {
                 }
             }
         }
+        Sink::Monitor(_) => {}
     }
 }
 

@@ -3,32 +3,21 @@
 //! With no configuration file at the default path (`/etc/sisu/sshd_config`) it runs on
 //! built-in defaults and generates ed25519 and RSA host keys (see `hostkeys`). Flags are
 //! OpenSSH sshd's: `-D -d -e -f -p -h -o -t -T -E -i -4 -6 -q -Q -V -C`.
+//!
+//! One binary, five roles, chosen by the command line: the listener (the default), a
+//! session's monitor (`-R` from the listener, or `-i`), and the monitor's two children
+//! (`-Z preauth`, `-Z postauth`); `-t`, `-T`, `-Q` and `-V` answer and exit.
 #![deny(unsafe_code)]
 
-#[macro_use]
-mod log;
-mod agent;
-mod algs;
-mod hostkeys;
-mod listener;
-mod session;
-
-use sisu_daemon::cli::{self, Args, TestMode};
+use sisu_daemon::cli::{self, Args, Role, TestMode};
 use sisu_daemon::config::{self, Config};
-use sisu_daemon::os;
-use std::net::SocketAddr;
+use sisu_daemon::conn::Endpoints;
+use sisu_daemon::{agent, algs, fatal, hostkeys, listener, monitor, os, verbose};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     os::ignore_sigpipe();
-    // A session process re-executed by the listener finds its start-up notification
-    // pipe on fd 3; take it before anything else opens a descriptor.
-    let startup_notify = if std::env::args().any(|a| a == "-R") {
-        os::take_startup_notify()
-    } else {
-        None
-    };
     let argv: Vec<String> = std::env::args().collect();
     let args = match cli::parse_args(argv.iter().cloned()) {
         Ok(a) => a,
@@ -36,6 +25,14 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             return ExitCode::from(1);
         }
+    };
+    // A session process re-executed by the listener finds its start-up notification
+    // pipe on fd 3 (a monitor's child has its channel there); take it before anything
+    // else opens a descriptor.
+    let startup_notify = if args.rexeced && args.role.is_none() {
+        os::take_startup_notify()
+    } else {
+        None
     };
     ExitCode::from(real_main(args, &argv, startup_notify) as u8)
 }
@@ -64,11 +61,12 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
     let path = args.config_file.clone();
     // A session started by the listener runs on the configuration the listener loaded
     // (handed over as fd 4), not on the files as they are now.
-    let handed = if args.rexeced {
-        os::take_config_bytes().and_then(|b| config::Bundle::decode(&b))
+    let handed_bytes = if args.rexeced {
+        os::take_config_bytes()
     } else {
         None
     };
+    let handed = handed_bytes.as_deref().and_then(config::Bundle::decode);
     let text = match &handed {
         Some(b) => b.main.clone(),
         None => match std::fs::read_to_string(&path) {
@@ -97,9 +95,14 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
             return 255;
         }
     };
+    match args.role {
+        Some(Role::Preauth) => return sisu_daemon::preauth::child::main(&cfg),
+        Some(Role::Postauth) => return sisu_daemon::postauth::child::main(&cfg),
+        None => {}
+    }
     init_logging(&args, &cfg);
     for w in &warnings {
-        crate::log::log(crate::log::Level::Info, w);
+        sisu_daemon::log::log(sisu_daemon::log::Level::Info, w);
     }
     if matches!(args.test, Some(TestMode::PrintUnchecked)) {
         print!("{}", effective(&cfg, &args).dump());
@@ -120,7 +123,26 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         None => {}
     }
     if args.inetd {
-        return serve_stdio(&cfg, host_keys, args.rexeced, startup_notify);
+        let bundle = match handed_bytes {
+            Some(b) => b,
+            None => recorder.into_bundle().encode(),
+        };
+        let child_args = session_child_args(argv);
+        return serve_stdio(
+            &cfg,
+            host_keys,
+            args.rexeced,
+            startup_notify,
+            &bundle,
+            child_args,
+        );
+    }
+    if os::is_root() && !monitor::privsep::privsep_user_exists() {
+        verbose!(
+            "Privilege separation user {} does not exist; the pre-authentication process runs as {}",
+            monitor::privsep::PRIVSEP_USER,
+            monitor::privsep::FALLBACK_USER
+        );
     }
     drop(host_keys);
     let mut session_args: Vec<String> = argv.iter().skip(1).cloned().collect();
@@ -158,36 +180,26 @@ fn effective(cfg: &Config, args: &Args) -> Config {
 }
 
 fn init_logging(args: &Args, cfg: &Config) {
-    let level = crate::log::Level::from_name(&format!("{:?}", cfg.log_level))
-        .unwrap_or(crate::log::Level::Info);
+    use sisu_daemon::log;
+    let level = log::level_of(cfg);
     let target = if let Some(f) = &args.log_file {
-        crate::log::Target::File(f.as_path())
+        log::Target::File(f.as_path())
     } else if args.logs_to_stderr() {
-        crate::log::Target::Stderr
+        log::Target::Stderr
     } else {
-        crate::log::Target::Syslog(cfg.syslog_facility.code())
+        log::Target::Syslog(cfg.syslog_facility.code())
     };
-    crate::log::init(level, target);
+    log::init(level, target);
 }
 
-fn endpoints_of_stdin() -> session::Endpoints {
-    use nix::sys::socket::{getpeername, getsockname, SockaddrStorage};
-    use std::os::fd::AsRawFd;
-    let fd = std::io::stdin().as_fd().as_raw_fd();
-    let conv = |s: Option<SockaddrStorage>| -> Option<SocketAddr> {
-        let s = s?;
-        if let Some(v4) = s.as_sockaddr_in() {
-            return Some(SocketAddr::from((v4.ip(), v4.port())));
-        }
-        if let Some(v6) = s.as_sockaddr_in6() {
-            return Some(SocketAddr::from((v6.ip(), v6.port())));
-        }
-        None
-    };
-    session::Endpoints {
-        peer: conv(getpeername::<SockaddrStorage>(fd).ok()),
-        local: conv(getsockname::<SockaddrStorage>(fd).ok()),
+/// The arguments a session's children get: the session's own, marked as re-executed
+/// so that they read the configuration from fd 4.
+fn session_child_args(argv: &[String]) -> Vec<String> {
+    let mut a: Vec<String> = argv.iter().skip(1).cloned().collect();
+    if !a.iter().any(|x| x == "-R") {
+        a.push("-R".into());
     }
+    a
 }
 
 fn serve_stdio(
@@ -195,8 +207,10 @@ fn serve_stdio(
     host_keys: Vec<sisu_kex::HostKey>,
     from_listener: bool,
     startup_notify: Option<std::fs::File>,
+    bundle: &[u8],
+    child_args: Vec<String>,
 ) -> i32 {
-    let ends = endpoints_of_stdin();
+    let ends = Endpoints::of_socket(std::io::stdin().as_fd());
     if from_listener {
         verbose!(
             "Connection from {} port {} on {} port {} rdomain \"\"",
@@ -220,20 +234,22 @@ fn serve_stdio(
         nix::sys::socket::sockopt::KeepAlive,
         &cfg.tcp_keep_alive,
     );
-    let input = match std::io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => std::fs::File::from(fd),
+    let socket = match os::stdio_files() {
+        Ok(s) => s,
         Err(e) => {
-            fatal!("stdin: {e}");
-            return 255;
-        }
-    };
-    let output = match std::io::stdout().as_fd().try_clone_to_owned() {
-        Ok(fd) => std::fs::File::from(fd),
-        Err(e) => {
-            fatal!("stdout: {e}");
+            fatal!("stdio: {e}");
             return 255;
         }
     };
     let settings = algs::session_settings_for(cfg, host_keys, &ends);
-    session::serve(settings, input, output, ends, startup_notify)
+    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+    monitor::run(monitor::MonitorArgs {
+        settings,
+        socket,
+        ends,
+        startup_notify,
+        config: bundle,
+        child_args,
+        exe,
+    })
 }

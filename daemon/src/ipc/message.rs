@@ -2,9 +2,17 @@
 //!
 //! Each message is a type byte followed by its fields in RFC 4251 encodings (sisu-wire's
 //! `Writer`/`Reader`). Decoding is as strict as for network input, because a
-//! compromised child sends garbage: every field must be there, nothing may follow, and
-//! every length is bounded by the frame ([`super::MAX_FRAME`]) and by the limits below.
+//! compromised child sends garbage: every field must be there, nothing may follow, every
+//! boolean is 0 or 1 (one message, one encoding), and every length is bounded by the
+//! frame ([`super::MAX_FRAME`]) and by the limits below.
+//!
+//! A child sends [`ToMonitor`]; all but [`ToMonitor::Log`] and [`ToMonitor::Handover`]
+//! are questions, answered by one [`FromMonitor`] each. The monitor sends
+//! [`FromMonitor::Setup`] (to the pre-auth child) and [`FromMonitor::Start`] (to the
+//! post-auth child) unasked, first.
 
+pub use crate::policy::Verdict;
+use sisu_userauth::publickey::SignedRequest;
 use sisu_wire::{Reader, WireError, Writer};
 
 /// Most host keys described to a child.
@@ -12,25 +20,14 @@ pub const MAX_HOST_KEYS: usize = 64;
 /// Longest log line a child may send.
 pub const MAX_LOG_LINE: usize = 4096;
 
-/// The monitor's verdict on a verified key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Refused.
-    Deny,
-    /// Authenticated.
-    Allow,
-    /// A method of `AuthenticationMethods` done, more required.
-    Partial,
-}
-
-/// What a child asks of the monitor.
+/// What a child asks of (or tells) the monitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToMonitor {
     /// A log line to write (the child has no log of its own).
     Log {
-        /// The level (`crate::log::Level as u8`).
+        /// The level (`crate::log::Level::code`).
         level: u8,
-        /// The line.
+        /// The line, not yet escaped (the monitor escapes it).
         line: String,
     },
     /// Sign `data` (an exchange hash) with host key `key` (an index into
@@ -66,39 +63,47 @@ pub enum ToMonitor {
         /// The public key blob.
         key: Vec<u8>,
     },
-    /// A signed publickey request, whole: the monitor checks the signature itself,
+    /// A signed publickey request, as it came: the monitor checks the signature itself,
     /// over data that holds the session id it signed.
-    KeyVerified {
-        /// The user (style dropped).
-        user: String,
-        /// The user name as the client sent (and signed) it.
-        wire_user: String,
-        /// The service.
-        service: String,
-        /// The signature algorithm.
-        algorithm: String,
-        /// The public key blob.
-        key: Vec<u8>,
-        /// The signature blob.
-        signature: Vec<u8>,
-    },
+    KeyVerified(SignedRequest),
     /// After authentication: the exported transport, for the post-auth child.
     Handover {
         /// `sisu_kex` transport state bytes.
         state: Vec<u8>,
     },
-    /// After authentication: a pseudo-terminal for the user.
-    Pty,
+    /// After authentication: a pseudo-terminal of this size, for the user.
+    Pty {
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+        /// Width in pixels.
+        width_px: u16,
+        /// Height in pixels.
+        height_px: u16,
+    },
+    /// After authentication: prove the host key with this plain public blob
+    /// (`hostkeys-prove-00@openssh.com`); the monitor builds the signed data itself.
+    ProveHostKey {
+        /// The key's plain public blob.
+        key: Vec<u8>,
+        /// The signature algorithm name.
+        algorithm: String,
+    },
 }
 
-/// What the monitor answers.
+/// What the monitor sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FromMonitor {
-    /// The host keys the child offers: each key's `K_S` blob (a public key or a
-    /// certificate), in the monitor's order.
+    /// To the pre-auth child, first: the host keys it serves and its sandbox.
     Setup {
-        /// The blobs.
+        /// Each key's `K_S` blob (a public key or a certificate), in the monitor's order.
         host_keys: Vec<Vec<u8>>,
+        /// The privilege separation user's uid and gid (`None`: no switch, the daemon
+        /// is not root).
+        identity: Option<(u32, u32)>,
+        /// The directory to `chroot` into (`None`: none).
+        chroot: Option<String>,
     },
     /// A signature blob.
     Signature {
@@ -112,6 +117,8 @@ pub enum FromMonitor {
         /// The generator.
         g: Vec<u8>,
     },
+    /// No group fits the request.
+    NoGroup,
     /// About the user the first request named.
     User {
         /// Whether the user exists and may log in (else: an invalid user).
@@ -131,21 +138,24 @@ pub enum FromMonitor {
         /// The verdict.
         verdict: Verdict,
     },
-    /// Start the post-auth session (to the post-auth child).
+    /// To the post-auth child, first: the session to take over.
     Start {
         /// The authenticated user.
         user: String,
-        /// The restrictions of the keys used (the policy's encoding).
+        /// The restrictions of the keys used ([`crate::policy::Grant::to_bytes`]).
         grant: Vec<u8>,
         /// The transport state to import.
         state: Vec<u8>,
+        /// Each host key's `K_S` blob, as in [`FromMonitor::Setup`].
+        host_keys: Vec<Vec<u8>>,
     },
-    /// A pseudo-terminal (the master and slave descriptors come with the frame).
+    /// A pseudo-terminal (its master and slave descriptors come with the frame).
     Pty {
         /// The slave's path.
         tty: String,
     },
-    /// The request cannot be answered; the connection ends.
+    /// The request is refused (a signature that could not be made, a terminal that
+    /// could not be had).
     Refused {
         /// Why (for the child's log line).
         reason: String,
@@ -161,6 +171,7 @@ mod tag {
     pub const KEY_VERIFIED: u8 = 6;
     pub const HANDOVER: u8 = 7;
     pub const PTY: u8 = 8;
+    pub const PROVE: u8 = 9;
 
     pub const SETUP: u8 = 101;
     pub const SIGNATURE: u8 = 102;
@@ -171,6 +182,7 @@ mod tag {
     pub const START: u8 = 107;
     pub const PTY_READY: u8 = 108;
     pub const REFUSED: u8 = 109;
+    pub const NO_GROUP: u8 = 110;
 }
 
 /// Why a message did not decode.
@@ -217,7 +229,41 @@ fn blob(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
     Ok(r.string()?.to_vec())
 }
 
+fn u16_field(r: &mut Reader<'_>) -> Result<u16, DecodeError> {
+    u16::try_from(r.u32()?).map_err(|_| DecodeError::Malformed(WireError::BadValue("u16")))
+}
+
+fn write_keys(w: &mut Writer, keys: &[Vec<u8>]) {
+    w.u32(keys.len() as u32);
+    for k in keys {
+        w.string(k);
+    }
+}
+
+fn read_keys(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError> {
+    let n = r.u32()? as usize;
+    if n > MAX_HOST_KEYS {
+        return Err(DecodeError::TooLarge("host key list"));
+    }
+    (0..n).map(|_| blob(r)).collect()
+}
+
 impl ToMonitor {
+    /// The message's name, for log lines about it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ToMonitor::Log { .. } => "log",
+            ToMonitor::Sign { .. } => "sign",
+            ToMonitor::GexGroup { .. } => "moduli",
+            ToMonitor::User { .. } => "user",
+            ToMonitor::KeyOffered { .. } => "key query",
+            ToMonitor::KeyVerified(_) => "key verify",
+            ToMonitor::Handover { .. } => "handover",
+            ToMonitor::Pty { .. } => "pty",
+            ToMonitor::ProveHostKey { .. } => "host key proof",
+        }
+    }
+
     /// The message as bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
@@ -245,27 +291,30 @@ impl ToMonitor {
             } => {
                 w.u8(tag::KEY_OFFERED).str(user).str(algorithm).string(key);
             }
-            ToMonitor::KeyVerified {
-                user,
-                wire_user,
-                service,
-                algorithm,
-                key,
-                signature,
-            } => {
+            ToMonitor::KeyVerified(req) => {
                 w.u8(tag::KEY_VERIFIED)
-                    .str(user)
-                    .str(wire_user)
-                    .str(service)
-                    .str(algorithm)
-                    .string(key)
-                    .string(signature);
+                    .str(&req.user)
+                    .str(&req.service)
+                    .str(&req.algorithm)
+                    .string(&req.key_blob)
+                    .string(&req.signature);
             }
             ToMonitor::Handover { state } => {
                 w.u8(tag::HANDOVER).string(state);
             }
-            ToMonitor::Pty => {
+            ToMonitor::Pty {
+                cols,
+                rows,
+                width_px,
+                height_px,
+            } => {
                 w.u8(tag::PTY);
+                for v in [cols, rows, width_px, height_px] {
+                    w.u32(u32::from(*v));
+                }
+            }
+            ToMonitor::ProveHostKey { key, algorithm } => {
+                w.u8(tag::PROVE).string(key).str(algorithm);
             }
         }
         w.into_vec()
@@ -301,18 +350,26 @@ impl ToMonitor {
                 algorithm: text(&mut r)?,
                 key: blob(&mut r)?,
             },
-            tag::KEY_VERIFIED => ToMonitor::KeyVerified {
+            tag::KEY_VERIFIED => ToMonitor::KeyVerified(SignedRequest {
                 user: text(&mut r)?,
-                wire_user: text(&mut r)?,
                 service: text(&mut r)?,
                 algorithm: text(&mut r)?,
-                key: blob(&mut r)?,
+                key_blob: blob(&mut r)?,
                 signature: blob(&mut r)?,
-            },
+            }),
             tag::HANDOVER => ToMonitor::Handover {
                 state: blob(&mut r)?,
             },
-            tag::PTY => ToMonitor::Pty,
+            tag::PTY => ToMonitor::Pty {
+                cols: u16_field(&mut r)?,
+                rows: u16_field(&mut r)?,
+                width_px: u16_field(&mut r)?,
+                height_px: u16_field(&mut r)?,
+            },
+            tag::PROVE => ToMonitor::ProveHostKey {
+                key: blob(&mut r)?,
+                algorithm: text(&mut r)?,
+            },
             t => return Err(DecodeError::UnknownType(t)),
         };
         r.finish()?;
@@ -325,17 +382,30 @@ impl FromMonitor {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
         match self {
-            FromMonitor::Setup { host_keys } => {
-                w.u8(tag::SETUP).u32(host_keys.len() as u32);
-                for k in host_keys {
-                    w.string(k);
-                }
+            FromMonitor::Setup {
+                host_keys,
+                identity,
+                chroot,
+            } => {
+                w.u8(tag::SETUP);
+                write_keys(&mut w, host_keys);
+                match identity {
+                    Some((uid, gid)) => w.bool(true).u32(*uid).u32(*gid),
+                    None => w.bool(false),
+                };
+                match chroot {
+                    Some(dir) => w.bool(true).str(dir),
+                    None => w.bool(false),
+                };
             }
             FromMonitor::Signature { blob } => {
                 w.u8(tag::SIGNATURE).string(blob);
             }
             FromMonitor::Group { p, g } => {
                 w.u8(tag::GROUP).string(p).string(g);
+            }
+            FromMonitor::NoGroup => {
+                w.u8(tag::NO_GROUP);
             }
             FromMonitor::User {
                 valid,
@@ -359,8 +429,14 @@ impl FromMonitor {
                 };
                 w.u8(tag::VERIFIED).u8(v);
             }
-            FromMonitor::Start { user, grant, state } => {
+            FromMonitor::Start {
+                user,
+                grant,
+                state,
+                host_keys,
+            } => {
                 w.u8(tag::START).str(user).string(grant).string(state);
+                write_keys(&mut w, host_keys);
             }
             FromMonitor::Pty { tty } => {
                 w.u8(tag::PTY_READY).str(tty);
@@ -377,12 +453,22 @@ impl FromMonitor {
         let mut r = Reader::new(bytes);
         let m = match r.u8()? {
             tag::SETUP => {
-                let n = r.u32()? as usize;
-                if n > MAX_HOST_KEYS {
-                    return Err(DecodeError::TooLarge("host key list"));
+                let host_keys = read_keys(&mut r)?;
+                let identity = if flag(&mut r)? {
+                    Some((r.u32()?, r.u32()?))
+                } else {
+                    None
+                };
+                let chroot = if flag(&mut r)? {
+                    Some(text(&mut r)?)
+                } else {
+                    None
+                };
+                FromMonitor::Setup {
+                    host_keys,
+                    identity,
+                    chroot,
                 }
-                let host_keys = (0..n).map(|_| blob(&mut r)).collect::<Result<_, _>>()?;
-                FromMonitor::Setup { host_keys }
             }
             tag::SIGNATURE => FromMonitor::Signature {
                 blob: blob(&mut r)?,
@@ -391,6 +477,7 @@ impl FromMonitor {
                 p: blob(&mut r)?,
                 g: blob(&mut r)?,
             },
+            tag::NO_GROUP => FromMonitor::NoGroup,
             tag::USER_INFO => {
                 let valid = flag(&mut r)?;
                 let refuse = flag(&mut r)?;
@@ -420,6 +507,7 @@ impl FromMonitor {
                 user: text(&mut r)?,
                 grant: blob(&mut r)?,
                 state: blob(&mut r)?,
+                host_keys: read_keys(&mut r)?,
             },
             tag::PTY_READY => FromMonitor::Pty { tty: text(&mut r)? },
             tag::REFUSED => FromMonitor::Refused {
@@ -433,100 +521,4 @@ impl FromMonitor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn to_monitor() -> impl Strategy<Value = ToMonitor> {
-        let s = || "[ -~]{0,40}";
-        let b = || proptest::collection::vec(any::<u8>(), 0..64);
-        prop_oneof![
-            (any::<u8>(), s()).prop_map(|(level, line)| ToMonitor::Log { level, line }),
-            (any::<u32>(), s(), b()).prop_map(|(key, algorithm, data)| ToMonitor::Sign {
-                key,
-                algorithm,
-                data
-            }),
-            (any::<u32>(), any::<u32>(), any::<u32>())
-                .prop_map(|(min, n, max)| ToMonitor::GexGroup { min, n, max }),
-            s().prop_map(|user| ToMonitor::User { user }),
-            (s(), s(), b()).prop_map(|(user, algorithm, key)| ToMonitor::KeyOffered {
-                user,
-                algorithm,
-                key
-            }),
-            (s(), s(), s(), s(), b(), b()).prop_map(
-                |(user, wire_user, service, algorithm, key, signature)| ToMonitor::KeyVerified {
-                    user,
-                    wire_user,
-                    service,
-                    algorithm,
-                    key,
-                    signature
-                }
-            ),
-            b().prop_map(|state| ToMonitor::Handover { state }),
-            Just(ToMonitor::Pty),
-        ]
-    }
-
-    fn from_monitor() -> impl Strategy<Value = FromMonitor> {
-        let s = || "[ -~]{0,40}";
-        let b = || proptest::collection::vec(any::<u8>(), 0..64);
-        prop_oneof![
-            proptest::collection::vec(b(), 0..5)
-                .prop_map(|host_keys| FromMonitor::Setup { host_keys }),
-            b().prop_map(|blob| FromMonitor::Signature { blob }),
-            (b(), b()).prop_map(|(p, g)| FromMonitor::Group { p, g }),
-            (any::<bool>(), any::<bool>(), proptest::option::of(s())).prop_map(
-                |(valid, refuse, banner)| FromMonitor::User {
-                    valid,
-                    refuse,
-                    banner
-                }
-            ),
-            any::<bool>().prop_map(|allowed| FromMonitor::Offered { allowed }),
-            prop_oneof![
-                Just(Verdict::Deny),
-                Just(Verdict::Allow),
-                Just(Verdict::Partial)
-            ]
-            .prop_map(|verdict| FromMonitor::Verified { verdict }),
-            (s(), b(), b()).prop_map(|(user, grant, state)| FromMonitor::Start {
-                user,
-                grant,
-                state
-            }),
-            s().prop_map(|tty| FromMonitor::Pty { tty }),
-            s().prop_map(|reason| FromMonitor::Refused { reason }),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn messages_round_trip_and_cut_or_extended_ones_are_refused(
-            to in to_monitor(),
-            from in from_monitor(),
-        ) {
-            let t = to.encode();
-            prop_assert_eq!(ToMonitor::decode(&t), Ok(to));
-            prop_assert!(ToMonitor::decode(&t[..t.len() - 1]).is_err());
-            let mut longer = t.clone();
-            longer.push(0);
-            prop_assert!(ToMonitor::decode(&longer).is_err());
-            let f = from.encode();
-            prop_assert_eq!(FromMonitor::decode(&f), Ok(from));
-            prop_assert!(FromMonitor::decode(&f[..f.len() - 1]).is_err());
-        }
-
-        #[test]
-        fn whatever_decodes_encodes_back_the_same(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            if let Ok(m) = ToMonitor::decode(&bytes) {
-                prop_assert_eq!(m.encode(), bytes.clone());
-            }
-            if let Ok(m) = FromMonitor::decode(&bytes) {
-                prop_assert_eq!(m.encode(), bytes);
-            }
-        }
-    }
-}
+mod tests;

@@ -10,4 +10,4 @@ pub mod channel;
 pub mod message;
 
 pub use channel::{Channel, Frame, MAX_FDS, MAX_FRAME};
-pub use message::{DecodeError, FromMonitor, ToMonitor, Verdict};
+pub use message::{DecodeError, FromMonitor, ToMonitor};

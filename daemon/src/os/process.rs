@@ -166,13 +166,7 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
             }
         }
         if let Some((groups, gid, uid)) = &identity {
-            setgroups(groups)?;
-            setgid(*gid)?;
-            setuid(*uid)?;
-            // As OpenSSH's permanently_set_uid: make sure root cannot be regained.
-            if !uid.is_root() && setuid(Uid::from_raw(0)).is_ok() {
-                return Err(io::Error::from_raw_os_error(libc::EPERM));
-            }
+            switch_identity(groups, *gid, *uid)?;
         }
         if chdir(cwd.as_c_str()).is_err() {
             chdir(c"/")?;
@@ -362,6 +356,109 @@ pub fn spawn_session_process_with(
     let child = cmd.spawn()?;
     drop(notify);
     Ok(child.id() as i32)
+}
+
+/// The descriptor number a monitor's child finds the monitor channel on.
+pub const IPC_FD: i32 = 3;
+
+/// Who a monitor's child becomes before it runs (root only): supplementary groups,
+/// group, user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Supplementary groups (at most [`MAX_GROUPS`] are set).
+    pub groups: Vec<u32>,
+    /// The group.
+    pub gid: u32,
+    /// The user.
+    pub uid: u32,
+}
+
+/// Starts a child of the monitor: `image` with `args`, the connection's socket as fds 0
+/// and 1, the monitor channel `ipc` as [`IPC_FD`], the configuration as [`CONFIG_FD`],
+/// stderr passed through; nothing else open. With `identity`, it becomes that user
+/// (`setgroups`, `setgid`, `setuid`, then a check that root cannot be regained) before
+/// the exec. Returns its pid.
+pub fn spawn_monitor_child(
+    image: &SessionImage,
+    args: &[String],
+    socket: (std::os::fd::BorrowedFd<'_>, std::os::fd::BorrowedFd<'_>),
+    ipc: std::os::fd::BorrowedFd<'_>,
+    config: std::os::fd::BorrowedFd<'_>,
+    identity: Option<&Identity>,
+) -> io::Result<i32> {
+    if args.len() > MAX_SESSION_ARGS {
+        return Err(invalid(format!("{} arguments", args.len())));
+    }
+    let mut cmd = image.command();
+    cmd.args(args)
+        .stdin(Stdio::from(socket.0.try_clone_to_owned()?))
+        .stdout(Stdio::from(socket.1.try_clone_to_owned()?))
+        .stderr(Stdio::inherit());
+    let handed: [(i32, i32); 2] = [(ipc.as_raw_fd(), IPC_FD), (config.as_raw_fd(), CONFIG_FD)];
+    let identity = identity.map(|id| {
+        let mut groups: Vec<Gid> = id.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+        if groups.is_empty() {
+            groups.push(Gid::from_raw(id.gid));
+        }
+        groups.truncate(MAX_GROUPS);
+        (groups, Gid::from_raw(id.gid), Uid::from_raw(id.uid))
+    });
+    // SAFETY: as in `spawn_session_process_with`: only sigaction, sigprocmask,
+    // close_range, fcntl, dup2, close, setgroups, setgid and setuid, on integers and on
+    // the group list built before the fork; `ipc` and `config` outlive the fork, so
+    // their descriptors are open in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            reset_signals()?;
+            mark_fds_cloexec();
+            let mut moved = [-1i32; 2];
+            for (i, (from, _)) in handed.iter().enumerate() {
+                let r = libc::fcntl(*from, libc::F_DUPFD, HIGH_FD);
+                if r < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                moved[i] = r;
+            }
+            for (i, (_, to)) in handed.iter().enumerate() {
+                if libc::dup2(moved[i], *to) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                libc::close(moved[i]);
+            }
+            if let Some((groups, gid, uid)) = &identity {
+                switch_identity(groups, *gid, *uid)?;
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    Ok(child.id() as i32)
+}
+
+/// In the child, before exec: become `uid` for good (as OpenSSH's
+/// `permanently_set_uid`). Async-signal-safe: three system calls and a check.
+fn switch_identity(groups: &[Gid], gid: Gid, uid: Uid) -> io::Result<()> {
+    setgroups(groups)?;
+    setgid(gid)?;
+    setuid(uid)?;
+    if !uid.is_root() && setuid(Uid::from_raw(0)).is_ok() {
+        return Err(io::Error::from_raw_os_error(libc::EPERM));
+    }
+    Ok(())
+}
+
+/// In a monitor's child started by [`spawn_monitor_child`]: the monitor channel, if fd
+/// [`IPC_FD`] is a socket. Call once, early.
+pub fn take_ipc_socket() -> Option<std::os::unix::net::UnixStream> {
+    take_fd(IPC_FD, libc::S_IFSOCK).map(std::os::unix::net::UnixStream::from)
+}
+
+/// Standard input and output as files of their own (duplicated descriptors), for the
+/// connection's socket in inetd mode and in the monitor's children.
+pub fn stdio_files() -> io::Result<(std::fs::File, std::fs::File)> {
+    let input = std::io::stdin().as_fd().try_clone_to_owned()?;
+    let output = std::io::stdout().as_fd().try_clone_to_owned()?;
+    Ok((std::fs::File::from(input), std::fs::File::from(output)))
 }
 
 /// In a session process started by [`spawn_session_process_with`]: the notification

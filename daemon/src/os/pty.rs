@@ -133,17 +133,7 @@ pub fn get_winsize(fd: BorrowedFd) -> io::Result<WinSize> {
 /// `tty` group. Only paths under `/dev/` are accepted. Nothing is changed that is already
 /// right, so an unprivileged daemon can call it on its own ptys.
 pub fn chown_tty(tty_name: &str, uid: u32, gid: u32) -> io::Result<()> {
-    let path = Path::new(tty_name);
-    let under_dev = path.starts_with("/dev/")
-        && path
-            .components()
-            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
-    if !under_dev {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a tty path: {tty_name:?}"),
-        ));
-    }
+    let path = tty_path(tty_name)?;
     let (group, mode) = match Group::from_name("tty") {
         Ok(Some(g)) => (g.gid.as_raw(), TTY_MODE_WITH_GROUP),
         _ => (gid, TTY_MODE_WITHOUT_GROUP),
@@ -156,4 +146,28 @@ pub fn chown_tty(tty_name: &str, uid: u32, gid: u32) -> io::Result<()> {
         std::fs::set_permissions(path, Permissions::from_mode(mode))?;
     }
     Ok(())
+}
+
+/// Gives a session's tty back to root after the session (owner and group root, mode
+/// 0666, as OpenSSH's `pty_release`). Only paths under `/dev/` are accepted.
+pub fn release_tty(tty_name: &str) -> io::Result<()> {
+    let path = tty_path(tty_name)?;
+    chown(path, Some(Uid::from_raw(0)), Some(Gid::from_raw(0)))?;
+    std::fs::set_permissions(path, Permissions::from_mode(0o666))
+}
+
+/// `tty_name` as a path, when it is a plain path under `/dev/` (no `..`).
+fn tty_path(tty_name: &str) -> io::Result<&Path> {
+    let path = Path::new(tty_name);
+    let under_dev = path.starts_with("/dev/")
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+    if !under_dev {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a tty path: {tty_name:?}"),
+        ));
+    }
+    Ok(path)
 }

@@ -10,8 +10,8 @@
 //! pattern. A refused user is treated as an invalid one: every request fails exactly as
 //! it would for a wrong key, and the reason is logged once, in OpenSSH's words.
 
+use crate::config::match_pattern;
 use crate::os::{self, UserInfo};
-use sisu_daemon::config::match_pattern;
 use sisu_wire::pattern::match_host_and_ip;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,10 +1,11 @@
-//! The authentication policy: who may log in, with which key.
+//! The authentication rules: who may log in, with which key.
 //!
-//! The `sisu_userauth` machine asks; this module answers from the user database,
+//! The monitor asks ([`super::Local`]); this module answers from the user database,
 //! `PermitRootLogin`, `PubkeyAuthentication` and the `AuthorizedKeysFile` files (parsed
 //! with `sisu_authkeys`).
 
-use super::Endpoints;
+use super::Grant;
+use crate::conn::Endpoints;
 use crate::os::{self, UserInfo};
 use ssh_key::PublicKey;
 use std::collections::HashMap;
@@ -122,39 +123,25 @@ impl UserEnvironment {
             UserEnvironment::No => false,
             UserEnvironment::Yes => true,
             UserEnvironment::Patterns(p) => {
-                sisu_daemon::config::match_pattern_list(name, p, false)
-                    == sisu_daemon::config::ListMatch::Yes
+                crate::config::match_pattern_list(name, p, false) == crate::config::ListMatch::Yes
             }
         }
     }
-}
-
-/// What a matching `authorized_keys` line grants.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Grant {
-    /// `command=`: the forced command.
-    pub command: Option<String>,
-    /// `environment=` (already filtered by `PermitUserEnvironment`).
-    pub environment: Vec<(String, String)>,
-    /// `no-pty` (or `restrict` without `pty`).
-    pub no_pty: bool,
-    /// Port forwarding allowed (not `no-port-forwarding`, nor `restrict` alone).
-    pub port_forwarding: bool,
-    /// `permitopen=` destinations (empty: no restriction).
-    pub permitopen: Vec<sisu_authkeys::options::PermitTarget>,
 }
 
 /// Most user names whose look-up a connection remembers (the user name is fixed by the
 /// first request, so one is the usual number).
 const MAX_CACHED_USERS: usize = 16;
 
-/// Answers the authentication machine's questions for one connection.
-pub struct Policy {
+/// The rules that decide who logs in, for one connection: the user database,
+/// `AllowUsers` and the other access lists, `PermitRootLogin`, `AuthenticationMethods`,
+/// `RevokedKeys` and the users' `authorized_keys` files.
+pub struct Rules {
     settings: AuthSettings,
     ends: Endpoints,
     users: HashMap<String, Option<UserInfo>>,
     per_user: Option<super::PerUser>,
-    per_user_cache: HashMap<String, (AuthSettings, super::ChannelSettings)>,
+    per_user_cache: HashMap<String, (AuthSettings, crate::postauth::ChannelSettings)>,
     /// The `AuthenticationMethods` lists still open, once a first method succeeded.
     remaining: Option<Vec<Vec<String>>>,
     /// Keys that already succeeded: a key counts once (`publickey,publickey` needs two).
@@ -172,36 +159,6 @@ pub fn rsa_bits(key: &PublicKey) -> Option<usize> {
     Some((n.len() - 1) * 8 + (8 - first.leading_zeros() as usize))
 }
 
-impl Grant {
-    /// The restrictions of two keys that both authenticated the user: the stricter of
-    /// each. Two different forced commands cannot both hold: `None`.
-    pub fn merge(self, other: Grant) -> Option<Grant> {
-        let command = match (self.command, other.command) {
-            (Some(a), Some(b)) if a != b => return None,
-            (a, b) => a.or(b),
-        };
-        let permitopen = match (self.permitopen.is_empty(), other.permitopen.is_empty()) {
-            (true, _) => other.permitopen,
-            (_, true) => self.permitopen,
-            // Both restrict: only what both allow.
-            (false, false) => self
-                .permitopen
-                .into_iter()
-                .filter(|t| other.permitopen.contains(t))
-                .collect(),
-        };
-        let mut environment = self.environment;
-        environment.extend(other.environment);
-        Some(Grant {
-            command,
-            environment,
-            no_pty: self.no_pty || other.no_pty,
-            port_forwarding: self.port_forwarding && other.port_forwarding,
-            permitopen,
-        })
-    }
-}
-
 /// The key type as OpenSSH prints it in log lines (`ED25519`, `RSA`, `ECDSA`).
 pub fn key_type_label(key: &PublicKey) -> &'static str {
     match key.algorithm() {
@@ -215,10 +172,10 @@ pub fn key_type_label(key: &PublicKey) -> &'static str {
     }
 }
 
-impl Policy {
-    /// A policy for one connection.
+impl Rules {
+    /// The rules for one connection.
     pub fn new(settings: AuthSettings, ends: Endpoints, per_user: Option<super::PerUser>) -> Self {
-        Policy {
+        Rules {
             settings,
             ends,
             users: HashMap::new(),
@@ -332,7 +289,7 @@ impl Policy {
     }
 
     /// The channel settings after `Match` blocks for `user`, when there are any.
-    pub fn channel_settings(&mut self, user: &str) -> Option<super::ChannelSettings> {
+    pub fn channel_settings(&mut self, user: &str) -> Option<crate::postauth::ChannelSettings> {
         self.per_user.as_ref()?;
         self.settings_for(user);
         self.per_user_cache.get(user).map(|(_, c)| c.clone())
@@ -428,7 +385,7 @@ impl Policy {
             }
             return None;
         }
-        let paths = sisu_daemon::config::authorized_keys_paths(
+        let paths = crate::config::authorized_keys_paths(
             &settings.authorized_keys_files,
             &user.name,
             user.uid,
@@ -534,7 +491,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn expand_authorized_keys_path(pattern: &str, user: &UserInfo) -> PathBuf {
-        let p = sisu_daemon::config::authorized_keys_paths(
+        let p = crate::config::authorized_keys_paths(
             &[pattern.to_string()],
             &user.name,
             user.uid,

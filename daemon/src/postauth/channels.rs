@@ -1,10 +1,11 @@
 //! Session channels and the processes behind them: PTYs, shells, commands and
 //! subsystems, their pipes, exit status and the order of EOF and CLOSE.
 
-use super::auth::{Grant, UserEnvironment};
 use super::environ::{parse_environment_file, Env, MAX_CLIENT_ENV_BYTES, MAX_CLIENT_VARS};
-use super::Endpoints;
+use crate::conn::Endpoints;
 use crate::os::{self, ExitKind, PollEntry, Pty, SpawnRequest, UserInfo, WinSize};
+use crate::policy::{Grant, Policy, UserEnvironment};
+use crate::reactor::Turn;
 use sisu_connection::{ChannelId, ChannelKind, Connection, Event};
 use sisu_wire::msg::open_failure;
 use std::collections::BTreeMap;
@@ -113,10 +114,9 @@ impl Channels {
     pub fn announce_host_keys(
         &mut self,
         conn: &mut Connection,
-        session_id: &[u8],
         kex_alg: Option<sisu_kex::HostKeyAlg>,
     ) {
-        self.proofs.announce(conn, session_id, kex_alg);
+        self.proofs.announce(conn, kex_alg);
     }
 
     /// The authenticated user, whose processes the channels run.
@@ -153,8 +153,8 @@ impl Channels {
         self.chans.is_empty()
     }
 
-    /// One connection event.
-    pub fn on_event(&mut self, conn: &mut Connection, ev: Event) {
+    /// One connection event; terminals and host-key proofs are asked of `policy`.
+    pub fn on_event(&mut self, conn: &mut Connection, ev: Event, policy: &mut dyn Policy) {
         match ev {
             Event::ChannelOpen { ch, kind } => match kind {
                 ChannelKind::Session => {
@@ -199,6 +199,7 @@ impl Channels {
                     term,
                     WinSize::from_wire(cols, rows, width_px, height_px),
                     &modes,
+                    policy,
                 );
                 if want_reply {
                     conn.reply_request(ch, ok);
@@ -214,7 +215,7 @@ impl Channels {
                     .settings
                     .accept_env
                     .iter()
-                    .any(|p| sisu_daemon::config::match_pattern(&name, p));
+                    .any(|p| crate::config::match_pattern(&name, p));
                 let ok = accepted
                     && self.chans.get_mut(&ch).is_some_and(|c| {
                         let bytes: usize = c.env.iter().map(|(n, v)| n.len() + v.len()).sum();
@@ -343,7 +344,7 @@ impl Channels {
                 want_reply,
                 data,
             } if name == super::hostkeys_prove::HOSTKEYS_PROVE => {
-                let reply = self.proofs.answer(&data);
+                let reply = self.proofs.answer(&data, policy);
                 if want_reply {
                     conn.reply_global(reply.is_some(), reply.as_deref().unwrap_or_default());
                 }
@@ -441,6 +442,7 @@ impl Channels {
         term: String,
         size: WinSize,
         modes: &[(u8, u32)],
+        policy: &mut dyn Policy,
     ) -> bool {
         if self.grant.no_pty || !self.settings.permit_tty {
             return false;
@@ -451,7 +453,8 @@ impl Channels {
         if c.pty.is_some() || c.started {
             return false;
         }
-        let pty = match os::open_pty(size) {
+        // The monitor allocates it and gives it to the user.
+        let pty = match policy.pty(size) {
             Ok(p) => p,
             Err(e) => {
                 error!("openpty: {e}");
@@ -460,13 +463,6 @@ impl Channels {
         };
         if let Err(e) = os::apply_terminal_modes(pty.slave.as_fd(), modes) {
             debug!("terminal modes: {e}");
-        }
-        if self.settings.switch_user {
-            if let Some(u) = &self.user {
-                if let Err(e) = os::chown_tty(&pty.tty_name, u.uid, u.gid) {
-                    error!("chown {}: {e}", pty.tty_name);
-                }
-            }
         }
         c.term = Some(term);
         c.pty = Some(pty);
@@ -579,7 +575,7 @@ impl Channels {
                 parse_environment_file(&String::from_utf8_lossy(&bytes), |n| allow.allows(n))
             }
             Err(e) => {
-                super::auth::log_user_file_error(&u.name, "environment", &path, &e);
+                crate::policy::rules::log_user_file_error(&u.name, "environment", &path, &e);
                 Vec::new()
             }
         }
@@ -661,16 +657,16 @@ impl Channels {
 }
 
 impl Channels {
-    /// Adds the fds the loop should wait on; `may_send` is false while the socket or a
-    /// key exchange holds output back.
-    pub fn poll_entries(
-        &mut self,
-        conn: Option<&Connection>,
-        may_send: bool,
-        entries: &mut Vec<PollEntry>,
-    ) {
+    /// Registers on `turn` the descriptors the loop should wait on; `may_send` is false
+    /// while the socket or a key exchange holds output back. Returns the index of the
+    /// first, for [`Channels::handle_ready`].
+    pub fn watch(&mut self, conn: &Connection, may_send: bool, turn: &mut Turn) -> usize {
         self.poll_map.clear();
-        let Some(conn) = conn else { return };
+        let mut base = None;
+        let mut add = |turn: &mut Turn, fd: i32, read: bool| {
+            let t = turn.watch(fd, read, !read);
+            base.get_or_insert(t.index());
+        };
         for (&ch, c) in &self.chans {
             if c.finished {
                 continue;
@@ -678,27 +674,28 @@ impl Channels {
             let window = conn.send_window(ch) > 0 && may_send;
             if let (Some(f), false) = (&c.stdout, c.out_eof) {
                 if window {
-                    entries.push(PollEntry::new(f.as_raw_fd(), true, false));
+                    add(turn, f.as_raw_fd(), true);
                     self.poll_map.push((ch, Which::Out));
                 }
             }
             if let (Some(f), false) = (&c.stderr, c.err_eof) {
                 if window {
-                    entries.push(PollEntry::new(f.as_raw_fd(), true, false));
+                    add(turn, f.as_raw_fd(), true);
                     self.poll_map.push((ch, Which::Err));
                 }
             }
             if let Some(f) = &c.stdin {
                 if !c.to_child.is_empty() {
-                    entries.push(PollEntry::new(f.as_raw_fd(), false, true));
+                    add(turn, f.as_raw_fd(), false);
                     self.poll_map.push((ch, Which::In));
                 }
             }
         }
+        base.unwrap_or(turn.len())
     }
 
-    /// Acts on the readiness `poll` reported for the entries [`Channels::poll_entries`]
-    /// added.
+    /// Acts on the readiness reported for the descriptors [`Channels::watch`]
+    /// registered (`entries` from the index it returned).
     pub fn handle_ready(&mut self, conn: &mut Connection, entries: &[PollEntry]) {
         let map = std::mem::take(&mut self.poll_map);
         for ((ch, which), e) in map.iter().zip(entries) {

@@ -6,8 +6,8 @@
 //! `authorized_keys` line that authenticated the user neither says
 //! `no-port-forwarding`/`restrict` nor has a `permitopen=` list without it.
 
+use crate::config::PermitOpen;
 use sisu_authkeys::options::PermitTarget;
-use sisu_daemon::config::PermitOpen;
 use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -76,7 +76,7 @@ pub fn connect(host: &str, port: u16) -> io::Result<TcpStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sisu_daemon::config::PermitOpenTarget;
+    use crate::config::PermitOpenTarget;
 
     #[test]
     fn policy_combines_config_and_key() {

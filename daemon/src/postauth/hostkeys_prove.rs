@@ -16,7 +16,11 @@
 //! or with a failure when any key is not one of its own. RSA keys sign with the
 //! algorithm negotiated in the key exchange when that was an RSA one (the client checks
 //! that), else with rsa-sha2-512.
+//!
+//! The keys here are public halves: each signature is asked of the [`Policy`] (the
+//! monitor), which builds the signed data itself, with the session id it knows.
 
+use crate::policy::Policy;
 use sisu_connection::Connection;
 use sisu_kex::{HostKey, HostKeyAlg};
 use sisu_wire::{Reader, Writer};
@@ -31,7 +35,6 @@ pub const HOSTKEYS_PROVE: &str = "hostkeys-prove-00@openssh.com";
 pub struct HostKeyProofs {
     /// One plain key per distinct public key.
     keys: Vec<HostKey>,
-    session_id: Vec<u8>,
     kex_alg: Option<HostKeyAlg>,
     announced: bool,
 }
@@ -63,19 +66,13 @@ impl HostKeyProofs {
         w.into_vec()
     }
 
-    /// Sends the announcement once, remembering the session id and the host-key
-    /// algorithm of the key exchange for later proofs.
-    pub fn announce(
-        &mut self,
-        conn: &mut Connection,
-        session_id: &[u8],
-        kex_alg: Option<HostKeyAlg>,
-    ) {
+    /// Sends the announcement once, remembering the host-key algorithm of the key
+    /// exchange for later proofs.
+    pub fn announce(&mut self, conn: &mut Connection, kex_alg: Option<HostKeyAlg>) {
         if self.announced || self.keys.is_empty() {
             return;
         }
         self.announced = true;
-        self.session_id = session_id.to_vec();
         self.kex_alg = kex_alg;
         conn.send_global_request(HOSTKEYS, false, &self.announcement());
         crate::debug!("sent {HOSTKEYS} with {} keys", self.keys.len());
@@ -97,7 +94,7 @@ impl HostKeyProofs {
     /// signature `string` per key asked about), or `None` (a failure reply) when the
     /// request is malformed, names a key that is not ours, or comes before the
     /// announcement.
-    pub fn answer(&self, request: &[u8]) -> Option<Vec<u8>> {
+    pub fn answer(&self, request: &[u8], policy: &mut dyn Policy) -> Option<Vec<u8>> {
         if !self.announced {
             return None;
         }
@@ -112,12 +109,8 @@ impl HostKeyProofs {
                 return None;
             }
             let key = self.keys.iter().find(|k| k.plain_public_blob() == blob)?;
-            let mut data = Writer::new();
-            data.str(HOSTKEYS_PROVE)
-                .string(&self.session_id)
-                .string(blob);
             let alg = self.alg_for(key)?;
-            let sig = key.sign(alg, data.as_slice(), &mut rand_core::OsRng).ok()?;
+            let sig = policy.prove_host_key(blob, alg)?;
             out.string(&sig);
         }
         (n > 0).then(|| out.into_vec())
@@ -127,8 +120,41 @@ impl HostKeyProofs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::os::{Pty, WinSize};
     use rand_core::OsRng;
+    use sisu_kex::hostkey::HostKeyError;
+    use sisu_kex::moduli::{DhGroup, GroupRequest};
     use ssh_key::{Algorithm, PrivateKey};
+
+    /// Signs proofs as the monitor does: over the protocol data, with its session id.
+    struct Signer(Vec<HostKey>);
+
+    impl Policy for Signer {
+        fn sign(&mut self, _: usize, _: HostKeyAlg, _: &[u8]) -> Result<Vec<u8>, HostKeyError> {
+            Err(HostKeyError("not here".into()))
+        }
+        fn group(&mut self, _: GroupRequest) -> Option<DhGroup> {
+            None
+        }
+        fn user(&mut self, _: &str) -> crate::policy::UserAnswer {
+            Default::default()
+        }
+        fn key_offered(&mut self, _: &str, _: &str, _: &[u8]) -> bool {
+            false
+        }
+        fn key_verified(&mut self, _: &crate::policy::SignedRequest) -> crate::policy::Verdict {
+            crate::policy::Verdict::Deny
+        }
+        fn prove_host_key(&mut self, blob: &[u8], alg: HostKeyAlg) -> Option<Vec<u8>> {
+            let key = self.0.iter().find(|k| k.plain_public_blob() == blob)?;
+            let mut data = Writer::new();
+            data.str(HOSTKEYS_PROVE).string(b"session id").string(blob);
+            key.sign(alg, data.as_slice(), &mut OsRng).ok()
+        }
+        fn pty(&mut self, _: WinSize) -> std::io::Result<Pty> {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+    }
 
     fn keys() -> Vec<HostKey> {
         let ed = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
@@ -149,7 +175,6 @@ mod tests {
     fn announced(keys: &[HostKey]) -> HostKeyProofs {
         let mut p = HostKeyProofs::new(keys);
         p.announced = true;
-        p.session_id = b"session id".to_vec();
         p
     }
 
@@ -171,7 +196,7 @@ mod tests {
         let mut req = Writer::new();
         req.string(ks[1].plain_public_blob())
             .string(ks[0].plain_public_blob());
-        let reply = p.answer(req.as_slice()).unwrap();
+        let reply = p.answer(req.as_slice(), &mut Signer(ks.clone())).unwrap();
         let mut r = Reader::new(&reply);
         for (k, alg) in [
             (&ks[1], HostKeyAlg::EcdsaP256),
@@ -192,23 +217,24 @@ mod tests {
     fn unknown_keys_malformed_requests_and_early_requests_fail() {
         let ks = keys();
         let p = announced(&ks);
+        let signer = &mut Signer(ks.clone());
         let other =
             HostKey::new(PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap()).unwrap();
         let mut req = Writer::new();
         req.string(ks[0].plain_public_blob())
             .string(other.plain_public_blob());
-        assert!(p.answer(req.as_slice()).is_none());
-        assert!(p.answer(&[0, 0, 0, 9, 1]).is_none());
-        assert!(p.answer(&[]).is_none());
+        assert!(p.answer(req.as_slice(), signer).is_none());
+        assert!(p.answer(&[0, 0, 0, 9, 1], signer).is_none());
+        assert!(p.answer(&[], signer).is_none());
         let mut many = Writer::new();
         for _ in 0..3 {
             many.string(ks[0].plain_public_blob());
         }
-        assert!(p.answer(many.as_slice()).is_none());
+        assert!(p.answer(many.as_slice(), signer).is_none());
         let early = HostKeyProofs::new(&ks);
         let mut req = Writer::new();
         req.string(ks[0].plain_public_blob());
-        assert!(early.answer(req.as_slice()).is_none());
+        assert!(early.answer(req.as_slice(), signer).is_none());
     }
 
     #[test]

@@ -1,0 +1,144 @@
+use super::*;
+use proptest::prelude::*;
+
+fn s() -> impl Strategy<Value = String> {
+    "[ -~]{0,40}"
+}
+
+fn b() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(any::<u8>(), 0..64)
+}
+
+fn to_monitor() -> impl Strategy<Value = ToMonitor> {
+    prop_oneof![
+        (any::<u8>(), s()).prop_map(|(level, line)| ToMonitor::Log { level, line }),
+        (any::<u32>(), s(), b()).prop_map(|(key, algorithm, data)| ToMonitor::Sign {
+            key,
+            algorithm,
+            data
+        }),
+        (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(min, n, max)| ToMonitor::GexGroup {
+            min,
+            n,
+            max
+        }),
+        s().prop_map(|user| ToMonitor::User { user }),
+        (s(), s(), b()).prop_map(|(user, algorithm, key)| ToMonitor::KeyOffered {
+            user,
+            algorithm,
+            key
+        }),
+        (s(), s(), s(), b(), b()).prop_map(|(user, service, algorithm, key_blob, signature)| {
+            ToMonitor::KeyVerified(SignedRequest {
+                user,
+                service,
+                algorithm,
+                key_blob,
+                signature,
+            })
+        }),
+        b().prop_map(|state| ToMonitor::Handover { state }),
+        (any::<u16>(), any::<u16>(), any::<u16>(), any::<u16>()).prop_map(
+            |(cols, rows, width_px, height_px)| ToMonitor::Pty {
+                cols,
+                rows,
+                width_px,
+                height_px
+            }
+        ),
+        (b(), s()).prop_map(|(key, algorithm)| ToMonitor::ProveHostKey { key, algorithm }),
+    ]
+}
+
+fn from_monitor() -> impl Strategy<Value = FromMonitor> {
+    prop_oneof![
+        (
+            proptest::collection::vec(b(), 0..5),
+            proptest::option::of((any::<u32>(), any::<u32>())),
+            proptest::option::of(s())
+        )
+            .prop_map(|(host_keys, identity, chroot)| FromMonitor::Setup {
+                host_keys,
+                identity,
+                chroot
+            }),
+        b().prop_map(|blob| FromMonitor::Signature { blob }),
+        (b(), b()).prop_map(|(p, g)| FromMonitor::Group { p, g }),
+        Just(FromMonitor::NoGroup),
+        (any::<bool>(), any::<bool>(), proptest::option::of(s())).prop_map(
+            |(valid, refuse, banner)| FromMonitor::User {
+                valid,
+                refuse,
+                banner
+            }
+        ),
+        any::<bool>().prop_map(|allowed| FromMonitor::Offered { allowed }),
+        prop_oneof![
+            Just(Verdict::Deny),
+            Just(Verdict::Allow),
+            Just(Verdict::Partial)
+        ]
+        .prop_map(|verdict| FromMonitor::Verified { verdict }),
+        (s(), b(), b(), proptest::collection::vec(b(), 0..3)).prop_map(
+            |(user, grant, state, host_keys)| FromMonitor::Start {
+                user,
+                grant,
+                state,
+                host_keys
+            }
+        ),
+        s().prop_map(|tty| FromMonitor::Pty { tty }),
+        s().prop_map(|reason| FromMonitor::Refused { reason }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn messages_round_trip_and_cut_or_extended_ones_are_refused(
+        to in to_monitor(),
+        from in from_monitor(),
+    ) {
+        let t = to.encode();
+        prop_assert_eq!(ToMonitor::decode(&t), Ok(to));
+        prop_assert!(ToMonitor::decode(&t[..t.len() - 1]).is_err());
+        let mut longer = t.clone();
+        longer.push(0);
+        prop_assert!(ToMonitor::decode(&longer).is_err());
+        let f = from.encode();
+        prop_assert_eq!(FromMonitor::decode(&f), Ok(from));
+        prop_assert!(FromMonitor::decode(&f[..f.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn whatever_decodes_encodes_back_the_same(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(m) = ToMonitor::decode(&bytes) {
+            prop_assert_eq!(m.encode(), bytes.clone());
+        }
+        if let Ok(m) = FromMonitor::decode(&bytes) {
+            prop_assert_eq!(m.encode(), bytes);
+        }
+    }
+}
+
+#[test]
+fn limits_hold() {
+    let mut w = Writer::new();
+    w.u8(tag::LOG).u8(6).str(&"x".repeat(MAX_LOG_LINE + 1));
+    assert_eq!(
+        ToMonitor::decode(&w.into_vec()),
+        Err(DecodeError::TooLarge("log line"))
+    );
+    let mut w = Writer::new();
+    w.u8(tag::SETUP).u32(MAX_HOST_KEYS as u32 + 1);
+    assert_eq!(
+        FromMonitor::decode(&w.into_vec()),
+        Err(DecodeError::TooLarge("host key list"))
+    );
+    let mut w = Writer::new();
+    w.u8(tag::PTY).u32(70000).u32(1).u32(1).u32(1);
+    assert!(ToMonitor::decode(&w.into_vec()).is_err());
+    assert_eq!(
+        ToMonitor::decode(&[200]),
+        Err(DecodeError::UnknownType(200))
+    );
+}

@@ -1,0 +1,253 @@
+//! The answers themselves: what the monitor computes for its children (and tests for
+//! an in-process loop). It holds the host keys and checks every signed request again,
+//! over the session id it signed, before it lets the rules decide.
+
+use super::{Grant, Policy, Progress, Rules, SignedRequest, UserAnswer, Verdict};
+use crate::algs::ModuliGroups;
+use crate::conn::Endpoints;
+use crate::os::{self, Pty, WinSize};
+use sisu_kex::hostkey::HostKeyError;
+use sisu_kex::moduli::{DhGroup, GroupRequest};
+use sisu_kex::{HostKey, HostKeyAlg};
+use sisu_userauth::request::user_without_style;
+use sisu_userauth::SERVICE_CONNECTION;
+use sisu_wire::Writer;
+use std::io;
+use std::os::fd::OwnedFd;
+
+/// Lengths an exchange hash can have (SHA-1, SHA-256, SHA-384, SHA-512): the only data
+/// the monitor signs as one.
+pub const EXCHANGE_HASH_LENGTHS: [usize; 4] = [20, 32, 48, 64];
+
+/// Most pseudo-terminals one connection holds.
+pub const MAX_PTYS: usize = 64;
+
+/// The privileged answers for one connection.
+pub struct Local {
+    host_keys: Vec<HostKey>,
+    moduli: ModuliGroups,
+    rules: Rules,
+    pubkey_algorithms: Vec<String>,
+    ends: Endpoints,
+    session_id: Option<Vec<u8>>,
+    user: Option<String>,
+    authenticated: Option<(String, Grant)>,
+    /// Each terminal given out: its path and a copy of its master, held so that its
+    /// number is not reused before it is given back to root.
+    ptys: Vec<(String, OwnedFd)>,
+}
+
+impl Local {
+    /// Answers from `rules`, with `host_keys` (in the order the transport serves them)
+    /// and the group-exchange groups; signed requests are checked against
+    /// `pubkey_algorithms`.
+    pub fn new(
+        host_keys: Vec<HostKey>,
+        moduli: ModuliGroups,
+        rules: Rules,
+        pubkey_algorithms: Vec<String>,
+        ends: Endpoints,
+    ) -> Local {
+        Local {
+            host_keys,
+            moduli,
+            rules,
+            pubkey_algorithms,
+            ends,
+            session_id: None,
+            user: None,
+            authenticated: None,
+            ptys: Vec::new(),
+        }
+    }
+
+    /// The session id: the first exchange hash signed.
+    pub fn session_id(&self) -> Option<&[u8]> {
+        self.session_id.as_deref()
+    }
+
+    /// Who authenticated, and what the keys used grant, once a verdict was
+    /// [`Verdict::Allow`].
+    pub fn authenticated(&self) -> Option<&(String, Grant)> {
+        self.authenticated.as_ref()
+    }
+
+    /// The user the first request named, once known.
+    pub fn user_name(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// The host keys, as served.
+    pub fn host_keys(&self) -> &[HostKey] {
+        &self.host_keys
+    }
+
+    /// The rules, for what the monitor itself must know about a user.
+    pub fn rules_mut(&mut self) -> &mut Rules {
+        &mut self.rules
+    }
+
+    /// Gives every terminal handed out back to root (`root:root`, mode 0666, as
+    /// OpenSSH's `pty_release`), then lets its number go.
+    pub fn release_ptys(&mut self) {
+        for (tty, master) in self.ptys.drain(..) {
+            if os::is_root() {
+                if let Err(e) = os::release_tty(&tty) {
+                    debug!("release {tty}: {e}");
+                }
+            }
+            drop(master);
+        }
+    }
+
+    fn is_our_user(&self, user: &str) -> bool {
+        self.user.as_deref() == Some(user)
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        self.release_ptys();
+    }
+}
+
+impl Policy for Local {
+    fn sign(
+        &mut self,
+        key: usize,
+        algorithm: HostKeyAlg,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HostKeyError> {
+        if !EXCHANGE_HASH_LENGTHS.contains(&data.len()) {
+            return Err(HostKeyError(format!(
+                "{} bytes to sign are no exchange hash",
+                data.len()
+            )));
+        }
+        let k = self
+            .host_keys
+            .get(key)
+            .ok_or_else(|| HostKeyError(format!("no host key {key}")))?;
+        let sig = k.sign(algorithm, data, &mut rand_core::OsRng)?;
+        // The first exchange hash is the session id, for the rest of the connection.
+        self.session_id.get_or_insert_with(|| data.to_vec());
+        Ok(sig)
+    }
+
+    fn group(&mut self, request: GroupRequest) -> Option<DhGroup> {
+        request
+            .choose(self.moduli.get(), &mut rand_core::OsRng)
+            .cloned()
+    }
+
+    fn user(&mut self, user: &str) -> UserAnswer {
+        match &self.user {
+            None => self.user = Some(user.to_string()),
+            // The user is fixed by the first request.
+            Some(u) if u != user => return UserAnswer::default(),
+            Some(_) => {}
+        }
+        let valid = self.rules.user_exists(user);
+        let refuse = self.rules.refuses_connection(user);
+        let banner = self.rules.banner(user);
+        UserAnswer {
+            valid,
+            refuse,
+            banner,
+        }
+    }
+
+    fn key_offered(&mut self, user: &str, algorithm: &str, key_blob: &[u8]) -> bool {
+        if !self.is_our_user(user) || self.authenticated.is_some() {
+            return false;
+        }
+        let Ok((_, key)) =
+            sisu_userauth::publickey::check_key(algorithm, key_blob, &self.pubkey_algorithms)
+        else {
+            return false;
+        };
+        self.rules.check_key(user, &key, false).is_some()
+    }
+
+    fn key_verified(&mut self, request: &SignedRequest) -> Verdict {
+        let user = user_without_style(&request.user).to_string();
+        let Some(session_id) = self.session_id.clone() else {
+            return Verdict::Deny;
+        };
+        if !self.is_our_user(&user)
+            || request.service != SERVICE_CONNECTION
+            || self.authenticated.is_some()
+        {
+            return Verdict::Deny;
+        }
+        let key = match request.verify(&session_id, &self.pubkey_algorithms) {
+            Ok(k) => k,
+            Err(e) => {
+                info!(
+                    "monitor: signature of {user} from {} does not verify: {e:?}",
+                    self.ends.peer_desc()
+                );
+                return Verdict::Deny;
+            }
+        };
+        let Some(grant) = self.rules.check_key(&user, &key, true) else {
+            return Verdict::Deny;
+        };
+        match self.rules.method_succeeded(&user, "publickey", &key, grant) {
+            Ok(Progress::Complete(g)) => {
+                self.authenticated = Some((user, g));
+                Verdict::Allow
+            }
+            Ok(Progress::Partial) => {
+                verbose!(
+                    "Partial publickey for {user} from {} ssh2: {} {} [preauth]",
+                    self.ends.peer_desc(),
+                    super::rules::key_type_label(&key),
+                    key.fingerprint(Default::default())
+                );
+                Verdict::Partial
+            }
+            Err(why) => {
+                info!("{why} [preauth]");
+                Verdict::Deny
+            }
+        }
+    }
+
+    fn prove_host_key(&mut self, key_blob: &[u8], algorithm: HostKeyAlg) -> Option<Vec<u8>> {
+        let session_id = self.session_id.as_ref()?;
+        self.authenticated.as_ref()?;
+        let key = self
+            .host_keys
+            .iter()
+            .find(|k| k.plain_public_blob() == key_blob)?;
+        let mut data = Writer::new();
+        data.str(crate::postauth::hostkeys_prove::HOSTKEYS_PROVE)
+            .string(session_id)
+            .string(key_blob);
+        key.sign(algorithm, data.as_slice(), &mut rand_core::OsRng)
+            .ok()
+    }
+
+    fn pty(&mut self, size: WinSize) -> io::Result<Pty> {
+        let refuse = |why: &str| io::Error::new(io::ErrorKind::PermissionDenied, why.to_string());
+        let (user, _) = self
+            .authenticated
+            .clone()
+            .ok_or_else(|| refuse("no terminal before authentication"))?;
+        if self.ptys.len() >= MAX_PTYS {
+            return Err(refuse("too many terminals"));
+        }
+        let pty = os::open_pty(size)?;
+        if os::is_root() {
+            let info = self
+                .rules
+                .user(&user)
+                .ok_or_else(|| refuse("the user is gone"))?;
+            os::chown_tty(&pty.tty_name, info.uid, info.gid)?;
+        }
+        let copy = pty.master.try_clone()?;
+        self.ptys.push((pty.tty_name.clone(), copy));
+        Ok(pty)
+    }
+}

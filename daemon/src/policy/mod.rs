@@ -1,0 +1,102 @@
+//! What the processes that speak to the network must ask of a privileged party, and
+//! the rules that party answers by.
+//!
+//! [`Policy`] is the seam of privilege separation. The pre-authentication loop asks it
+//! for host-key signatures, group-exchange groups, whether a user exists and whether a
+//! key may log in; the post-authentication loop asks for signatures on rekeys, proofs
+//! of host keys and pseudo-terminals. Two implementations answer:
+//!
+//! - [`Local`]: the answers themselves, from the configuration, the user database and
+//!   the users' `authorized_keys` ([`rules`]), with the host keys in hand. The monitor
+//!   answers its children with it, and tests drive the loops with it in one process.
+//! - [`ViaMonitor`]: each question sent to the monitor over the IPC channel, and its
+//!   answer awaited; the children use it.
+//!
+//! ```
+//! use sisu_daemon::policy::{Grant, Verdict};
+//! let g = Grant { command: Some("uptime".into()), ..Grant::default() };
+//! assert_eq!(Grant::from_bytes(&g.to_bytes()), Ok(g));
+//! assert_ne!(Verdict::Allow, Verdict::Partial);
+//! ```
+
+pub mod access;
+mod grant;
+mod local;
+mod remote;
+pub mod rules;
+
+pub use access::{group_names, AccessLists};
+pub use grant::Grant;
+pub use local::Local;
+pub use remote::ViaMonitor;
+pub use rules::{AuthSettings, Progress, RootLogin, Rules, UserEnvironment};
+
+use crate::os::{Pty, WinSize};
+use sisu_kex::hostkey::HostKeyError;
+use sisu_kex::moduli::{DhGroup, GroupRequest};
+use sisu_kex::HostKeyAlg;
+pub use sisu_userauth::publickey::SignedRequest;
+use std::io;
+
+/// Evaluates the configuration's `Match` blocks for a user name.
+pub type PerUser = Box<dyn Fn(&str) -> (AuthSettings, crate::postauth::ChannelSettings)>;
+
+/// What the monitor says about the user the first request names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserAnswer {
+    /// The user exists and may log in (else it is an invalid user: every request fails
+    /// as for a wrong key).
+    pub valid: bool,
+    /// `RefuseConnection` ends the connection now.
+    pub refuse: bool,
+    /// The banner for this user (`Banner`, after `Match` blocks).
+    pub banner: Option<String>,
+}
+
+/// The monitor's verdict on a signed publickey request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Refused.
+    Deny,
+    /// Authenticated.
+    Allow,
+    /// One method of an `AuthenticationMethods` list done; more are required.
+    Partial,
+}
+
+/// The questions a network-facing process asks. See the module documentation.
+pub trait Policy {
+    /// Signs `data` (an exchange hash) with host key `key` (an index into the list the
+    /// transport serves) using `algorithm`: the signature blob.
+    fn sign(
+        &mut self,
+        key: usize,
+        algorithm: HostKeyAlg,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HostKeyError>;
+
+    /// A Diffie-Hellman group for group exchange (`None`: none fits).
+    fn group(&mut self, request: GroupRequest) -> Option<DhGroup>;
+
+    /// The user the first request names (its `:style` dropped).
+    fn user(&mut self, user: &str) -> UserAnswer;
+
+    /// A publickey query: may this key be tried (PK_OK)?
+    fn key_offered(&mut self, user: &str, algorithm: &str, key_blob: &[u8]) -> bool;
+
+    /// A signed publickey request: checked again by whoever answers, then decided.
+    fn key_verified(&mut self, request: &SignedRequest) -> Verdict;
+
+    /// After authentication: the `hostkeys-prove-00@openssh.com` signature for the
+    /// host key whose plain public blob is `key_blob`, made with `algorithm`.
+    fn prove_host_key(&mut self, key_blob: &[u8], algorithm: HostKeyAlg) -> Option<Vec<u8>>;
+
+    /// After authentication: a pseudo-terminal of `size`, owned by the user.
+    fn pty(&mut self, size: WinSize) -> io::Result<Pty>;
+
+    /// Whether the party that answers is gone or out of step: every answer is a
+    /// refusal from then on, and the connection must end.
+    fn failed(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,93 @@
+//! The post-auth child process: started by the monitor, as the user, once the user is
+//! in (`sisu-sshd … -R -Z postauth`), with the network socket on fds 0 and 1, the
+//! monitor channel on fd 3 and the configuration on fd 4.
+//!
+//! The monitor's [`FromMonitor::Start`] says who logged in, what their keys grant, and
+//! carries the exported transport; the child imports it and serves the connection
+//! layer until the connection ends. Its log lines go to the monitor.
+
+use super::PostauthSettings;
+use crate::config::Config;
+use crate::conn::{Endpoints, EXIT_FAILED};
+use crate::ipc::{Channel, FromMonitor};
+use crate::netio::SocketIo;
+use crate::policy::{Grant, ViaMonitor};
+use sisu_kex::state::TransportState;
+use sisu_kex::Transport;
+use std::os::fd::AsFd;
+
+/// Runs the post-auth child on `cfg`; the process's exit status.
+pub fn main(cfg: &Config) -> i32 {
+    let Some(sock) = crate::os::take_ipc_socket() else {
+        eprintln!("sisu-sshd: the post-auth child needs its monitor channel on fd 3");
+        return EXIT_FAILED;
+    };
+    let ch = Channel::new(sock);
+    crate::log::init_child(&ch, crate::log::level_of(cfg));
+    let mut policy = ViaMonitor::new(ch);
+    let start = match policy.receive() {
+        Ok((m, _)) => m,
+        Err(e) => {
+            error!("post-auth child: nothing from the monitor: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let FromMonitor::Start {
+        user,
+        grant,
+        state,
+        host_keys,
+    } = start
+    else {
+        error!("post-auth child: the monitor's first message is not the start");
+        return EXIT_FAILED;
+    };
+    match serve(cfg, &user, &grant, &state, &host_keys, &mut policy) {
+        Ok(status) => status,
+        Err(e) => {
+            error!("post-auth child: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn serve(
+    cfg: &Config,
+    user: &str,
+    grant: &[u8],
+    state: &[u8],
+    host_keys: &[Vec<u8>],
+    policy: &mut ViaMonitor,
+) -> Result<i32, String> {
+    let grant = Grant::from_bytes(grant)?;
+    let host_keys = crate::preauth::child::public_host_keys(host_keys)?;
+    let (input, output) = crate::os::stdio_files().map_err(|e| format!("stdio: {e}"))?;
+    let ends = Endpoints::of_socket(input.as_fd());
+    let settings = crate::algs::session_settings_for(cfg, Vec::new(), &ends);
+    let channels = match &settings.per_user {
+        Some(f) => f(user).1,
+        None => settings.channels,
+    };
+    let info = crate::os::lookup_user(user)
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("user {user} vanished after authentication"))?;
+    let state = TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
+    let transport = Transport::import(
+        state,
+        settings.transport,
+        host_keys,
+        crate::conn::session_rng(),
+    )
+    .map_err(|e| format!("transport state: {e}"))?;
+    let io = SocketIo::new(input, output);
+    let watch = Some(policy.channel().as_raw_fd());
+    let post = PostauthSettings {
+        channels,
+        rekey_interval: settings.rekey_interval,
+        ends,
+        user: info,
+        grant,
+    };
+    Ok(super::run(transport, post, io, policy, watch))
+}

@@ -1,0 +1,435 @@
+//! Before authentication: the identification exchange, the key exchange and user
+//! authentication, until a user is in.
+//!
+//! This is the code that reads what anyone on the network sends, so it runs in the
+//! sandboxed pre-auth child ([`child`]): no root, no files, no host keys. Everything it
+//! cannot decide alone it asks a [`Policy`]: host-key signatures, the group-exchange
+//! group, the user, each key. Once the monitor's verdict lets a user in, [`run`] stops
+//! taking events and hands back the transport, for [`sisu_kex::Transport::export`].
+//!
+//! The loop is in the library, over any [`Policy`], so that tests drive it in one
+//! process with [`crate::policy::Local`].
+
+pub mod child;
+
+use crate::conn::{answer_host_key_question, log_disconnect, log_transport_error, Endpoints};
+use crate::netio::{ReadOutcome, SocketIo, MAX_PENDING_SOCKET_OUTPUT};
+use crate::policy::{Policy, Verdict};
+use crate::reactor::Reactor;
+use sisu_kex::{Event as TEvent, Transport};
+use sisu_userauth::{Answer, Event as AEvent, Server as AuthServer, ServerConfig as AuthConfig};
+use sisu_wire::msg::reason;
+use std::os::fd::RawFd;
+use std::time::Instant;
+
+/// What the pre-authentication loop needs besides its transport.
+pub struct PreauthSettings {
+    /// `MaxAuthTries`.
+    pub max_auth_tries: u32,
+    /// `PubkeyAcceptedAlgorithms`, expanded.
+    pub pubkey_algorithms: Vec<String>,
+    /// The connection's ends, for log lines.
+    pub ends: Endpoints,
+    /// `LoginGraceTime`'s end, when this loop enforces it (the monitor does, for its
+    /// child).
+    pub grace_deadline: Option<Instant>,
+}
+
+/// How the pre-authentication phase ended.
+pub enum Outcome {
+    /// A user is in: the transport (no key exchange running, `set_authenticated` done)
+    /// and the socket, everything taken so far written out.
+    Authenticated {
+        /// The transport, to export or to go on with.
+        transport: Box<Transport>,
+        /// The socket.
+        io: SocketIo,
+        /// Who.
+        user: String,
+    },
+    /// The connection ended.
+    Ended,
+}
+
+struct Preauth<'p> {
+    transport: Transport,
+    auth: Option<AuthServer>,
+    io: SocketIo,
+    policy: &'p mut dyn Policy,
+    ends: Endpoints,
+    max_tries: u32,
+    pubkey_algorithms: Vec<String>,
+    /// The user the first request named, and whether the monitor knows it.
+    user: Option<(String, bool)>,
+    authenticated: Option<String>,
+    done: bool,
+    grace_deadline: Option<Instant>,
+}
+
+/// Serves the connection on `io` with a fresh server `transport` (built before any
+/// sandbox is entered: its crypto is set up then; public host keys are enough, the
+/// policy signs) until a user is in or it ends. `watch` is a descriptor whose
+/// readability ends the connection too (the monitor channel: the monitor says nothing
+/// unasked, so anything there means it is gone).
+pub fn run(
+    transport: Transport,
+    settings: PreauthSettings,
+    io: SocketIo,
+    policy: &mut dyn Policy,
+    watch: Option<RawFd>,
+) -> Outcome {
+    let mut p = Preauth {
+        transport,
+        auth: None,
+        io,
+        policy,
+        ends: settings.ends,
+        max_tries: settings.max_auth_tries,
+        pubkey_algorithms: settings.pubkey_algorithms,
+        user: None,
+        authenticated: None,
+        done: false,
+        grace_deadline: settings.grace_deadline,
+    };
+    let mut reactor = match Reactor::new(&[]) {
+        Ok(r) => r,
+        Err(e) => {
+            error!("reactor: {e}");
+            return Outcome::Ended;
+        }
+    };
+    p.run(&mut reactor, watch);
+    match p.authenticated.take() {
+        Some(user) if !p.done => Outcome::Authenticated {
+            transport: Box::new(p.transport),
+            io: p.io,
+            user,
+        },
+        _ => Outcome::Ended,
+    }
+}
+
+impl Preauth<'_> {
+    fn peer(&self) -> String {
+        self.ends.peer_desc()
+    }
+
+    fn run(&mut self, reactor: &mut Reactor, watch: Option<RawFd>) {
+        loop {
+            self.pump(reactor.now());
+            if self.policy.failed() {
+                self.done = true;
+            }
+            if self.authenticated.is_some() {
+                // Everything taken from the transport goes out from here; the rest
+                // travels with the exported state.
+                let until = reactor.now() + std::time::Duration::from_secs(30);
+                let until = self.grace_deadline.map_or(until, |g| g.min(until));
+                if !self.io.flush_until(until) {
+                    self.done = true;
+                }
+                return;
+            }
+            if self.done
+                || (self.transport.is_closed() || self.io.input_closed()) && self.io.pending() == 0
+            {
+                return;
+            }
+            let mut turn = reactor.turn();
+            let want_read = !self.io.input_closed()
+                && !self.transport.is_closed()
+                && self.io.pending() < MAX_PENDING_SOCKET_OUTPUT;
+            let sock_in = turn.watch(self.io.input_fd(), want_read, false);
+            let sock_out = turn.watch(self.io.output_fd(), false, self.io.pending() > 0);
+            let monitor = watch.map(|fd| turn.watch(fd, true, false));
+            if let Some(d) = self.grace_deadline {
+                turn.wake_at(d);
+            }
+            let ready = match reactor.wait(turn) {
+                Ok(r) => r,
+                Err(e) => {
+                    error!("poll: {e}");
+                    return;
+                }
+            };
+            if ready.readable(sock_in) {
+                self.read_socket();
+            }
+            if ready.writable(sock_out) {
+                self.io.write(ready.now);
+            }
+            if monitor.is_some_and(|m| ready.readable(m)) {
+                self.done = true;
+            }
+            if self.grace_deadline.is_some_and(|d| ready.now >= d) {
+                info!("Timeout before authentication for {}", self.peer());
+                self.io.discard_output();
+                self.done = true;
+            }
+        }
+    }
+
+    fn read_socket(&mut self) {
+        match self.io.read_into(&mut self.transport) {
+            ReadOutcome::Data(Ok(())) | ReadOutcome::Nothing => {}
+            ReadOutcome::Data(Err(e)) => log_transport_error(&e, &self.peer(), true),
+            ReadOutcome::Closed => self.log_closed(),
+            ReadOutcome::Failed(_) => info!("Connection reset by {} [preauth]", self.peer()),
+        }
+    }
+
+    fn log_closed(&self) {
+        match &self.user {
+            Some((user, valid)) => {
+                let who = if *valid {
+                    "authenticating user"
+                } else {
+                    "invalid user"
+                };
+                info!(
+                    "Connection closed by {who} {user} {} [preauth]",
+                    self.peer()
+                );
+            }
+            None => info!("Connection closed by {} [preauth]", self.peer()),
+        }
+    }
+
+    /// Moves events and messages between the machines until nothing is left to do.
+    /// Transport events are taken one at a time, and none after a user is in: what
+    /// follows belongs to the post-authentication process.
+    fn pump(&mut self, now: Instant) {
+        for _ in 0..10_000 {
+            let mut progressed = false;
+            while self.authenticated.is_none() && !self.done {
+                let Some(ev) = self.transport.poll_event() else {
+                    break;
+                };
+                progressed = true;
+                let peer = self.peer();
+                let question = &mut *self.policy;
+                if let Some(ev) =
+                    answer_host_key_question(&mut self.transport, question, ev, &peer, true)
+                {
+                    self.on_transport_event(ev);
+                }
+            }
+            if self.io.take_from(&mut self.transport) {
+                progressed = true;
+            }
+            if self.io.pending() > 0 {
+                self.io.write(now);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn on_transport_event(&mut self, ev: TEvent) {
+        match ev {
+            TEvent::PeerIdentification(id) => {
+                debug!(
+                    "Remote protocol version {}, remote software version {}",
+                    id.proto, id.software
+                );
+            }
+            TEvent::KeysEstablished { negotiated, .. } => {
+                debug!(
+                    "kex: {} host key {} cipher c2s {} s2c {}",
+                    negotiated.kex.name(),
+                    negotiated.host_key.name(),
+                    negotiated.cipher_c2s.name(),
+                    negotiated.cipher_s2c.name()
+                );
+            }
+            // The transport accepted SERVICE_REQUEST "ssh-userauth": authentication
+            // starts now (and 50 and up are refused by the transport before it).
+            TEvent::ServiceAccepted(_) if self.auth.is_none() => {
+                let sid = self.transport.session_id().unwrap_or_default().to_vec();
+                let cfg = AuthConfig {
+                    max_tries: self.max_tries,
+                    methods: vec![sisu_userauth::Method::PublicKey],
+                    pubkey_algorithms: self.pubkey_algorithms.clone(),
+                    banner: None,
+                };
+                self.auth = Some(AuthServer::new(cfg, &sid));
+            }
+            TEvent::Message(m) => self.on_message(&m),
+            TEvent::Disconnected {
+                reason: code,
+                description,
+            } => {
+                let trying = self.user.as_ref().map(|(u, _)| u.as_str());
+                log_disconnect(code, &description, &self.peer(), None, trying);
+                self.done = true;
+            }
+            TEvent::GroupNeeded(_) | TEvent::SignatureNeeded { .. } => {}
+            TEvent::ServiceAccepted(_) | TEvent::ExtInfo(_) => {}
+        }
+    }
+
+    fn on_message(&mut self, m: &[u8]) {
+        let number = m[0];
+        if !(50..=79).contains(&number) || self.auth.is_none() {
+            info!(
+                "Disconnecting {}: protocol error: unexpected message type {number} [preauth]",
+                self.peer()
+            );
+            self.transport.disconnect(
+                reason::SSH_DISCONNECT_PROTOCOL_ERROR,
+                &format!("unexpected message type {number}"),
+            );
+            return;
+        }
+        if number == sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST
+            && self.user.is_none()
+            && !self.on_first_user(m)
+        {
+            return;
+        }
+        let r = match self.auth.as_mut() {
+            Some(auth) => auth.handle_message(m),
+            None => Ok(()),
+        };
+        if let Err(e) = r {
+            self.auth_failed(e);
+        }
+        self.drain_auth();
+    }
+
+    /// The first authentication request names the user: the monitor learns it, and
+    /// says whether it exists, whether `RefuseConnection` ends the connection here, and
+    /// the banner. Returns false when the connection is over.
+    fn on_first_user(&mut self, request: &[u8]) -> bool {
+        let Ok(req) = sisu_userauth::request::UserauthRequest::parse(request) else {
+            return true; // the machine refuses it in its own words
+        };
+        let user = sisu_userauth::request::user_without_style(req.user).to_string();
+        let answer = self.policy.user(&user);
+        self.user = Some((user, answer.valid));
+        if answer.refuse || self.policy.failed() {
+            self.done = true;
+            self.io.discard_output();
+            return false;
+        }
+        if let Some(auth) = self.auth.as_mut() {
+            auth.set_banner(answer.banner);
+        }
+        true
+    }
+
+    /// Answers the machine's questions as they come (each asks the policy, and waits
+    /// for its answer), and sends what it has to say.
+    fn drain_auth(&mut self) {
+        for _ in 0..10_000 {
+            let Some(ev) = self.auth.as_mut().and_then(|a| a.poll_event()) else {
+                break;
+            };
+            self.on_auth_event(ev);
+        }
+        if let Some(auth) = self.auth.as_mut() {
+            while let Some(m) = auth.poll_transmit() {
+                let _ = self.transport.send_message(&m);
+            }
+        }
+    }
+
+    fn answer_auth(&mut self, answer: Answer) {
+        let r = match self.auth.as_mut() {
+            Some(a) => a.answer_with(answer),
+            None => Ok(()),
+        };
+        if let Err(e) = r {
+            self.auth_failed(e);
+        }
+    }
+
+    fn auth_failed(&mut self, e: sisu_userauth::AuthError) {
+        let user = self
+            .user
+            .as_ref()
+            .map(|(u, _)| u.clone())
+            .unwrap_or_default();
+        if matches!(e, sisu_userauth::AuthError::TooManyFailures) {
+            error!(
+                "maximum authentication attempts exceeded for {user} from {} ssh2 [preauth]",
+                self.peer()
+            );
+            info!(
+                "Disconnecting authenticating user {user} {}: Too many authentication failures [preauth]",
+                self.peer()
+            );
+        } else {
+            info!("Disconnecting {}: {e} [preauth]", self.peer());
+        }
+        self.transport.disconnect(e.reason(), &e.to_string());
+    }
+
+    fn on_auth_event(&mut self, ev: AEvent) {
+        match ev {
+            AEvent::KeyOffered {
+                user,
+                algorithm,
+                key,
+            } => {
+                let blob = key.to_bytes().unwrap_or_default();
+                let ok = self.policy.key_offered(&user, &algorithm, &blob);
+                self.answer_auth(if ok { Answer::Allow } else { Answer::Deny });
+            }
+            AEvent::KeyVerified { request, .. } => {
+                let answer = match self.policy.key_verified(&request) {
+                    Verdict::Allow => Answer::Allow,
+                    Verdict::Partial => Answer::Partial,
+                    Verdict::Deny => Answer::Deny,
+                };
+                self.answer_auth(answer);
+            }
+            AEvent::Failed {
+                user, method, key, ..
+            } => self.log_failure(&user, &method, key.as_ref()),
+            AEvent::Success { user, method, key } => {
+                info!(
+                    "Accepted {method} for {user} from {} ssh2{}",
+                    self.peer(),
+                    key_description(key.as_ref())
+                );
+                self.transport.set_authenticated();
+                self.authenticated = Some(user);
+            }
+        }
+    }
+
+    /// As OpenSSH's auth_log: failures of invalid users, and failures past half of
+    /// MaxAuthTries, at INFO; the others at VERBOSE.
+    fn log_failure(&self, user: &str, method: &str, key: Option<&ssh_key::PublicKey>) {
+        let valid = self.user.as_ref().is_some_and(|(_, v)| *v);
+        let inv = if valid { "" } else { "invalid user " };
+        let failures = self.auth.as_ref().map_or(0, |a| a.failures());
+        let level = if !valid || failures >= self.max_tries / 2 {
+            crate::log::Level::Info
+        } else {
+            crate::log::Level::Verbose
+        };
+        crate::log::log(
+            level,
+            &format!(
+                "Failed {method} for {inv}{user} from {} ssh2{}",
+                self.peer(),
+                key_description(key)
+            ),
+        );
+    }
+}
+
+/// `: TYPE SHA256:...` for a key in a log line, or nothing.
+pub fn key_description(key: Option<&ssh_key::PublicKey>) -> String {
+    key.map(|k| {
+        format!(
+            ": {} {}",
+            crate::policy::rules::key_type_label(k),
+            k.fingerprint(Default::default())
+        )
+    })
+    .unwrap_or_default()
+}
