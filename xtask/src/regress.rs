@@ -218,8 +218,12 @@ fn run_with(o: &Options) -> Result<(), String> {
     for l in &o.lists {
         names.extend(lists.names_in(l));
     }
-    if names.is_empty() {
+    if o.tests.is_empty() && o.lists.is_empty() {
         names = suite_tests.clone();
+    }
+    if names.is_empty() {
+        eprintln!("xtask: regress: no tests to run");
+        return Ok(());
     }
     // In the suite's order, each once.
     names.sort_by_key(|n| {
