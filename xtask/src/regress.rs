@@ -10,8 +10,8 @@
 //! stdin from /dev/zero, in a session of its own, with a time limit; then every process
 //! it started and left behind is stopped by PID ([`reap`]). Tests run one after the
 //! other: several use fixed ports (3301, 3320, 33xx) besides `TEST_SSH_PORT`. A test
-//! is also stopped (FAIL) when its directory grows past 2 GiB or the disk has less than
-//! 2 GiB left: stdin is /dev/zero, and a server that runs `cat` where a file was
+//! is also stopped (FAIL) when its directory grows past 512 MiB or the disk has less
+//! than 2 GiB left: stdin is /dev/zero, and a server that runs `cat` where a file was
 //! expected streams it back forever. A run that is interrupted leaves its current
 //! test's processes running (they are in a session of their own); the next run of the
 //! same server stops them first (they name its directory in their command lines).
@@ -33,8 +33,9 @@
 //! the test said "SKIPPED: …", "skipped (…)", "… not enabled" and stopped), FAIL, or
 //! TIMEOUT. Each test's directory stays under `target/regress/<sisu|openssh>/<test>/`:
 //! all of it for a failure, its `*.log` files (`output.log` is what the test printed,
-//! then `regress.log`, `ssh.log`, `sshd.log`, `failed-*.log`) otherwise; the table is in
-//! `results.tsv` beside them. The lists in `xtask/regress/` ([`lists`]) say which
+//! then `regress.log`, `ssh.log`, `sshd.log`, `failed-*.log`) otherwise; the last
+//! run's table is in `results.tsv` beside them. A run replaces the directories of the
+//! tests it runs and leaves the others'. The lists in `xtask/regress/` ([`lists`]) say which
 //! results are expected.
 
 mod lists;
@@ -74,13 +75,20 @@ const PORT_TRIES: u16 = 200;
 /// The line `test-exec.sh` writes into the server configuration, and our change.
 const PAM_LINE: &str = "\tUsePAM\t\t\tyes";
 const NO_PAM_LINE: &str = "\tUsePAM\t\t\tno";
-/// A test whose directory grows past this is stopped (the largest, rekey's data files,
-/// stay under 100 MiB against OpenSSH).
-const MAX_TEST_BYTES: u64 = 2 << 30;
+/// A test whose directory grows past this is stopped (the suite's largest data file is
+/// 10 MB; a test directory holds a few MiB against OpenSSH).
+const MAX_TEST_BYTES: u64 = 512 << 20;
 /// A test is stopped when the file system has less than this left.
 const MIN_FREE_BYTES: u64 = 2 << 30;
 /// How often the two are checked.
 const DISK_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Tests that fail against OpenSSH's sshd too, because of the changes this runner
+/// makes to the suite, and why; `--openssh` reports them without failing.
+const OPENSSH_EXPECTED: &[(&str, &str)] = &[(
+    "hostkey-agent",
+    "its certificate loop takes every `ssh -Q key-sig` type, sk-* included, but without \
+     ENABLE_SK the suite made no sk-* host keys",
+)];
 /// The longest note in the table.
 const NOTE_MAX: usize = 160;
 
@@ -180,8 +188,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     run_with(&o)
 }
 
-/// The regress step of `cargo xtask test`: the must-pass list, and the known failures
-/// to catch one that now passes. `openssh` points it at OpenSSH's sshd.
+/// The regress step of `cargo xtask test`: the must-pass list (any other result fails
+/// the step) and the known failures (one that passes fails the step, so that it moves
+/// to must-pass.txt); the no-server tests are left out, they test no server. Against
+/// sisu-sshd today that is about 19 minutes on 2 cores (see the README). `openssh` points it at
+/// OpenSSH's sshd, where every test of both lists must pass.
 pub fn ci(openssh: bool) -> Result<(), String> {
     let o = Options {
         openssh,
@@ -191,7 +202,7 @@ pub fn ci(openssh: bool) -> Result<(), String> {
         install: false,
         keep: false,
         pam: false,
-        lists: vec!["must-pass".into()],
+        lists: vec!["must-pass".into(), "known-failures".into()],
         tests: Vec::new(),
     };
     run_with(&o)
@@ -244,7 +255,14 @@ fn run_with(o: &Options) -> Result<(), String> {
     if earlier > 0 {
         eprintln!("xtask: regress: stopped {earlier} processes an earlier run left behind");
     }
-    let _ = fs::remove_dir_all(&out);
+    // Only what this run replaces goes: the logs of tests it does not run stay.
+    for stale in names
+        .iter()
+        .map(String::as_str)
+        .chain(["regress", ".suite"])
+    {
+        let _ = fs::remove_dir_all(out.join(stale));
+    }
     fs::create_dir_all(&out).map_err(|e| format!("mkdir {}: {e}", out.display()))?;
     let pristine = out.join(".suite");
     prepare_suite(&pristine, o.pam)?;
@@ -812,10 +830,15 @@ fn report(
     let broken = |r: &&Ran| matches!(r.outcome, Outcome::Fail | Outcome::Timeout);
     let mut problems = Vec::new();
     if openssh {
+        for r in results.iter().filter(broken) {
+            if let Some((_, why)) = OPENSSH_EXPECTED.iter().find(|(n, _)| *n == r.name) {
+                println!("expected: {} fails against OpenSSH here: {why}", r.name);
+            }
+        }
         let failed: Vec<&str> = results
             .iter()
             .filter(broken)
-            .filter(|r| !matches!(lists.get(&r.name), Some(Listed::NoServer { .. })))
+            .filter(|r| !OPENSSH_EXPECTED.iter().any(|(n, _)| *n == r.name))
             .map(|r| r.name.as_str())
             .collect();
         if !failed.is_empty() {
