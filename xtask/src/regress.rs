@@ -191,7 +191,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// The regress step of `cargo xtask test`: the must-pass list (any other result fails
 /// the step) and the known failures (one that passes fails the step, so that it moves
 /// to must-pass.txt); the no-server tests are left out, they test no server. Against
-/// sisu-sshd today that is about 19 minutes on 2 cores (see the README). `openssh` points it at
+/// sisu-sshd today that is 15 to 20 minutes on 2 cores (see the README). `openssh` points it at
 /// OpenSSH's sshd, where every test of both lists must pass.
 pub fn ci(openssh: bool) -> Result<(), String> {
     let o = Options {
