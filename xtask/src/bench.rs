@@ -242,7 +242,8 @@ fn connections(server: &BenchServer, n: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn build_sisu() -> Result<PathBuf, String> {
+/// Build the release sisu-sshd; its path.
+pub fn build_sisu() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     proc::stream(Command::new(cargo).current_dir(proc::repo_root()).args([
         "build",

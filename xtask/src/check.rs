@@ -1,6 +1,7 @@
-//! The cargo steps: `cargo fmt --check`, `cargo clippy -D warnings`, `cargo test`.
+//! The cargo steps: `cargo fmt --check`, `cargo clippy -D warnings`, `cargo test`, and
+//! then the regress tests that must pass ([`crate::regress::ci`]).
 
-use crate::{deps, proc};
+use crate::{deps, proc, regress};
 use std::process::Command;
 
 fn cargo() -> Command {
@@ -86,5 +87,6 @@ pub fn test(args: &[String]) -> Result<(), String> {
         ("fmt", Box::new(fmt)),
         ("clippy", Box::new(clippy)),
         ("test", Box::new(test)),
+        ("regress", Box::new(move || regress::ci(openssh))),
     ])
 }

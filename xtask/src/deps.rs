@@ -27,6 +27,7 @@ const DEBIAN: &[(&str, &str)] = &[
     ("python3", "python3"),
     ("sha256sum", "coreutils"),
     ("fail2ban-regex", "fail2ban"),
+    ("/usr/lib/openssh/regress/test-exec.sh", "openssh-tests"),
 ];
 
 /// Python modules the tests import, and their pip names.
@@ -39,6 +40,22 @@ const PIP: &[(&str, &str)] = &[
 /// A policy-rc.d that tells Debian's maintainer scripts not to start any service, so
 /// installing openssh-server (or fail2ban) starts nothing.
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
+
+/// Install the Debian packages of `needs` (what must exist, its package) whose file
+/// is missing; a no-op when everything is there.
+pub fn ensure(needs: &[(&str, &str)]) -> Result<(), String> {
+    let mut packages: Vec<&str> = needs
+        .iter()
+        .filter(|(prog, _)| !have(prog))
+        .map(|&(_, pkg)| pkg)
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    if packages.is_empty() {
+        return Ok(());
+    }
+    apt_install(&packages)
+}
 
 /// Install whatever is missing; a no-op when everything is there.
 pub fn install_missing() -> Result<(), String> {

@@ -7,12 +7,14 @@
 //! cargo xtask test --openssh  # the same, with the interop tests pointed at OpenSSH's sshd
 //! cargo xtask lint            # fmt --check and clippy only
 //! cargo xtask bench           # sisu-sshd and OpenSSH's sshd side by side on loopback
+//! cargo xtask regress         # OpenSSH's regress suite against sisu-sshd
 //! ```
 //!
 //! This crate uses the standard library only, so it builds in seconds. Each module owns
 //! one task: [`deps`] installs Debian and pip packages and the test user, [`check`] runs
-//! the cargo steps, [`bench`] measures, [`server`] starts a benchmark server and
-//! [`proc`] runs commands.
+//! the cargo steps, [`bench`] measures, [`server`] starts a benchmark server,
+//! [`regress`] runs OpenSSH's regress suite against the server and [`proc`] runs
+//! commands.
 
 mod bench;
 mod bench_cipher;
@@ -22,6 +24,7 @@ mod deps;
 mod fuzz;
 mod matrix;
 mod proc;
+mod regress;
 mod server;
 
 use std::process::ExitCode;
@@ -33,7 +36,9 @@ tasks:
   test [--openssh] [--no-install] [-- CARGO-TEST-ARGS...]
         install missing interop dependencies (Debian packages, pip packages, the test
         user when root), then cargo fmt --check, cargo clippy -D warnings, cargo test
-        --workspace. --openssh points the interop tests at /usr/sbin/sshd.
+        --workspace, then the regress tests of xtask/regress/must-pass.txt (each must
+        pass) and known-failures.txt (none may pass: move it to must-pass), 15 to 20
+        minutes. --openssh points the interop and regress tests at /usr/sbin/sshd.
   lint  cargo fmt --check and cargo clippy --workspace --all-targets -D warnings
   deps  only install the missing interop dependencies
   bench [--mib N] [--connections N] [--only sisu|openssh]
@@ -45,6 +50,17 @@ tasks:
         seal+open MB/s of every cipher x MAC suite (release) next to openssl speed
   matrix [--debug]
         every `sisu-sshd -Q cipher` x `-Q mac` pair through a real client (ssh, ssh1)
+  regress [--openssh | --sshd PATH] [--list must-pass|known-failures|no-server]...
+          [--timeout SECS] [--port N] [--keep] [--pam] [--no-install] [TEST...]
+        OpenSSH's regress suite (Debian's openssh-tests, installed when missing) against
+        sisu-sshd (release build), one test after the other, each in a fresh copy of the
+        suite and a session of its own, with a time limit (default 600 s); prints
+        PASS/FAIL/SKIP/TIMEOUT with seconds and each failure's first failing line, and
+        checks xtask/regress/*.txt. Default: every test of the suite's LTESTS, and its
+        putty-*/conch-* tests when plink+puttygen/conch3 exist. The copies have no
+        ENABLE_SK in config.h and UsePAM no (--pam keeps UsePAM yes). A test is stopped
+        past 512 MiB written. Logs stay in target/regress/<sisu|openssh>/<test>/.
+        --openssh runs it against /usr/sbin/sshd; --sshd PATH against another binary.
   fuzz [--seconds N] [TARGET...]
         run the cargo-fuzz targets (installs cargo-fuzz when missing), N seconds each
 ";
@@ -67,6 +83,7 @@ fn main() -> ExitCode {
         "matrix" => matrix::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "regress" => regress::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
