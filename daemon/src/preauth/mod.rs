@@ -394,7 +394,9 @@ impl Preauth<'_> {
                     self.peer(),
                     key_description(key.as_ref())
                 );
-                self.transport.set_authenticated();
+                // The transport is told in the post-auth child, after the handover:
+                // told here, it could start a key exchange (RekeyLimit reached) before
+                // it is exported, and an exchange in progress cannot be handed over.
                 self.authenticated = Some(user);
             }
         }

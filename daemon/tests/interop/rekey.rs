@@ -42,3 +42,21 @@ pub fn server_rekeys_by_time() {
     let n = newkeys_count(&out.stderr);
     assert!(n >= 2, "expected a time-based rekey, saw {n} key exchanges");
 }
+
+/// `RekeyLimit 16` (bytes): the limit is already passed when authentication succeeds,
+/// so the server must rekey at once, after the connection has been handed to the
+/// post-authentication process and not before (an exchange in progress cannot be
+/// handed over), and then after every packet; a command and its output still arrive.
+pub fn server_rekey_limit_reached_during_authentication() {
+    let server = Server::builder("rekey-tiny")
+        .config("RekeyLimit 16")
+        .start();
+    let out = server.ssh().arg("-v").run("echo through");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "through\n");
+    assert!(
+        newkeys_count(&out.stderr) >= 2,
+        "no rekey after login:\n{}",
+        out.stderr
+    );
+}
