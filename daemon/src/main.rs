@@ -96,8 +96,14 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         }
     };
     match args.role {
-        Some(Role::Preauth) => return sisu_daemon::preauth::child::main(&cfg),
-        Some(Role::Postauth) => return sisu_daemon::postauth::child::main(&cfg),
+        Some(Role::Preauth) => {
+            os::set_process_name(os::PREAUTH_NAME);
+            return sisu_daemon::preauth::child::main(&cfg);
+        }
+        Some(Role::Postauth) => {
+            os::set_process_name(os::POSTAUTH_NAME);
+            return sisu_daemon::postauth::child::main(&cfg);
+        }
         None => {}
     }
     init_logging(&args, &cfg);
@@ -243,6 +249,7 @@ fn serve_stdio(
     };
     let settings = algs::session_settings_for(cfg, host_keys, &ends);
     let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+    os::set_process_name(os::MONITOR_NAME);
     monitor::run(monitor::MonitorArgs {
         settings,
         socket,

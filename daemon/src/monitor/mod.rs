@@ -14,6 +14,8 @@
 
 pub mod phase;
 pub mod privsep;
+#[cfg(test)]
+mod tests;
 
 use crate::conn::{Endpoints, SessionSettings, EXIT_FAILED};
 use crate::ipc::{Channel, FromMonitor, ToMonitor};

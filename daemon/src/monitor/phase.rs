@@ -74,58 +74,60 @@ impl Phase {
     }
 }
 
+/// One request of each kind, with empty fields (for tests).
+#[cfg(test)]
+pub(crate) fn every_request() -> Vec<ToMonitor> {
+    use sisu_userauth::publickey::SignedRequest;
+    vec![
+        ToMonitor::Log {
+            level: 0,
+            line: String::new(),
+        },
+        ToMonitor::Sign {
+            key: 0,
+            algorithm: String::new(),
+            data: vec![],
+        },
+        ToMonitor::GexGroup {
+            min: 0,
+            n: 0,
+            max: 0,
+        },
+        ToMonitor::User {
+            user: String::new(),
+        },
+        ToMonitor::KeyOffered {
+            user: String::new(),
+            algorithm: String::new(),
+            key: vec![],
+        },
+        ToMonitor::KeyVerified(SignedRequest {
+            user: String::new(),
+            service: String::new(),
+            algorithm: String::new(),
+            key_blob: vec![],
+            signature: vec![],
+        }),
+        ToMonitor::Handover { state: vec![] },
+        ToMonitor::Pty {
+            cols: 0,
+            rows: 0,
+            width_px: 0,
+            height_px: 0,
+        },
+        ToMonitor::ProveHostKey {
+            key: vec![],
+            algorithm: String::new(),
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sisu_userauth::publickey::SignedRequest;
-
-    fn all() -> Vec<ToMonitor> {
-        vec![
-            ToMonitor::Log {
-                level: 0,
-                line: String::new(),
-            },
-            ToMonitor::Sign {
-                key: 0,
-                algorithm: String::new(),
-                data: vec![],
-            },
-            ToMonitor::GexGroup {
-                min: 0,
-                n: 0,
-                max: 0,
-            },
-            ToMonitor::User {
-                user: String::new(),
-            },
-            ToMonitor::KeyOffered {
-                user: String::new(),
-                algorithm: String::new(),
-                key: vec![],
-            },
-            ToMonitor::KeyVerified(SignedRequest {
-                user: String::new(),
-                service: String::new(),
-                algorithm: String::new(),
-                key_blob: vec![],
-                signature: vec![],
-            }),
-            ToMonitor::Handover { state: vec![] },
-            ToMonitor::Pty {
-                cols: 0,
-                rows: 0,
-                width_px: 0,
-                height_px: 0,
-            },
-            ToMonitor::ProveHostKey {
-                key: vec![],
-                algorithm: String::new(),
-            },
-        ]
-    }
 
     fn permitted(phase: Phase) -> Vec<&'static str> {
-        all()
+        every_request()
             .iter()
             .filter(|m| phase.permits(m).is_ok())
             .map(|m| m.name())

@@ -68,7 +68,10 @@ pub use process::{
 pub use pty::{chown_tty, get_winsize, open_pty, release_tty, set_winsize, Pty, WinSize};
 pub use shadow::{account_status, AccountStatus};
 pub use signals::{ignore_sigpipe, SignalPipe};
-pub use system::{daemonize, hostname, write_pid_file};
+pub use system::{
+    daemonize, hostname, set_process_name, write_pid_file, MONITOR_NAME, POSTAUTH_NAME,
+    PREAUTH_NAME,
+};
 pub use term_modes::apply_terminal_modes;
 pub use user::{current_user, is_root, lookup_user, UserInfo};
 pub use userfile::{read_user_file, UserFileError, MAX_USER_FILE_BYTES};

@@ -1,5 +1,5 @@
-//! Process-wide chores of a daemon: detaching from the terminal, the pid file, and the
-//! host name.
+//! Process-wide chores of a daemon: detaching from the terminal, the pid file, the
+//! host name, and the process names `ps` shows.
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -31,5 +31,21 @@ pub fn hostname() -> String {
     match nix::unistd::gethostname() {
         Ok(name) if !name.is_empty() => name.to_string_lossy().into_owned(),
         _ => "localhost".to_string(),
+    }
+}
+
+/// `ps`'s name (`comm`) of a connection's monitor. A session starts from an image of the
+/// binary (`/proc/self/fd/N`), so without this its name would be that descriptor's
+/// number.
+pub const MONITOR_NAME: &str = "sisu-sshd[priv]";
+/// `ps`'s name of the pre-authentication child (it parses the network).
+pub const PREAUTH_NAME: &str = "sisu-sshd[net]";
+/// `ps`'s name of the post-authentication child (it runs as the user).
+pub const POSTAUTH_NAME: &str = "sisu-sshd[user]";
+
+/// Sets this process's name as `ps -o comm` shows it (at most 15 bytes; best effort).
+pub fn set_process_name(name: &str) {
+    if let Ok(c) = std::ffi::CString::new(name) {
+        let _ = nix::sys::prctl::set_name(&c);
     }
 }

@@ -21,8 +21,9 @@ use sisu_kex::{HostKey, Transport};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-/// In a debug build, this environment variable makes the child make a forbidden system
-/// call right after entering the sandbox (the test of the seccomp kill).
+/// In a debug build, while the file this environment variable names exists, each new
+/// pre-auth child makes a forbidden system call right after entering the sandbox (the
+/// test of the seccomp kill; the file is looked at before the sandbox is entered).
 pub const FORBIDDEN_CALL_ENV: &str = "SISU_TEST_FORBIDDEN_SYSCALL";
 
 /// The host keys a child serves, from the `K_S` blobs the monitor sent: public halves,
@@ -89,6 +90,8 @@ pub fn main(cfg: &Config) -> i32 {
     let ends = Endpoints::of_socket(input.as_fd());
     let settings = crate::algs::session_settings_for(cfg, Vec::new(), &ends);
     let transport = Transport::server(settings.transport, host_keys, crate::conn::session_rng());
+    let forbidden = cfg!(debug_assertions)
+        && std::env::var_os(FORBIDDEN_CALL_ENV).is_some_and(|p| Path::new(&p).exists());
     let plan = sandbox::Plan {
         chroot: chroot.as_deref().map(Path::new),
         identity,
@@ -98,7 +101,7 @@ pub fn main(cfg: &Config) -> i32 {
         error!("pre-auth child: sandbox: {e}");
         return EXIT_FAILED;
     }
-    if cfg!(debug_assertions) && std::env::var_os(FORBIDDEN_CALL_ENV).is_some() {
+    if forbidden {
         let _ = sandbox::forbidden_call();
     }
     let io = SocketIo::new(input, output);

@@ -379,9 +379,16 @@ pub struct ServerBuilder {
     host_keys: Vec<HostKeyType>,
     config: Vec<String>,
     args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
 }
 
 impl ServerBuilder {
+    /// Start the server with this environment variable set.
+    pub fn env(mut self, name: &str, value: impl Into<OsString>) -> Self {
+        self.envs.push((name.into(), value.into()));
+        self
+    }
+
     /// Also give the server this host key type.
     pub fn host_key(mut self, t: HostKeyType) -> Self {
         if !self.host_keys.contains(&t) {
@@ -443,6 +450,7 @@ impl ServerBuilder {
             host_pubs,
             client_key,
             args: self.args,
+            envs: self.envs,
             binary: None,
         }
     }
@@ -466,6 +474,7 @@ pub struct Prepared {
     /// The client's private key (its public half is in authorized_keys).
     pub client_key: PathBuf,
     args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
     /// The server binary to run instead of [`ServerKind::binary`].
     pub binary: Option<PathBuf>,
 }
@@ -536,6 +545,7 @@ impl Prepared {
                 .arg("-p")
                 .arg(port.to_string())
                 .args(&self.args)
+                .envs(self.envs.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(logfile.try_clone().expect("dup log")))
                 .stderr(Stdio::from(logfile))
@@ -596,6 +606,7 @@ impl Server {
             host_keys: vec![HostKeyType::Ed25519],
             config: Vec::new(),
             args: Vec::new(),
+            envs: Vec::new(),
         }
     }
 

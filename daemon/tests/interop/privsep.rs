@@ -1,0 +1,217 @@
+//! Privilege separation, seen from outside: `/proc` of the pre-auth child while a
+//! client sits before authentication, the seccomp kill of a forbidden system call, and
+//! the post-auth process that runs as the user.
+
+use crate::common::{raw_connect, read_ident, Server};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The directory the pre-auth child is chrooted into (root mode).
+const PRIVSEP_DIR: &str = "/run/sisu-sshd";
+/// The debug-build trigger of a forbidden call (`preauth::child::FORBIDDEN_CALL_ENV`).
+const FORBIDDEN_CALL_ENV: &str = "SISU_TEST_FORBIDDEN_SYSCALL";
+
+/// `(pid, ppid)` of every process now.
+fn processes() -> Vec<(u32, u32)> {
+    let mut v = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            v.push((pid, ppid));
+        }
+    }
+    v
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|&(_, pp)| pp == pid)
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// Waits (bounded) for `pid` to have exactly one child, and returns it.
+fn only_child(pid: u32, what: &str) -> u32 {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = children_of(pid);
+        if c.len() == 1 {
+            return c[0];
+        }
+        assert!(Instant::now() < until, "{what}: children of {pid}: {c:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The value of `Field:` in `/proc/PID/status`.
+fn status_field(pid: u32, field: &str) -> String {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+        .trim()
+        .to_string()
+}
+
+/// The four uids of `/proc/PID/status` (real, effective, saved, file system).
+fn uids(pid: u32) -> Vec<u32> {
+    status_field(pid, "Uid")
+        .split_whitespace()
+        .map(|u| u.parse().unwrap())
+        .collect()
+}
+
+/// `soft hard` of one line of `/proc/PID/limits`.
+fn limit(pid: u32, name: &str) -> String {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/limits"));
+    let rest: Vec<&str> = line[name.len()..].split_whitespace().collect();
+    format!("{} {}", rest[0], rest[1])
+}
+
+/// `ps -o pid,ppid,user,comm` of these processes, for the reader of the test's output.
+fn show_tree(pids: &[u32]) {
+    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+    if let Ok(out) = std::process::Command::new("ps")
+        .args(["-o", "pid,ppid,user,comm", "-p", &list.join(",")])
+        .output()
+    {
+        eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+pub fn preauth_child_is_unprivileged_chrooted_and_filtered() {
+    let server = Server::start("privsep-proc");
+    // A client that has said who it is and then waits, before authentication.
+    let mut s = raw_connect(&server, Duration::from_secs(10));
+    let ident = read_ident(&mut s);
+    assert!(ident.starts_with("SSH-2.0-"), "{ident:?}");
+    s.write_all(b"SSH-2.0-Waiting_1.0\r\n").unwrap();
+
+    let monitor = only_child(server.pid(), "the listener");
+    let pre = only_child(monitor, "the monitor");
+    show_tree(&[server.pid(), monitor, pre]);
+
+    assert_eq!(uids(monitor), [0, 0, 0, 0], "the monitor runs as root");
+    let comm = |pid: u32| fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm(monitor).trim(), "sisu-sshd[priv]");
+    assert_eq!(comm(pre).trim(), "sisu-sshd[net]");
+    let pre_uids = uids(pre);
+    assert!(
+        pre_uids.iter().all(|&u| u != 0),
+        "pre-auth child uids {pre_uids:?}"
+    );
+    assert_eq!(status_field(pre, "Seccomp"), "2", "seccomp filter mode");
+    assert_eq!(status_field(pre, "NoNewPrivs"), "1");
+    assert_eq!(limit(pre, "Max processes"), "0 0");
+    assert_eq!(limit(pre, "Max file size"), "0 0");
+    assert_eq!(limit(pre, "Max open files"), "16 16");
+
+    let root = fs::read_link(format!("/proc/{pre}/root")).unwrap();
+    assert_eq!(root, Path::new(PRIVSEP_DIR), "the pre-auth child's root");
+    assert_eq!(
+        fs::read_dir(PRIVSEP_DIR).unwrap().count(),
+        0,
+        "{PRIVSEP_DIR} is not empty"
+    );
+
+    // The host key, by the path the configuration names, through the child's root:
+    // not there. And none of its descriptors is the key file.
+    let key = server.dir().join("ssh_host_ed25519_key");
+    assert!(key.exists());
+    let through_root =
+        PathBuf::from(format!("/proc/{pre}/root")).join(key.strip_prefix("/").unwrap());
+    let err = fs::File::open(&through_root).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{through_root:?}");
+    for fd in fs::read_dir(format!("/proc/{pre}/fd")).unwrap().flatten() {
+        let target = fs::read_link(fd.path()).unwrap_or_default();
+        assert!(
+            !target.to_string_lossy().contains("ssh_host_"),
+            "the pre-auth child holds {target:?}"
+        );
+    }
+    // The key file itself is root's alone, so the child's uid could not open it either.
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(&key).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o077), (0, 0));
+    drop(s);
+}
+
+pub fn forbidden_system_call_kills_only_that_child() {
+    let trigger_dir = crate::common::TestDir::new("privsep-trigger");
+    let trigger = trigger_dir.join("forbid");
+    let server = Server::builder("privsep-seccomp")
+        .env(FORBIDDEN_CALL_ENV, &trigger)
+        .start();
+    // A session that is in before the trigger exists, and must live through it.
+    let ssh = server.ssh();
+    let first = std::thread::spawn(move || ssh.run("sleep 4; echo survived"));
+    let accepted = server.wait_log_line(Duration::from_secs(10), |l| {
+        l.contains("Accepted publickey")
+    });
+    assert!(accepted.is_some(), "{}", server.log());
+
+    fs::write(&trigger, b"").unwrap();
+    let killed = server
+        .ssh()
+        .timeout(Duration::from_secs(20))
+        .run("echo never");
+    assert_ne!(
+        killed.code,
+        Some(0),
+        "a login with the forbidden call got in"
+    );
+    let line = server.wait_log_line(Duration::from_secs(5), |l| {
+        l.contains("killed by the sandbox: a forbidden system call")
+    });
+    assert!(line.is_some(), "no sandbox line:\n{}", server.log());
+    fs::remove_file(&trigger).unwrap();
+
+    let out = first.join().unwrap();
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "survived\n");
+    let after = server.ssh().run("echo next");
+    after.assert_success();
+    assert_eq!(after.stdout_str(), "next\n");
+}
+
+pub fn post_auth_process_runs_as_the_user() {
+    let server = Server::start("privsep-user");
+    // From inside the session: the shell's parent (the post-auth process), its
+    // connection on fd 0, and its parent (the monitor).
+    let out = server.ssh().run(
+        "p=$PPID; id -u; grep ^Uid: /proc/$p/status; readlink /proc/$p/fd/0; \
+         m=$(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f2); grep ^Uid: /proc/$m/status",
+    );
+    out.assert_success();
+    let text = out.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    let uid: u32 = lines[0].parse().unwrap();
+    assert_ne!(uid, 0, "the test user is root");
+    let fields = |l: &str| -> Vec<u32> {
+        l.trim_start_matches("Uid:")
+            .split_whitespace()
+            .map(|u| u.parse().unwrap())
+            .collect()
+    };
+    assert_eq!(fields(lines[1]), [uid; 4], "the post-auth process");
+    assert!(lines[2].starts_with("socket:"), "its fd 0: {:?}", lines[2]);
+    assert_eq!(fields(lines[3]), [0; 4], "the monitor");
+}
