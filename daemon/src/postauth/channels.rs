@@ -2,6 +2,7 @@
 //! subsystems, their pipes, exit status and the order of EOF and CLOSE.
 
 use super::environ::{parse_environment_file, Env, MAX_CLIENT_ENV_BYTES, MAX_CLIENT_VARS};
+use super::forward::Progress;
 use crate::conn::Endpoints;
 use crate::os::{self, ExitKind, PollEntry, Pty, SpawnRequest, UserInfo, WinSize};
 use crate::policy::{Grant, Policy, UserEnvironment};
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::Instant;
 
 /// Largest chunk read from a child at a time.
 const CHILD_READ_CHUNK: usize = 64 * 1024;
@@ -67,10 +69,15 @@ struct Chan {
     is_pty: bool,
     /// A `direct-tcpip` channel: stdout/stdin are the two halves of the socket.
     is_tcp: bool,
+    /// A `direct-tcpip` channel whose connection is being opened (not answered yet).
+    connecting: Option<super::forward::Connecting>,
+    /// `HOST port PORT` of a `direct-tcpip` channel, for log lines.
+    target: String,
     eof_sent: bool,
 }
 
 enum Which {
+    Connect,
     Out,
     Err,
     In,
@@ -399,34 +406,58 @@ impl Channels {
             );
             return;
         }
-        let stream = match super::forward::connect(host, port16.unwrap_or(0)) {
-            Ok(s) => s,
-            Err(e) => {
-                info!("connect_to {host} port {port}: failed: {e}");
-                conn.reject_open(ch, open_failure::SSH_OPEN_CONNECT_FAILED, &e.to_string());
-                return;
-            }
-        };
-        let write_half = match stream.try_clone() {
-            Ok(w) => w,
-            Err(e) => {
-                conn.reject_open(ch, open_failure::SSH_OPEN_RESOURCE_SHORTAGE, &e.to_string());
-                return;
-            }
-        };
+        let connecting =
+            match super::forward::Connecting::start(host, port16.unwrap_or(0), Instant::now()) {
+                Ok(c) => c,
+                Err(e) => {
+                    info!("connect_to {host} port {port}: failed: {e}");
+                    conn.reject_open(ch, open_failure::SSH_OPEN_CONNECT_FAILED, &e.to_string());
+                    return;
+                }
+            };
         debug!("direct-tcpip to {host} port {port} from {originator} port {originator_port}");
         self.chans.insert(
             ch,
             Chan {
-                stdout: Some(File::from(OwnedFd::from(stream))),
-                stdin: Some(File::from(OwnedFd::from(write_half))),
+                connecting: Some(connecting),
+                target: format!("{host} port {port}"),
                 err_eof: true,
-                started: true,
                 is_tcp: true,
                 ..Chan::default()
             },
         );
-        conn.accept_open(ch);
+        // Answered (confirmed or refused) once the connection is made or has failed.
+    }
+
+    /// A `direct-tcpip` connection moved on: answers the channel open when it is made
+    /// or has failed.
+    fn advance_connect(&mut self, conn: &mut Connection, ch: ChannelId) {
+        let Some(c) = self.chans.get_mut(&ch) else {
+            return;
+        };
+        let Some(connecting) = c.connecting.as_mut() else {
+            return;
+        };
+        let failure = match connecting.advance(Instant::now()) {
+            Progress::Pending => return,
+            Progress::Connected(stream) => match stream.try_clone() {
+                Ok(write_half) => {
+                    c.connecting = None;
+                    c.stdout = Some(File::from(OwnedFd::from(stream)));
+                    c.stdin = Some(File::from(OwnedFd::from(write_half)));
+                    c.started = true;
+                    conn.accept_open(ch);
+                    return;
+                }
+                Err(e) => (open_failure::SSH_OPEN_RESOURCE_SHORTAGE, e),
+            },
+            Progress::Failed(e) => {
+                info!("connect_to {}: failed: {e}", c.target);
+                (open_failure::SSH_OPEN_CONNECT_FAILED, e)
+            }
+        };
+        self.chans.remove(&ch);
+        conn.reject_open(ch, failure.0, &failure.1.to_string());
     }
 
     fn user_name(&self) -> String {
@@ -671,6 +702,15 @@ impl Channels {
             if c.finished {
                 continue;
             }
+            if let Some(connecting) = &c.connecting {
+                let (fd, deadline) = connecting.interest();
+                turn.wake_at(deadline);
+                if let Some((fd, read)) = fd {
+                    add(turn, fd, read);
+                    self.poll_map.push((ch, Which::Connect));
+                }
+                continue;
+            }
             let window = conn.send_window(ch) > 0 && may_send;
             if let (Some(f), false) = (&c.stdout, c.out_eof) {
                 if window {
@@ -703,6 +743,7 @@ impl Channels {
                 continue;
             }
             match which {
+                Which::Connect => self.advance_connect(conn, *ch),
                 Which::Out => self.read_child(conn, *ch, false),
                 Which::Err => self.read_child(conn, *ch, true),
                 Which::In => self.write_child(conn, *ch),
@@ -796,8 +837,15 @@ impl Channels {
     /// exit-status, EOF and CLOSE, in that order.
     pub fn progress(&mut self, conn: &mut Connection) {
         let ids: Vec<ChannelId> = self.chans.keys().copied().collect();
+        let now = Instant::now();
         for ch in ids {
             let c = &self.chans[&ch];
+            if let Some(connecting) = &c.connecting {
+                if now >= connecting.interest().1 {
+                    self.advance_connect(conn, ch);
+                }
+                continue;
+            }
             if c.exit.is_some() && c.is_pty && !c.out_eof {
                 self.drain_pty(conn, ch);
             }

@@ -7,15 +7,23 @@
 //! `no-port-forwarding`/`restrict` nor has a `permitopen=` list without it.
 
 use crate::config::PermitOpen;
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::socket::{
+    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage,
+};
 use sisu_authkeys::options::PermitTarget;
 use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-/// How long a forwarding connection may take to establish. The session's loop waits
-/// for it: other channels of the same connection pause meanwhile (a TODO: connect
-/// without blocking).
+/// How long a forwarding connection may take to establish, name resolution included.
+/// Meanwhile the session's other channels go on: nothing here blocks the loop.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Addresses of one name tried in turn, at most.
+pub const MAX_ADDRESSES: usize = 8;
 
 /// The forwarding policy of one session.
 #[derive(Clone, Debug)]
@@ -57,20 +65,161 @@ pub fn may_open(
     config_ok && (key_permitopen.is_empty() || key_permitopen.iter().any(|t| t.allows(host, port)))
 }
 
-/// Connects to `host:port` (names resolved by the system), without Nagle.
-pub fn connect(host: &str, port: u16) -> io::Result<TcpStream> {
-    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-    for addr in (host, port).to_socket_addrs()?.take(8) {
-        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                s.set_nonblocking(true)?;
-                return Ok(s);
+/// A connection being opened for a `direct-tcpip` channel, without blocking the loop:
+/// a name is resolved on a thread of its own (the system resolver blocks), then each
+/// address is tried with a non-blocking `connect`, all within [`CONNECT_TIMEOUT`].
+///
+/// Call [`Connecting::interest`] for what to poll, [`Connecting::advance`] when it is
+/// ready (or the deadline passed), until it says `Connected` or `Failed`.
+pub struct Connecting {
+    deadline: Instant,
+    stage: Stage,
+}
+
+enum Stage {
+    /// The resolver thread answers on `answer` and wakes the loop through `wake`.
+    Resolving {
+        answer: mpsc::Receiver<io::Result<Vec<SocketAddr>>>,
+        wake: OwnedFd,
+    },
+    /// `socket` is connecting to one address; `rest` are the next ones.
+    Connecting {
+        socket: OwnedFd,
+        rest: Vec<SocketAddr>,
+    },
+    Done,
+}
+
+/// Where a [`Connecting`] is.
+pub enum Progress {
+    /// Not yet: poll [`Connecting::interest`] again.
+    Pending,
+    /// Connected, non-blocking, without Nagle.
+    Connected(TcpStream),
+    /// No address could be connected to, or the time ran out.
+    Failed(io::Error),
+}
+
+impl Connecting {
+    /// Starts opening `host:port`. A literal address skips the resolver.
+    pub fn start(host: &str, port: u16, now: Instant) -> io::Result<Connecting> {
+        let deadline = now + CONNECT_TIMEOUT;
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            let mut c = Connecting {
+                deadline,
+                stage: Stage::Done,
+            };
+            c.stage = c.next_address(vec![SocketAddr::new(ip, port)])?;
+            return Ok(c);
+        }
+        let (wake, wake_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
+        let (tx, answer) = mpsc::channel();
+        let name = host.to_string();
+        std::thread::Builder::new()
+            .name("resolve".into())
+            .spawn(move || {
+                let r = (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(|a| a.take(MAX_ADDRESSES).collect());
+                let _ = tx.send(r);
+                // The loop may have given up on this connection: then nobody reads.
+                let _ = nix::unistd::write(&wake_w, b"r");
+            })?;
+        Ok(Connecting {
+            deadline,
+            stage: Stage::Resolving { answer, wake },
+        })
+    }
+
+    /// The descriptor to poll and whether for reading (`false`: for writing), and the
+    /// deadline to wake at.
+    pub fn interest(&self) -> (Option<(RawFd, bool)>, Instant) {
+        let fd = match &self.stage {
+            Stage::Resolving { wake, .. } => Some((wake.as_raw_fd(), true)),
+            Stage::Connecting { socket, .. } => Some((socket.as_raw_fd(), false)),
+            Stage::Done => None,
+        };
+        (fd, self.deadline)
+    }
+
+    /// Moves on after readiness or at the deadline.
+    pub fn advance(&mut self, now: Instant) -> Progress {
+        if now >= self.deadline {
+            self.stage = Stage::Done;
+            return Progress::Failed(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "Connection timed out",
+            ));
+        }
+        let stage = std::mem::replace(&mut self.stage, Stage::Done);
+        let next = match stage {
+            Stage::Resolving { answer, wake } => match answer.try_recv() {
+                Ok(Ok(addrs)) if addrs.is_empty() => {
+                    Err(io::Error::new(io::ErrorKind::NotFound, "no address"))
+                }
+                Ok(Ok(addrs)) => self.next_address(addrs),
+                Ok(Err(e)) => Err(e),
+                Err(mpsc::TryRecvError::Empty) => Ok(Stage::Resolving { answer, wake }),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    Err(io::Error::other("the resolver ended without an answer"))
+                }
+            },
+            Stage::Connecting { socket, rest } => match getsockopt(&socket, sockopt::SocketError) {
+                Ok(0) => {
+                    let stream = TcpStream::from(socket);
+                    let _ = stream.set_nodelay(true);
+                    return Progress::Connected(stream);
+                }
+                Ok(errno)
+                    if errno == Errno::EINPROGRESS as i32 || errno == Errno::EALREADY as i32 =>
+                {
+                    Ok(Stage::Connecting { socket, rest })
+                }
+                Ok(errno) if rest.is_empty() => Err(io::Error::from_raw_os_error(errno)),
+                Ok(_) => self.next_address(rest),
+                Err(e) => Err(e.into()),
+            },
+            Stage::Done => Err(io::Error::other("already finished")),
+        };
+        match next {
+            Ok(stage) => {
+                self.stage = stage;
+                Progress::Pending
             }
-            Err(e) => last = e,
+            Err(e) => Progress::Failed(e),
         }
     }
-    Err(last)
+
+    /// Starts a non-blocking connect to the first of `addrs` that takes one; the others
+    /// stay for later.
+    fn next_address(&self, mut addrs: Vec<SocketAddr>) -> io::Result<Stage> {
+        addrs.reverse();
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+        while let Some(addr) = addrs.pop() {
+            let family = if addr.is_ipv4() {
+                AddressFamily::Inet
+            } else {
+                AddressFamily::Inet6
+            };
+            let socket = socket(
+                family,
+                SockType::Stream,
+                SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+                None,
+            )?;
+            match connect(socket.as_raw_fd(), &SockaddrStorage::from(addr)) {
+                Ok(()) | Err(Errno::EINPROGRESS) => {
+                    addrs.reverse();
+                    return Ok(Stage::Connecting {
+                        socket,
+                        rest: addrs,
+                    });
+                }
+                Err(e) => last = e.into(),
+            }
+        }
+        Err(last)
+    }
 }
 
 #[cfg(test)]

@@ -148,3 +148,111 @@ pub fn forwarding_refused_by_config_and_key_options() {
         }
     }
 }
+
+/// A paramiko client that opens a `direct-tcpip` channel to 127.0.0.1:PORT (a
+/// destination that never completes the TCP handshake) and, while that open is
+/// pending, runs `echo quick` on a session channel of the same connection. It prints
+/// the seconds the command took, then what became of the forward and after how long.
+const STALLED_CONNECT_PY: &str = r#"
+import sys, time, threading, paramiko
+port, user, key, known, target = sys.argv[1:6]
+c = paramiko.SSHClient()
+c.load_host_keys(known)
+c.set_missing_host_key_policy(paramiko.RejectPolicy())
+c.connect("127.0.0.1", port=int(port), username=user, key_filename=key,
+          look_for_keys=False, allow_agent=False, timeout=10, banner_timeout=10, auth_timeout=10)
+t = c.get_transport()
+result = {}
+def forward():
+    t0 = time.time()
+    try:
+        t.open_channel("direct-tcpip", ("127.0.0.1", int(target)), ("127.0.0.1", 1), timeout=30)
+        result["fwd"] = "opened"
+    except paramiko.ChannelException as e:
+        result["fwd"] = "refused %d" % e.code
+    except Exception as e:
+        result["fwd"] = "error %r" % (e,)
+    result["fwd_s"] = time.time() - t0
+th = threading.Thread(target=forward)
+th.start()
+time.sleep(0.5)
+t0 = time.time()
+s = t.open_session(timeout=10)
+s.exec_command("echo quick")
+out = s.makefile().read()
+print("%.2f %s" % (time.time() - t0, out.decode().strip()))
+th.join(40)
+print("%s %.1f" % (result.get("fwd"), result.get("fwd_s", -1)))
+c.close()
+"#;
+
+/// A listening socket whose accept queue is full and never accepted from: a further
+/// connection to it stays in SYN-SENT (the kernel drops its SYNs), as to a host that
+/// does not answer. Its port, and what must stay alive for as long as it is needed.
+fn unanswering_destination() -> (u16, Vec<std::process::Child>) {
+    // Python sets the backlog to 0 (std has no way to), then one connection fills it.
+    let script = "import socket,sys,time\n\
+        l=socket.socket(); l.bind(('127.0.0.1',0)); l.listen(0)\n\
+        p=l.getsockname()[1]\n\
+        a=socket.socket(); a.connect(('127.0.0.1',p))\n\
+        b=socket.socket(); b.setblocking(False)\n\
+        try: b.connect(('127.0.0.1',p))\n\
+        except BlockingIOError: pass\n\
+        print(p, flush=True); time.sleep(120)\n";
+    let mut child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    (line.trim().parse().unwrap(), vec![child])
+}
+
+/// A forwarding whose destination does not answer neither stalls the connection's
+/// other channels (the connect does not block the loop) nor hangs: it is refused with
+/// "connect failed" when its time is up.
+pub fn a_stalled_forward_connect_blocks_nothing() {
+    let server = Server::builder("fwd-stalled")
+        .config("AllowTcpForwarding yes")
+        .start();
+    let (target, mut holders) = unanswering_destination();
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg("-c")
+        .arg(STALLED_CONNECT_PY)
+        .arg(server.port.to_string())
+        .arg(server.user())
+        .arg(server.client_key())
+        .arg(server.dir().join("known_hosts"))
+        .arg(target.to_string());
+    let out = crate::common::run_bounded(
+        cmd,
+        crate::common::Input::Null,
+        None,
+        Duration::from_secs(90),
+    );
+    for h in &mut holders {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
+    out.assert_success();
+    let text = out.stdout_str();
+    let mut lines = text.lines();
+    let first: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+    let secs: f64 = first[0].parse().unwrap();
+    assert_eq!(first.get(1), Some(&"quick"), "{text}");
+    assert!(
+        secs < 3.0,
+        "the command waited {secs} s for the pending connect\n{text}"
+    );
+    let second: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+    // SSH_OPEN_CONNECT_FAILED is 2; sisu-sshd gives up after 10 s.
+    assert_eq!(second[..2], ["refused", "2"], "{text}\n{}", server.log());
+    let fwd_secs: f64 = second[2].parse().unwrap();
+    assert!(
+        (8.0..20.0).contains(&fwd_secs),
+        "refused after {fwd_secs} s"
+    );
+}

@@ -39,6 +39,7 @@ mod logs;
 mod match_blocks;
 mod max_startups;
 mod peers;
+mod privsep;
 mod rekey;
 mod session;
 mod sftp;
@@ -57,6 +58,10 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        forwarding::a_stalled_forward_connect_blocks_nothing => [Sisu, PyModule("paramiko")],
+        privsep::preauth_child_is_unprivileged_chrooted_and_filtered => [Sisu, Root],
+        privsep::forbidden_system_call_kills_only_that_child => [Sisu],
+        privsep::post_auth_process_runs_as_the_user => [Sisu, Root],
         daemon_modes::sighup_reloads_a_good_configuration_and_keeps_the_old_on_a_bad_one => [Sisu],
         host_keys::host_key_agent_signs_for_a_missing_private_key => [Program("ssh-agent"), Program("ssh-add")],
         daemon_modes::sessions_use_the_loaded_configuration_and_survive_a_deleted_binary,
@@ -188,6 +193,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         peers::asyncssh_exec_with_stdin_stderr_and_status => [PyModule("asyncssh")],
         rekey::server_rekeys_by_volume_with_data_in_flight,
         rekey::server_rekeys_by_time,
+        rekey::server_rekey_limit_reached_during_authentication,
         session::exec_with_output_and_exit_status,
         session::exec_stderr_is_separate_from_stdout,
         session::stdin_piped_through_cat,
