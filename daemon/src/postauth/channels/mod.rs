@@ -1,0 +1,377 @@
+//! The channels of one connection and what is behind them: session channels with
+//! their PTYs, shells, commands and subsystems ([`session`]), `direct-tcpip` channels
+//! with their sockets ([`tcpip`]), and moving bytes, EOF, exit status and CLOSE between
+//! those descriptors and the connection ([`pump`]). This module holds the channel table
+//! and routes the connection's events.
+
+mod pump;
+mod session;
+mod tcpip;
+
+use super::environ::{parse_environment_file, Env, MAX_CLIENT_ENV_BYTES, MAX_CLIENT_VARS};
+use super::forward::Progress;
+use crate::conn::Endpoints;
+use crate::os::{self, ExitKind, PollEntry, Pty, SpawnRequest, UserInfo, WinSize};
+use crate::policy::{Grant, Policy, UserEnvironment};
+use crate::reactor::Turn;
+use sisu_connection::{ChannelId, ChannelKind, Connection, Event};
+use sisu_wire::msg::open_failure;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::Instant;
+
+/// Largest chunk read from a child at a time.
+const CHILD_READ_CHUNK: usize = 64 * 1024;
+/// Most reads from one child fd per wake-up of the loop.
+const CHILD_READS_PER_WAKEUP: usize = 8;
+
+/// The message of the day, printed at a login on a terminal (`PrintMotd`).
+const MOTD_FILE: &str = "/etc/motd";
+
+/// Channel settings from the configuration.
+#[derive(Clone, Debug)]
+pub struct ChannelSettings {
+    /// `AcceptEnv` patterns.
+    pub accept_env: Vec<String>,
+    /// `Subsystem` name and command.
+    pub subsystems: Vec<(String, String)>,
+    /// Whether children switch to the user (the daemon runs as root).
+    pub switch_user: bool,
+    /// `PermitTTY`.
+    pub permit_tty: bool,
+    /// `MaxSessions`.
+    pub max_sessions: usize,
+    /// `ForceCommand`.
+    pub force_command: Option<String>,
+    /// `AllowTcpForwarding`, `DisableForwarding` and `PermitOpen`.
+    pub forward: super::forward::ForwardPolicy,
+    /// `SetEnv`.
+    pub set_env: Vec<(String, String)>,
+    /// `PermitUserEnvironment`, for `~/.ssh/environment`.
+    pub user_environment: UserEnvironment,
+    /// `PrintMotd`.
+    pub print_motd: bool,
+    /// `ClientAliveInterval` (when not 0) and `ClientAliveCountMax`.
+    pub client_alive: Option<(std::time::Duration, u32)>,
+}
+
+#[derive(Default)]
+struct Chan {
+    pty: Option<Pty>,
+    term: Option<String>,
+    env: Vec<(String, String)>,
+    pid: Option<i32>,
+    stdin: Option<File>,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    to_child: Vec<u8>,
+    peer_eof: bool,
+    out_eof: bool,
+    err_eof: bool,
+    exit: Option<ExitKind>,
+    finished: bool,
+    started: bool,
+    is_pty: bool,
+    /// A `direct-tcpip` channel: stdout/stdin are the two halves of the socket.
+    is_tcp: bool,
+    /// A `direct-tcpip` channel whose connection is being opened (not answered yet).
+    connecting: Option<super::forward::Connecting>,
+    /// `HOST port PORT` of a `direct-tcpip` channel, for log lines.
+    target: String,
+    eof_sent: bool,
+}
+
+enum Which {
+    Connect,
+    Out,
+    Err,
+    In,
+}
+
+/// The session channels of one connection.
+pub struct Channels {
+    settings: ChannelSettings,
+    ends: Endpoints,
+    chans: BTreeMap<ChannelId, Chan>,
+    user: Option<UserInfo>,
+    grant: Grant,
+    poll_map: Vec<(ChannelId, Which)>,
+    read_buf: Vec<u8>,
+    /// Issue 5: the host keys for `hostkeys-00@openssh.com` and its proofs.
+    proofs: super::hostkeys_prove::HostKeyProofs,
+}
+
+impl Channels {
+    /// No channels yet.
+    pub fn new(settings: ChannelSettings, ends: Endpoints) -> Self {
+        Channels {
+            settings,
+            ends,
+            chans: BTreeMap::new(),
+            user: None,
+            grant: Grant::default(),
+            poll_map: Vec::new(),
+            read_buf: vec![0u8; CHILD_READ_CHUNK],
+            proofs: Default::default(),
+        }
+    }
+
+    /// Issue 5: the host keys to announce and prove after authentication.
+    pub fn with_host_key_proofs(mut self, proofs: super::hostkeys_prove::HostKeyProofs) -> Self {
+        self.proofs = proofs;
+        self
+    }
+
+    /// Issue 5: sends `hostkeys-00@openssh.com` (once, after authentication).
+    pub fn announce_host_keys(
+        &mut self,
+        conn: &mut Connection,
+        kex_alg: Option<sisu_kex::HostKeyAlg>,
+    ) {
+        self.proofs.announce(conn, kex_alg);
+    }
+
+    /// The authenticated user, whose processes the channels run.
+    pub fn set_user(&mut self, user: UserInfo) {
+        self.user = Some(user);
+    }
+
+    /// Settings after the `Match` blocks for the authenticated user.
+    pub fn set_settings(&mut self, settings: ChannelSettings) {
+        self.settings = settings;
+    }
+
+    /// The restrictions of the `authorized_keys` line that authenticated the user.
+    pub fn set_grant(&mut self, grant: Grant) {
+        self.grant = grant;
+    }
+
+    fn peer(&self) -> String {
+        self.ends.peer_desc()
+    }
+
+    /// `ClientAliveInterval` and `ClientAliveCountMax`, when keepalives are on.
+    pub fn client_alive(&self) -> Option<(std::time::Duration, u32)> {
+        self.settings.client_alive
+    }
+
+    /// Whether the loop should wake up regularly (never, for now).
+    pub fn wants_tick(&self) -> bool {
+        false
+    }
+
+    /// Whether no channel is open.
+    pub fn all_done_and_closed(&self) -> bool {
+        self.chans.is_empty()
+    }
+
+    /// One connection event; terminals and host-key proofs are asked of `policy`.
+    pub fn on_event(&mut self, conn: &mut Connection, ev: Event, policy: &mut dyn Policy) {
+        match ev {
+            Event::ChannelOpen { ch, kind } => match kind {
+                ChannelKind::Session => {
+                    // MaxSessions counts session channels; forwardings do not count.
+                    let sessions = self.chans.values().filter(|c| !c.is_tcp).count();
+                    if sessions >= self.settings.max_sessions {
+                        error!("no more sessions");
+                        conn.reject_open(
+                            ch,
+                            open_failure::SSH_OPEN_RESOURCE_SHORTAGE,
+                            "too many sessions",
+                        );
+                    } else {
+                        self.chans.insert(ch, Chan::default());
+                        conn.accept_open(ch);
+                    }
+                }
+                ChannelKind::DirectTcpip {
+                    host,
+                    port,
+                    originator,
+                    originator_port,
+                } => self.open_direct_tcpip(conn, ch, &host, port, &originator, originator_port),
+                other => conn.reject_open(
+                    ch,
+                    open_failure::SSH_OPEN_UNKNOWN_CHANNEL_TYPE,
+                    &format!("unknown channel type {}", other.name()),
+                ),
+            },
+            Event::PtyRequest {
+                ch,
+                want_reply,
+                term,
+                cols,
+                rows,
+                width_px,
+                height_px,
+                modes,
+            } => {
+                let ok = self.pty_request(
+                    ch,
+                    term,
+                    WinSize::from_wire(cols, rows, width_px, height_px),
+                    &modes,
+                    policy,
+                );
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Env {
+                ch,
+                want_reply,
+                name,
+                value,
+            } => {
+                let accepted = self
+                    .settings
+                    .accept_env
+                    .iter()
+                    .any(|p| crate::config::match_pattern(&name, p));
+                let ok = accepted
+                    && self.chans.get_mut(&ch).is_some_and(|c| {
+                        let bytes: usize = c.env.iter().map(|(n, v)| n.len() + v.len()).sum();
+                        let fits = !c.started
+                            && c.env.len() < MAX_CLIENT_VARS
+                            && bytes + name.len() + value.len() <= MAX_CLIENT_ENV_BYTES;
+                        if fits {
+                            c.env.push((name.clone(), value));
+                        }
+                        fits
+                    });
+                if !ok {
+                    debug!("Ignored env {name}");
+                }
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Shell { ch, want_reply } => {
+                let ok = self.start(ch, None, "shell");
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Exec {
+                ch,
+                want_reply,
+                command,
+            } => {
+                let ok = self.start(ch, Some(command), "command");
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::Subsystem {
+                ch,
+                want_reply,
+                name,
+            } => {
+                let cmd = self
+                    .settings
+                    .subsystems
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, c)| c.clone());
+                let ok = match cmd {
+                    Some(c) if c != "internal-sftp" => {
+                        info!("subsystem request for {name} by user {}", self.user_name());
+                        self.start(ch, Some(c.into_bytes()), "subsystem")
+                    }
+                    _ => {
+                        info!("subsystem request for {name} failed, subsystem not found");
+                        false
+                    }
+                };
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::WindowChange {
+                ch,
+                cols,
+                rows,
+                width_px,
+                height_px,
+            } => {
+                let size = WinSize::from_wire(cols, rows, width_px, height_px);
+                if let Some(c) = self.chans.get(&ch) {
+                    if let Some(p) = &c.pty {
+                        let _ = os::set_winsize(p.master.as_fd(), size);
+                    } else if let (true, Some(m)) = (c.is_pty, &c.stdout) {
+                        let _ = os::set_winsize(m.as_fd(), size);
+                    }
+                }
+            }
+            Event::Signal { ch, name } => {
+                if let Some(pid) = self.chans.get(&ch).and_then(|c| c.pid) {
+                    if self.chans[&ch].exit.is_none() {
+                        let _ = os::signal_by_name(pid, &name);
+                    }
+                }
+            }
+            Event::OtherRequest {
+                ch,
+                want_reply,
+                name,
+                ..
+            } => {
+                debug!("channel {ch}: request {name} refused");
+                if want_reply {
+                    conn.reply_request(ch, false);
+                }
+            }
+            Event::Data { ch, data } => {
+                if let Some(c) = self.chans.get_mut(&ch) {
+                    if c.stdin.is_some() {
+                        c.to_child.extend_from_slice(&data);
+                    } else {
+                        conn.consumed(ch, data.len() as u32);
+                    }
+                }
+            }
+            Event::ExtendedData { ch, data, .. } => conn.consumed(ch, data.len() as u32),
+            Event::Eof { ch } => {
+                if let Some(c) = self.chans.get_mut(&ch) {
+                    c.peer_eof = true;
+                }
+            }
+            Event::WindowAdjusted { .. } => {}
+            Event::PeerClosed { ch } => {
+                if let Some(c) = self.chans.get_mut(&ch) {
+                    c.stdin = None;
+                    c.stdout = None;
+                    c.stderr = None;
+                    c.pty = None;
+                    c.finished = true;
+                }
+                conn.close(ch);
+            }
+            Event::Closed { ch } => {
+                self.chans.remove(&ch);
+            }
+            // Issue 5: host key rotation (hostkeys-prove-00@openssh.com).
+            Event::GlobalRequest {
+                name,
+                want_reply,
+                data,
+            } if name == super::hostkeys_prove::HOSTKEYS_PROVE => {
+                let reply = self.proofs.answer(&data, policy);
+                if want_reply {
+                    conn.reply_global(reply.is_some(), reply.as_deref().unwrap_or_default());
+                }
+            }
+            Event::GlobalRequest {
+                name, want_reply, ..
+            } => {
+                debug!("global request {name} refused");
+                if want_reply {
+                    conn.reply_global(false, &[]);
+                }
+            }
+            Event::GlobalReply { .. } => {}
+        }
+    }
+}

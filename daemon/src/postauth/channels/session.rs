@@ -1,0 +1,232 @@
+//! Session channels: PTY requests, the environment, the message of the day, and
+//! starting the user's shell, command or subsystem.
+
+use super::*;
+
+impl Channels {
+    pub(super) fn user_name(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn pty_request(
+        &mut self,
+        ch: ChannelId,
+        term: String,
+        size: WinSize,
+        modes: &[(u8, u32)],
+        policy: &mut dyn Policy,
+    ) -> bool {
+        if self.grant.no_pty || !self.settings.permit_tty {
+            return false;
+        }
+        let Some(c) = self.chans.get_mut(&ch) else {
+            return false;
+        };
+        if c.pty.is_some() || c.started {
+            return false;
+        }
+        // The monitor allocates it and gives it to the user.
+        let pty = match policy.pty(size) {
+            Ok(p) => p,
+            Err(e) => {
+                error!("openpty: {e}");
+                return false;
+            }
+        };
+        if let Err(e) = os::apply_terminal_modes(pty.slave.as_fd(), modes) {
+            debug!("terminal modes: {e}");
+        }
+        c.term = Some(term);
+        c.pty = Some(pty);
+        true
+    }
+
+    /// The child's environment, in OpenSSH's order (see [`super::environ`]); `forced`
+    /// when a command is forced, which keeps untrusted variables out.
+    pub(super) fn environment(
+        &self,
+        c: &Chan,
+        original_command: Option<&[u8]>,
+        forced: bool,
+    ) -> Vec<(String, String)> {
+        let Some(u) = self.user.as_ref() else {
+            return Vec::new();
+        };
+        let path = if u.uid == 0 {
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        } else {
+            "/usr/local/bin:/usr/bin:/bin:/usr/games"
+        };
+        let mut env = Env::default();
+        let mut dropped =
+            env.set_untrusted(c.env.iter().map(|(k, v)| (k.as_str(), v.as_str())), forced);
+        env.set("USER", &u.name);
+        env.set("LOGNAME", &u.name);
+        env.set("HOME", &u.home.to_string_lossy());
+        env.set("PATH", path);
+        env.set("MAIL", &format!("/var/mail/{}", u.name));
+        env.set("SHELL", &u.shell.to_string_lossy());
+        if let Ok(tz) = std::env::var("TZ") {
+            env.set("TZ", &tz);
+        }
+        if c.pty.is_some() {
+            env.set("TERM", c.term.as_deref().unwrap_or("dumb"));
+        }
+        let from_key = self
+            .grant
+            .environment
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        dropped.extend(env.set_untrusted(from_key, forced));
+        let from_file = self.user_environment_file(u);
+        dropped.extend(env.set_untrusted(
+            from_file.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            forced,
+        ));
+        let set_env = self
+            .settings
+            .set_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        dropped.extend(env.set_untrusted(set_env, forced));
+        for name in dropped {
+            verbose!("Dropped environment variable {name}: a command is forced");
+        }
+        let e = &self.ends;
+        env.set(
+            "SSH_CLIENT",
+            &format!("{} {} {}", e.peer_ip(), e.peer_port(), e.local_port()),
+        );
+        env.set(
+            "SSH_CONNECTION",
+            &format!(
+                "{} {} {} {}",
+                e.peer_ip(),
+                e.peer_port(),
+                e.local_ip(),
+                e.local_port()
+            ),
+        );
+        if let Some(pty) = &c.pty {
+            env.set("SSH_TTY", &pty.tty_name);
+        }
+        if let Some(cmd) = original_command {
+            env.set("SSH_ORIGINAL_COMMAND", &String::from_utf8_lossy(cmd));
+        }
+        env.into_vec()
+    }
+
+    /// The message of the day for a login shell on a terminal: `/etc/motd` when
+    /// `PrintMotd` is on and the user has no `~/.hushlogin` (as OpenSSH's do_motd).
+    pub(super) fn motd(&self, u: &UserInfo) -> Option<Vec<u8>> {
+        use std::io::Read;
+        if !self.settings.print_motd || u.home.join(".hushlogin").exists() {
+            return None;
+        }
+        let mut text = Vec::new();
+        std::fs::File::open(MOTD_FILE)
+            .and_then(|f| {
+                f.take(os::process::MAX_GREETING_LEN as u64)
+                    .read_to_end(&mut text)
+            })
+            .ok()?;
+        Some(text)
+    }
+
+    /// `~/.ssh/environment`, when `PermitUserEnvironment` allows it: read as the user,
+    /// without following a final link, bounded (see [`os::read_user_file`]).
+    pub(super) fn user_environment_file(&self, u: &UserInfo) -> Vec<(String, String)> {
+        let allow = &self.settings.user_environment;
+        if *allow == UserEnvironment::No {
+            return Vec::new();
+        }
+        let path = u.home.join(".ssh/environment");
+        let as_user = self.settings.switch_user && u.uid != 0;
+        match os::read_user_file(&path, u, as_user, false) {
+            Ok(bytes) => {
+                parse_environment_file(&String::from_utf8_lossy(&bytes), |n| allow.allows(n))
+            }
+            Err(e) => {
+                crate::policy::rules::log_user_file_error(&u.name, "environment", &path, &e);
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn start(&mut self, ch: ChannelId, command: Option<Vec<u8>>, what: &str) -> bool {
+        let Some(user) = self.user.clone() else {
+            return false;
+        };
+        let Some(c) = self.chans.get(&ch) else {
+            return false;
+        };
+        if c.started {
+            return false;
+        }
+        let forced_command = self
+            .settings
+            .force_command
+            .clone()
+            .or_else(|| self.grant.command.clone());
+        let forced = forced_command.is_some();
+        let (command, original) = match forced_command {
+            Some(f) => (Some(f.into_bytes()), command.clone()),
+            None => (command, None),
+        };
+        let env = self.environment(c, original.as_deref(), forced);
+        let motd = if c.pty.is_some() && command.is_none() {
+            self.motd(&user)
+        } else {
+            None
+        };
+        let req = SpawnRequest {
+            user: &user,
+            switch_user: self.settings.switch_user,
+            command: command.as_deref(),
+            env: &env,
+            pty: c.pty.as_ref(),
+            cwd: &user.home,
+            greeting: motd.as_deref(),
+        };
+        let child = match os::spawn(&req) {
+            Ok(ch) => ch,
+            Err(e) => {
+                error!("session: failed to start {what} for {}: {e}", user.name);
+                return false;
+            }
+        };
+        let peer = self.peer();
+        let c = self.chans.get_mut(&ch).expect("checked above");
+        c.started = true;
+        c.pid = Some(child.pid);
+        let to_file = |fd: Option<OwnedFd>| fd.map(File::from);
+        if let Some(pty) = c.pty.take() {
+            let tty = pty.tty_name.trim_start_matches("/dev/").to_string();
+            info!(
+                "Starting session: {what} on {tty} for {} from {peer} id {ch}",
+                user.name
+            );
+            let master = File::from(pty.master);
+            drop(pty.slave);
+            c.stdin = master.try_clone().ok();
+            c.stdout = Some(master);
+            c.err_eof = true;
+            c.is_pty = true;
+        } else {
+            info!(
+                "Starting session: {what} for {} from {peer} id {ch}",
+                user.name
+            );
+            c.stdin = to_file(child.stdin);
+            c.stdout = to_file(child.stdout);
+            c.stderr = to_file(child.stderr);
+            if c.stderr.is_none() {
+                c.err_eof = true;
+            }
+        }
+        true
+    }
+}
