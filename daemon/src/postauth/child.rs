@@ -73,16 +73,13 @@ fn serve(
         .flatten()
         .ok_or_else(|| format!("user {user} vanished after authentication"))?;
     let state = TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
-    let mut transport = Transport::import(
+    let transport = Transport::import(
         state,
         settings.transport,
         host_keys,
         crate::conn::session_rng(),
     )
     .map_err(|e| format!("transport state: {e}"))?;
-    // The monitor's verdict let the user in: rekeying is now the peer's to ask for, and
-    // ours by RekeyLimit.
-    transport.set_authenticated();
     let io = SocketIo::new(input, output);
     let watch = Some(policy.channel().as_raw_fd());
     let post = PostauthSettings {

@@ -73,6 +73,11 @@ pub fn run(
     policy: &mut dyn Policy,
     watch: Option<RawFd>,
 ) -> i32 {
+    // The user is in: from here the peer may rekey as it likes, and RekeyLimit applies
+    // (the pre-auth side leaves this to us, so that no exchange starts before a
+    // handover).
+    let mut transport = transport;
+    transport.set_authenticated();
     let mut reactor = match Reactor::new(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP]) {
         Ok(r) => r,
         Err(e) => {

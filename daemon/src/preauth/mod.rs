@@ -37,8 +37,9 @@ pub struct PreauthSettings {
 
 /// How the pre-authentication phase ended.
 pub enum Outcome {
-    /// A user is in: the transport (no key exchange running, `set_authenticated` done)
-    /// and the socket, everything taken so far written out.
+    /// A user is in: the transport (no key exchange running; `set_authenticated` not
+    /// called, which [`crate::postauth::run`] does) and the socket, everything taken
+    /// so far written out.
     Authenticated {
         /// The transport, to export or to go on with.
         transport: Box<Transport>,
