@@ -20,16 +20,18 @@ use super::{
 pub(crate) const MIN_REQUIRED_RSA_SIZE: u32 = 1024;
 /// Longest `VersionAddendum`: the identification line is at most 255 bytes.
 const MAX_VERSION_ADDENDUM: usize = 128;
-/// The method names `AuthenticationMethods` knows; only `publickey` exists in Sisu yet.
+/// The method names `AuthenticationMethods` knows (OpenSSH's list, `none` included).
 const AUTH_METHOD_NAMES: &[&str] = &[
+    "none",
     "publickey",
     "password",
     "keyboard-interactive",
     "hostbased",
     "gssapi-with-mic",
 ];
-/// The methods Sisu implements.
-const IMPLEMENTED_AUTH_METHODS: &[&str] = &["publickey"];
+/// The methods Sisu implements. `none` never succeeds (there are no empty passwords
+/// yet), so a list that asks for it is never satisfied: nobody it applies to gets in.
+const IMPLEMENTED_AUTH_METHODS: &[&str] = &["none", "publickey"];
 
 /// `AuthenticationMethods any` (`None`) or its space-separated lists of comma-separated
 /// methods. A method Sisu does not have yet is refused ("not supported yet"): a
@@ -322,7 +324,15 @@ pub(crate) fn parse(
     p.close_block(file, text.lines().count())?;
     // As OpenSSH: lists that no enabled method can satisfy are an error, not a server
     // nobody can log in to.
-    if p.cfg.authentication_methods.is_some() && !p.cfg.pubkey_authentication {
+    // A list is satisfiable when each of its methods is enabled (`none` always is, as
+    // in OpenSSH; `Match` blocks are not looked at, as OpenSSH's check does not).
+    let enabled = |m: &String| m == "none" || (m == "publickey" && p.cfg.pubkey_authentication);
+    let satisfiable = p
+        .cfg
+        .authentication_methods
+        .as_ref()
+        .is_none_or(|lists| lists.iter().any(|l| l.iter().all(enabled)));
+    if !satisfiable {
         return Err(err(
             file,
             0,

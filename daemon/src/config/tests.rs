@@ -546,6 +546,19 @@ fn restrictions_sisu_cannot_apply_stop_start_up() {
         )
     );
     assert!(err("AuthenticationMethods any publickey").contains("must appear alone"));
+    // `none` is a method name, as in OpenSSH, and always counts as enabled (regress
+    // multipubkey.sh sets it globally with PubkeyAuthentication no, and publickey in a
+    // Match block).
+    let (c, _) = parse(
+        "AuthenticationMethods none\nPubkeyAuthentication no\nMatch all\n\
+         PubkeyAuthentication yes\nAuthenticationMethods publickey,publickey\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.authentication_methods,
+        Some(vec![vec!["none".to_string()]])
+    );
+    assert!(parse("PubkeyAuthentication no\nAuthenticationMethods none publickey").is_ok());
     assert!(err("RequiredRSASize 512").contains("invalid value"));
     assert!(err("SetEnv NOEQUALS").contains("Invalid environment"));
     assert!(err("PerSourceNetBlockSize 33").contains("invalid value"));
