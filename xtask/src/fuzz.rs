@@ -28,6 +28,7 @@ const TARGETS: &[(&str, &[&str])] = &[
             "sshd_config",
             "transport_state",
             "userauth_result",
+            "monitor_messages",
         ],
     ),
     ("authkeys/fuzz", &["parse_file", "revoked_keys"]),
