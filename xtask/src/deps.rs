@@ -75,6 +75,7 @@ pub fn install_missing() -> Result<(), String> {
     pip_install_missing()?;
     if proc::is_root() {
         ensure_test_user()?;
+        ensure_privsep_user()?;
         fs::create_dir_all("/run/sshd").map_err(|e| format!("mkdir /run/sshd: {e}"))?;
     }
     Ok(())
@@ -151,6 +152,28 @@ fn pip_install_missing() -> Result<(), String> {
     cmd.args(["-m", "pip", "install", "--quiet", "--break-system-packages"])
         .args(&missing);
     proc::stream(&mut cmd)
+}
+
+/// The privilege separation user sisu-sshd's pre-auth processes run as.
+pub const PRIVSEP_USER: &str = "sisu-sshd";
+
+/// Create the system user `sisu-sshd` (no home, no shell, locked), as the Debian
+/// package will: without it the daemon falls back to `nobody`, and the tests would not
+/// see the configuration people run.
+pub fn ensure_privsep_user() -> Result<(), String> {
+    if succeeds(Command::new("id").args(["-u", PRIVSEP_USER])) {
+        return Ok(());
+    }
+    eprintln!("xtask: creating the privilege separation user {PRIVSEP_USER}");
+    proc::stream(Command::new("useradd").args([
+        "--system",
+        "--no-create-home",
+        "--home-dir",
+        "/nonexistent",
+        "--shell",
+        "/usr/sbin/nologin",
+        PRIVSEP_USER,
+    ]))
 }
 
 /// Create `sisutest` (home, /bin/bash, not locked) or unlock it when it exists locked:
