@@ -292,6 +292,7 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         print_motd: cfg.print_motd,
         client_alive: nonzero(cfg.client_alive_interval)
             .map(|interval| (interval, cfg.client_alive_count_max)),
+        chroot_directory: cfg.chroot_directory.clone(),
     }
 }
 

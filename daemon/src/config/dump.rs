@@ -584,7 +584,7 @@ const DIFFERENCES: &[DumpDifference] = {
 /// `sshd -T` for the same configuration (the list [`unexpected_dump_differences`] allows).
 ///
 /// Besides these, a configuration may simply not be comparable: Sisu refuses at start-up
-/// the restrictions it cannot apply yet (`UsePAM yes`, `ChrootDirectory`,
+/// the restrictions it cannot apply yet (`UsePAM yes`,
 /// `ChannelTimeout`, ..., see `KEYWORDS.md`), and OpenSSH refuses what Sisu accepts
 /// (Debian's `SILENT` log level aside, algorithm names it lacks, `AuthenticationMethods`
 /// that its enabled methods cannot satisfy).

@@ -208,6 +208,13 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "ChrootDirectory",
+        &[
+            "tests/interop/privsep.rs::chroot_directory_confines_the_session",
+            "tests/interop/privsep.rs::chroot_directory_with_bad_ownership_is_refused",
+        ],
+    ),
+    (
         "HostCertificate",
         &["tests/interop/host_keys.rs::host_certificates_with_cert_authority"],
     ),

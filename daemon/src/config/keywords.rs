@@ -385,7 +385,7 @@ const TABLE: &[Row] = &[
         M,
     ),
     row("ForceCommand", "ForceCommand", Implemented, M),
-    row("ChrootDirectory", "ChrootDirectory", Refused, M),
+    row("ChrootDirectory", "ChrootDirectory", Implemented, M),
     row("HostCertificate", "HostCertificate", Implemented, G),
     row("RevokedKeys", "RevokedKeys", Implemented, M),
     row("TrustedUserCAKeys", "TrustedUserCAKeys", NotImplemented, M),

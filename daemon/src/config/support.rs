@@ -37,7 +37,7 @@ fn turns_on(args: &[String]) -> bool {
 pub(crate) fn is_off(keyword: &str, args: &[String]) -> bool {
     let [only] = args else { return false };
     match keyword {
-        "ChannelTimeout" | "UnusedConnectionTimeout" | "RDomain" | "ChrootDirectory" => {
+        "ChannelTimeout" | "UnusedConnectionTimeout" | "RDomain" => {
             only.eq_ignore_ascii_case("none")
         }
         "PerSourcePenalties" => only.eq_ignore_ascii_case("no"),
@@ -101,7 +101,6 @@ mod tests {
         assert!(is_off("ChannelTimeout", &a(&["none"])));
         assert!(!is_off("PerSourcePenalties", &a(&["yes"])));
         assert!(is_off("PerSourcePenalties", &a(&["no"])));
-        assert!(!is_off("ChrootDirectory", &a(&["/srv/%u"])));
         assert!(!is_off("RequiredRSASize", &a(&["none"])));
         assert_eq!(
             check("ForceCommand", &a(&["internal-sftp"])),

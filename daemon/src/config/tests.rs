@@ -490,10 +490,6 @@ Subsystem\tsftp\t/usr/lib/openssh/sftp-server
 fn restrictions_sisu_cannot_apply_stop_start_up() {
     for (text, want) in [
         (
-            "ChrootDirectory /srv/%u",
-            "ChrootDirectory /srv/%u: not supported yet",
-        ),
-        (
             "ChannelTimeout session=5m",
             "ChannelTimeout session=5m: not supported yet",
         ),

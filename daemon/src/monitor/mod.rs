@@ -167,6 +167,27 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         gid: info.gid,
         uid: info.uid,
     });
+    let chroot = m
+        .local
+        .rules_mut()
+        .channel_settings(&user)
+        .unwrap_or_else(|| settings.channels.clone())
+        .chroot_directory;
+    if chroot.is_some() && identity.is_none() {
+        error!(
+            "ChrootDirectory for {user} from {}: the server lacks the privileges to chroot; closing the connection",
+            m.peer
+        );
+        return Ok(EXIT_FAILED);
+    }
+    // With ChrootDirectory the child starts as root and becomes the user itself, right
+    // after its chroot and before it reads the network: the held binary could not be
+    // started from inside the chroot.
+    let spawn_as = if chroot.is_some() {
+        None
+    } else {
+        identity.as_ref()
+    };
     let (ch, theirs) = Channel::pair()?;
     m.child = os::spawn_monitor_child(
         &image,
@@ -174,7 +195,7 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         sock,
         theirs.socket().as_fd(),
         config_fd.as_fd(),
-        identity.as_ref(),
+        spawn_as,
     )?;
     drop(theirs);
     ch.set_timeout(Some(IPC_TIMEOUT))?;

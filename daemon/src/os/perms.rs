@@ -68,3 +68,43 @@ pub fn private_key_mode_ok(path: &Path) -> io::Result<bool> {
     let mode = std::fs::metadata(path)?.permissions().mode();
     Ok(mode & GROUP_WORLD_ANY == 0)
 }
+
+/// Check `dir` as OpenSSH's `safely_chroot` does before `chroot(2)` into it: an
+/// absolute path, and it and every directory above it owned by root and not writable
+/// by group or others (else a user could plant a file the chrooted session trusts,
+/// such as a shell or a library). `Err` carries OpenSSH's reason, to log.
+pub fn chroot_path_ok(dir: &Path) -> Result<(), String> {
+    if !dir.is_absolute() {
+        return Err(format!(
+            "chroot path does not begin at root: \"{}\"",
+            dir.display()
+        ));
+    }
+    let mut components = Vec::new();
+    let mut p = Some(dir);
+    while let Some(d) = p {
+        components.push(d);
+        if components.len() > MAX_PATH_DEPTH {
+            return Err(format!("{} is nested too deeply", dir.display()));
+        }
+        p = d.parent();
+    }
+    for component in components.into_iter().rev() {
+        let m = std::fs::metadata(component)
+            .map_err(|e| format!("stat(\"{}\"): {e}", component.display()))?;
+        if m.uid() != 0 || m.mode() & GROUP_WORLD_WRITABLE != 0 {
+            return Err(format!(
+                "bad ownership or modes for chroot directory {}\"{}\"",
+                if component == dir { "" } else { "component " },
+                component.display()
+            ));
+        }
+        if !m.is_dir() {
+            return Err(format!(
+                "chroot path \"{}\" is not a directory",
+                component.display()
+            ));
+        }
+    }
+    Ok(())
+}

@@ -447,6 +447,26 @@ fn switch_identity(groups: &[Gid], gid: Gid, uid: Uid) -> io::Result<()> {
     Ok(())
 }
 
+/// In a process started as root: `chroot` into `dir` (checked first with
+/// [`super::perms::chroot_path_ok`]), `chdir("/")` there, then become `identity` for
+/// good. For `ChrootDirectory`, in the post-auth child before it touches the network.
+pub fn chroot_and_become(dir: &Path, identity: &Identity) -> Result<(), String> {
+    super::perms::chroot_path_ok(dir)?;
+    nix::unistd::chroot(dir).map_err(|e| format!("chroot(\"{}\"): {e}", dir.display()))?;
+    nix::unistd::chdir("/").map_err(|e| format!("chdir(\"/\") in the chroot: {e}"))?;
+    let mut groups: Vec<Gid> = identity.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+    if groups.is_empty() {
+        groups.push(Gid::from_raw(identity.gid));
+    }
+    groups.truncate(MAX_GROUPS);
+    switch_identity(
+        &groups,
+        Gid::from_raw(identity.gid),
+        Uid::from_raw(identity.uid),
+    )
+    .map_err(|e| format!("becoming uid {}: {e}", identity.uid))
+}
+
 /// In a monitor's child started by [`spawn_monitor_child`]: the monitor channel, if fd
 /// [`IPC_FD`] is a socket. Call once, early.
 pub fn take_ipc_socket() -> Option<std::os::unix::net::UnixStream> {

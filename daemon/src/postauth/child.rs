@@ -72,6 +72,8 @@ fn serve(
         .ok()
         .flatten()
         .ok_or_else(|| format!("user {user} vanished after authentication"))?;
+    let mut channels = channels;
+    enter_chroot(&mut channels, &info)?;
     let state = TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
     let transport = Transport::import(
         state,
@@ -90,4 +92,32 @@ fn serve(
         grant,
     };
     Ok(super::run(transport, post, io, policy, watch))
+}
+
+/// `ChrootDirectory`: the monitor started this child as root; chroot and become the
+/// user now, before the transport is imported (nothing from the network has been read
+/// yet). Without it the child already is the user, and must not be root unless the
+/// user is.
+fn enter_chroot(
+    channels: &mut super::ChannelSettings,
+    info: &crate::os::UserInfo,
+) -> Result<(), String> {
+    let Some(raw) = channels.chroot_directory.as_deref() else {
+        if crate::os::is_root() && info.uid != 0 {
+            return Err("started as root without ChrootDirectory".into());
+        }
+        return Ok(());
+    };
+    let dir = crate::config::expand_tokens(raw, &info.name, info.uid, &info.home)
+        .ok_or_else(|| format!("ChrootDirectory {raw}: bad % token"))?;
+    let identity = crate::os::Identity {
+        groups: info.groups.clone(),
+        gid: info.gid,
+        uid: info.uid,
+    };
+    crate::os::chroot_and_become(std::path::Path::new(&dir), &identity)?;
+    debug!("Changed root directory to \"{dir}\"");
+    // The user's processes are started by the user now: there is nobody to switch to.
+    channels.switch_user = false;
+    Ok(())
 }

@@ -57,10 +57,6 @@ pub fn test_mode_refuses_restrictions_it_cannot_apply() {
     for (line, why) in [
         ("UsePAM yes", "UsePAM yes: not supported yet"),
         (
-            "ChrootDirectory /srv",
-            "ChrootDirectory /srv: not supported yet",
-        ),
-        (
             "AuthenticationMethods publickey,password",
             "AuthenticationMethods publickey,password (method password): not supported yet",
         ),

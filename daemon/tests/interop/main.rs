@@ -62,6 +62,8 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         privsep::preauth_child_is_unprivileged_chrooted_and_filtered => [Sisu, Root],
         privsep::forbidden_system_call_kills_only_that_child => [Sisu],
         privsep::post_auth_process_runs_as_the_user => [Sisu, Root],
+        privsep::chroot_directory_confines_the_session => [Root, Program("ldd")],
+        privsep::chroot_directory_with_bad_ownership_is_refused => [Root],
         daemon_modes::sighup_reloads_a_good_configuration_and_keeps_the_old_on_a_bad_one => [Sisu],
         host_keys::host_key_agent_signs_for_a_missing_private_key => [Program("ssh-agent"), Program("ssh-add")],
         daemon_modes::sessions_use_the_loaded_configuration_and_survive_a_deleted_binary,

@@ -215,3 +215,89 @@ pub fn post_auth_process_runs_as_the_user() {
     assert!(lines[2].starts_with("socket:"), "its fd 0: {:?}", lines[2]);
     assert_eq!(fields(lines[3]), [0; 4], "the monitor");
 }
+
+/// A tree for `ChrootDirectory` at `/run/sisu-chroot-PID-TAG-USER`: owned by root, not
+/// group or world writable, every directory above it root's too (`/tmp` would not do:
+/// it is world writable, which the check rightly refuses), holding `/bin/bash` and the
+/// libraries it links. Removed on drop.
+struct ChrootTree(PathBuf);
+
+impl ChrootTree {
+    fn new(tag: &str, user: &str) -> ChrootTree {
+        let dir = PathBuf::from(format!(
+            "/run/sisu-chroot-{}-{tag}-{user}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("bin")).unwrap();
+        fs::copy("/bin/bash", dir.join("bin/bash")).unwrap();
+        let ldd = std::process::Command::new("ldd")
+            .arg("/bin/bash")
+            .output()
+            .unwrap();
+        for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-... (0x...)"
+            let path = line
+                .split_whitespace()
+                .find(|w| w.starts_with('/'))
+                .map(Path::new);
+            if let Some(lib) = path {
+                let to = dir.join(lib.strip_prefix("/").unwrap());
+                fs::create_dir_all(to.parent().unwrap()).unwrap();
+                fs::copy(lib, &to).unwrap();
+            }
+        }
+        ChrootTree(dir)
+    }
+}
+
+impl Drop for ChrootTree {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `ChrootDirectory` (in a `Match User` block, with `%u`): the session's processes see
+/// the tree and nothing else; with no home directory inside, the shell starts in `/`.
+pub fn chroot_directory_confines_the_session() {
+    let user = crate::common::test_user();
+    let tree = ChrootTree::new("ok", &user);
+    let server = Server::builder("chroot")
+        .config(&format!(
+            "Match User {user}\n  ChrootDirectory /run/sisu-chroot-{}-ok-%u",
+            std::process::id()
+        ))
+        .start();
+    let out = server
+        .ssh()
+        .run("pwd; echo /*; test -e /etc/passwd && echo visible || echo sealed");
+    out.assert_success();
+    assert_eq!(
+        out.stdout_str(),
+        "/\n/bin /lib /lib64\nsealed\n",
+        "{}",
+        out.stderr
+    );
+    drop(tree);
+}
+
+/// A `ChrootDirectory` the user could write to is refused, with OpenSSH's reason, and
+/// the session ends before anything of the user's runs.
+pub fn chroot_directory_with_bad_ownership_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let user = crate::common::test_user();
+    let tree = ChrootTree::new("bad", &user);
+    fs::set_permissions(&tree.0, fs::Permissions::from_mode(0o777)).unwrap();
+    let server = Server::builder("chroot-bad")
+        .config(&format!("ChrootDirectory {}", tree.0.display()))
+        .start();
+    let out = server.ssh().run("echo ran");
+    assert_ne!(out.code, Some(0), "a login into a writable chroot ran");
+    assert_eq!(out.stdout_str(), "");
+    let want = format!(
+        "bad ownership or modes for chroot directory \"{}\"",
+        tree.0.display()
+    );
+    let line = server.wait_log_line(Duration::from_secs(5), |l| l.contains(&want));
+    assert!(line.is_some(), "no {want:?} in:\n{}", server.log());
+}

@@ -55,6 +55,9 @@ pub struct ChannelSettings {
     pub print_motd: bool,
     /// `ClientAliveInterval` (when not 0) and `ClientAliveCountMax`.
     pub client_alive: Option<(std::time::Duration, u32)>,
+    /// `ChrootDirectory`, as written (with `%` tokens); applied by the post-auth child
+    /// before it serves the user.
+    pub chroot_directory: Option<String>,
 }
 
 #[derive(Default)]
