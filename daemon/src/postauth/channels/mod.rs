@@ -4,9 +4,14 @@
 //! those descriptors and the connection ([`pump`]). This module holds the channel table
 //! and routes the connection's events.
 
+mod kind;
+mod pipes;
 mod pump;
 mod session;
 mod tcpip;
+
+use kind::ChannelBackend;
+use session::Session;
 
 use super::environ::{parse_environment_file, Env, MAX_CLIENT_ENV_BYTES, MAX_CLIENT_VARS};
 use super::forward::Progress;
@@ -18,14 +23,8 @@ use sisu_connection::{ChannelId, ChannelKind, Connection, Event};
 use sisu_wire::msg::open_failure;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Instant;
-
-/// Largest chunk read from a child at a time.
-const CHILD_READ_CHUNK: usize = 64 * 1024;
-/// Most reads from one child fd per wake-up of the loop.
-const CHILD_READS_PER_WAKEUP: usize = 8;
 
 /// The message of the day, printed at a login on a terminal (`PrintMotd`).
 const MOTD_FILE: &str = "/etc/motd";
@@ -60,34 +59,10 @@ pub struct ChannelSettings {
     pub chroot_directory: Option<String>,
 }
 
-#[derive(Default)]
-struct Chan {
-    pty: Option<Pty>,
-    term: Option<String>,
-    env: Vec<(String, String)>,
-    pid: Option<i32>,
-    stdin: Option<File>,
-    stdout: Option<File>,
-    stderr: Option<File>,
-    to_child: Vec<u8>,
-    peer_eof: bool,
-    out_eof: bool,
-    err_eof: bool,
-    exit: Option<ExitKind>,
-    finished: bool,
-    started: bool,
-    is_pty: bool,
-    /// A `direct-tcpip` channel: stdout/stdin are the two halves of the socket.
-    is_tcp: bool,
-    /// A `direct-tcpip` channel whose connection is being opened (not answered yet).
-    connecting: Option<super::forward::Connecting>,
-    /// `HOST port PORT` of a `direct-tcpip` channel, for log lines.
-    target: String,
-    eof_sent: bool,
-}
-
+/// What a polled descriptor is to its channel.
 enum Which {
-    Connect,
+    /// What [`ChannelBackend::pending`] named.
+    Pending,
     Out,
     Err,
     In,
@@ -97,7 +72,7 @@ enum Which {
 pub struct Channels {
     settings: ChannelSettings,
     ends: Endpoints,
-    chans: BTreeMap<ChannelId, Chan>,
+    chans: BTreeMap<ChannelId, Box<dyn ChannelBackend>>,
     user: Option<UserInfo>,
     grant: Grant,
     poll_map: Vec<(ChannelId, Which)>,
@@ -116,7 +91,7 @@ impl Channels {
             user: None,
             grant: Grant::default(),
             poll_map: Vec::new(),
-            read_buf: vec![0u8; CHILD_READ_CHUNK],
+            read_buf: vec![0u8; pipes::READ_CHUNK],
             proofs: Default::default(),
         }
     }
@@ -176,7 +151,7 @@ impl Channels {
             Event::ChannelOpen { ch, kind } => match kind {
                 ChannelKind::Session => {
                     // MaxSessions counts session channels; forwardings do not count.
-                    let sessions = self.chans.values().filter(|c| !c.is_tcp).count();
+                    let sessions = self.chans.values().filter(|c| c.is_session()).count();
                     if sessions >= self.settings.max_sessions {
                         error!("no more sessions");
                         conn.reject_open(
@@ -185,7 +160,7 @@ impl Channels {
                             "too many sessions",
                         );
                     } else {
-                        self.chans.insert(ch, Chan::default());
+                        self.chans.insert(ch, Box::<Session>::default());
                         conn.accept_open(ch);
                     }
                 }
@@ -234,7 +209,7 @@ impl Channels {
                     .iter()
                     .any(|p| crate::config::match_pattern(&name, p));
                 let ok = accepted
-                    && self.chans.get_mut(&ch).is_some_and(|c| {
+                    && self.session(ch).is_some_and(|c| {
                         let bytes: usize = c.env.iter().map(|(n, v)| n.len() + v.len()).sum();
                         let fits = !c.started
                             && c.env.len() < MAX_CLIENT_VARS
@@ -300,17 +275,17 @@ impl Channels {
                 height_px,
             } => {
                 let size = WinSize::from_wire(cols, rows, width_px, height_px);
-                if let Some(c) = self.chans.get(&ch) {
+                if let Some(c) = self.session(ch) {
                     if let Some(p) = &c.pty {
                         let _ = os::set_winsize(p.master.as_fd(), size);
-                    } else if let (true, Some(m)) = (c.is_pty, &c.stdout) {
+                    } else if let (true, Some(m)) = (c.pipes.is_pty, &c.pipes.stdout) {
                         let _ = os::set_winsize(m.as_fd(), size);
                     }
                 }
             }
             Event::Signal { ch, name } => {
-                if let Some(pid) = self.chans.get(&ch).and_then(|c| c.pid) {
-                    if self.chans[&ch].exit.is_none() {
+                if let Some(c) = self.session(ch) {
+                    if let (Some(pid), None) = (c.pid, &c.exit) {
                         let _ = os::signal_by_name(pid, &name);
                     }
                 }
@@ -328,27 +303,19 @@ impl Channels {
             }
             Event::Data { ch, data } => {
                 if let Some(c) = self.chans.get_mut(&ch) {
-                    if c.stdin.is_some() {
-                        c.to_child.extend_from_slice(&data);
-                    } else {
-                        conn.consumed(ch, data.len() as u32);
-                    }
+                    c.pipes_mut().on_data(conn, ch, &data);
                 }
             }
             Event::ExtendedData { ch, data, .. } => conn.consumed(ch, data.len() as u32),
             Event::Eof { ch } => {
                 if let Some(c) = self.chans.get_mut(&ch) {
-                    c.peer_eof = true;
+                    c.pipes_mut().peer_eof = true;
                 }
             }
             Event::WindowAdjusted { .. } => {}
             Event::PeerClosed { ch } => {
                 if let Some(c) = self.chans.get_mut(&ch) {
-                    c.stdin = None;
-                    c.stdout = None;
-                    c.stderr = None;
-                    c.pty = None;
-                    c.finished = true;
+                    c.peer_closed();
                 }
                 conn.close(ch);
             }

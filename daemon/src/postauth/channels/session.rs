@@ -1,9 +1,115 @@
-//! Session channels: PTY requests, the environment, the message of the day, and
-//! starting the user's shell, command or subsystem.
+//! Session channels: PTY requests, the environment, the message of the day, starting
+//! the user's shell, command or subsystem, and the end of a session (exit status,
+//! EOF, CLOSE).
 
+use super::kind::ChannelBackend;
+use super::pipes::Pipes;
 use super::*;
 
+/// A session channel: the process behind it, maybe on a PTY.
+#[derive(Default)]
+pub(super) struct Session {
+    pub pipes: Pipes,
+    /// The PTY asked for with pty-req, until the process starts on it.
+    pub pty: Option<Pty>,
+    /// Its `TERM`.
+    pub term: Option<String>,
+    /// Variables the client sent (`env` requests that AcceptEnv let through).
+    pub env: Vec<(String, String)>,
+    /// The process, once started.
+    pub pid: Option<i32>,
+    /// How it ended (not yet reported).
+    pub exit: Option<ExitKind>,
+    /// A shell, command or subsystem has been started.
+    pub started: bool,
+}
+
+impl ChannelBackend for Session {
+    fn pipes(&self) -> &Pipes {
+        &self.pipes
+    }
+
+    fn pipes_mut(&mut self) -> &mut Pipes {
+        &mut self.pipes
+    }
+
+    fn is_session(&self) -> bool {
+        true
+    }
+
+    fn as_session(&mut self) -> Option<&mut Session> {
+        Some(self)
+    }
+
+    /// The child's input is closed after the peer's EOF (a PTY's is not: the process
+    /// reads the terminal), a PTY is drained once its process exited, and a session ends
+    /// with exit-status (or exit-signal), EOF and CLOSE once the process exited and its
+    /// output is at its end.
+    fn progress(&mut self, conn: &mut Connection, ch: ChannelId) {
+        let p = &mut self.pipes;
+        if self.exit.is_some() && p.is_pty && !p.out_eof {
+            p.drain_pty(conn, ch);
+        }
+        if p.peer_eof && p.to_child.is_empty() && !p.is_pty && p.stdin.is_some() {
+            p.stdin = None;
+        }
+        if p.finished || !self.started {
+            return;
+        }
+        if p.out_eof && p.err_eof {
+            let Some(exit) = self.exit.take() else {
+                return;
+            };
+            match exit {
+                ExitKind::Exited(code) => conn.send_exit_status(ch, code as u32),
+                ExitKind::Signaled {
+                    signal,
+                    core_dumped,
+                } => conn.send_exit_signal(ch, &signal, core_dumped, ""),
+            }
+            conn.send_eof(ch);
+            conn.close(ch);
+            p.finished = true;
+            p.close_all();
+        }
+    }
+
+    fn reap(&mut self) {
+        if let (Some(pid), None, false) = (self.pid, &self.exit, self.pipes.finished) {
+            match os::try_wait(pid) {
+                Ok(Some(kind)) => self.exit = Some(kind),
+                Ok(None) => {}
+                Err(e) => {
+                    debug!("waitpid {pid}: {e}");
+                    self.exit = Some(ExitKind::Exited(255));
+                }
+            }
+        }
+    }
+
+    fn peer_closed(&mut self) {
+        self.pipes.close_all();
+        self.pipes.finished = true;
+        self.pty = None;
+    }
+
+    /// Closes the descriptors and hangs up the process, as a terminal line would.
+    fn hang_up(&mut self) {
+        self.pipes.close_all();
+        self.pty = None;
+        if let (Some(pid), None) = (self.pid, &self.exit) {
+            let _ = os::signal_by_name(pid, "HUP");
+            self.exit = Some(ExitKind::Exited(255));
+        }
+    }
+}
+
 impl Channels {
+    /// The session behind `ch`, if it is one.
+    pub(super) fn session(&mut self, ch: ChannelId) -> Option<&mut Session> {
+        self.chans.get_mut(&ch).and_then(|c| c.as_session())
+    }
+
     pub(super) fn user_name(&self) -> String {
         self.user
             .as_ref()
@@ -22,7 +128,7 @@ impl Channels {
         if self.grant.no_pty || !self.settings.permit_tty {
             return false;
         }
-        let Some(c) = self.chans.get_mut(&ch) else {
+        let Some(c) = self.session(ch) else {
             return false;
         };
         if c.pty.is_some() || c.started {
@@ -48,7 +154,7 @@ impl Channels {
     /// when a command is forced, which keeps untrusted variables out.
     pub(super) fn environment(
         &self,
-        c: &Chan,
+        c: &Session,
         original_command: Option<&[u8]>,
         forced: bool,
     ) -> Vec<(String, String)> {
@@ -160,12 +266,26 @@ impl Channels {
         let Some(user) = self.user.clone() else {
             return false;
         };
-        let Some(c) = self.chans.get(&ch) else {
+        // Taken out of the table while it starts (the environment reads `self`).
+        let Some(mut backend) = self.chans.remove(&ch) else {
             return false;
         };
-        if c.started {
-            return false;
-        }
+        let ok = match backend.as_session() {
+            Some(c) if !c.started => self.start_session(ch, c, &user, command, what),
+            _ => false,
+        };
+        self.chans.insert(ch, backend);
+        ok
+    }
+
+    fn start_session(
+        &mut self,
+        ch: ChannelId,
+        c: &mut Session,
+        user: &UserInfo,
+        command: Option<Vec<u8>>,
+        what: &str,
+    ) -> bool {
         let forced_command = self
             .settings
             .force_command
@@ -178,12 +298,12 @@ impl Channels {
         };
         let env = self.environment(c, original.as_deref(), forced);
         let motd = if c.pty.is_some() && command.is_none() {
-            self.motd(&user)
+            self.motd(user)
         } else {
             None
         };
         let req = SpawnRequest {
-            user: &user,
+            user,
             switch_user: self.settings.switch_user,
             command: command.as_deref(),
             env: &env,
@@ -199,7 +319,6 @@ impl Channels {
             }
         };
         let peer = self.peer();
-        let c = self.chans.get_mut(&ch).expect("checked above");
         c.started = true;
         c.pid = Some(child.pid);
         let to_file = |fd: Option<OwnedFd>| fd.map(File::from);
@@ -211,20 +330,20 @@ impl Channels {
             );
             let master = File::from(pty.master);
             drop(pty.slave);
-            c.stdin = master.try_clone().ok();
-            c.stdout = Some(master);
-            c.err_eof = true;
-            c.is_pty = true;
+            c.pipes.stdin = master.try_clone().ok();
+            c.pipes.stdout = Some(master);
+            c.pipes.err_eof = true;
+            c.pipes.is_pty = true;
         } else {
             info!(
                 "Starting session: {what} for {} from {peer} id {ch}",
                 user.name
             );
-            c.stdin = to_file(child.stdin);
-            c.stdout = to_file(child.stdout);
-            c.stderr = to_file(child.stderr);
-            if c.stderr.is_none() {
-                c.err_eof = true;
+            c.pipes.stdin = to_file(child.stdin);
+            c.pipes.stdout = to_file(child.stdout);
+            c.pipes.stderr = to_file(child.stderr);
+            if c.pipes.stderr.is_none() {
+                c.pipes.err_eof = true;
             }
         }
         true

@@ -1,7 +1,87 @@
 //! `direct-tcpip` channels (`ssh -L`, `ssh -W`): the policy check, the connection
-//! opened without blocking the loop, and the answer to the open once it is made.
+//! opened without blocking the loop, the answer to the open once it is made, and the
+//! socket's two halves ended one at a time.
 
+use super::kind::{ChannelBackend, OpenAnswer};
+use super::pipes::Pipes;
 use super::*;
+use crate::postauth::forward::Connecting;
+use std::os::fd::RawFd;
+
+/// A `direct-tcpip` channel: a socket to the destination, or the connection to it
+/// being made.
+pub(super) struct Tcp {
+    pipes: Pipes,
+    /// Until the connection is made (the open is not answered yet).
+    connecting: Option<Connecting>,
+    /// `HOST port PORT`, for log lines.
+    target: String,
+}
+
+impl ChannelBackend for Tcp {
+    fn pipes(&self) -> &Pipes {
+        &self.pipes
+    }
+
+    fn pipes_mut(&mut self) -> &mut Pipes {
+        &mut self.pipes
+    }
+
+    fn pending(&self) -> Option<(Option<(RawFd, bool)>, Instant)> {
+        self.connecting.as_ref().map(Connecting::interest)
+    }
+
+    fn advance(&mut self, now: Instant) -> Option<OpenAnswer> {
+        let connecting = self.connecting.as_mut()?;
+        let (reason, e) = match connecting.advance(now) {
+            Progress::Pending => return None,
+            Progress::Connected(stream) => match stream.try_clone() {
+                Ok(write_half) => {
+                    self.connecting = None;
+                    self.pipes.stdout = Some(File::from(OwnedFd::from(stream)));
+                    self.pipes.stdin = Some(File::from(OwnedFd::from(write_half)));
+                    return Some(OpenAnswer::Accept);
+                }
+                Err(e) => (open_failure::SSH_OPEN_RESOURCE_SHORTAGE, e),
+            },
+            Progress::Failed(e) => {
+                info!("connect_to {}: failed: {e}", self.target);
+                (open_failure::SSH_OPEN_CONNECT_FAILED, e)
+            }
+        };
+        self.connecting = None;
+        Some(OpenAnswer::Reject {
+            reason,
+            description: e.to_string(),
+        })
+    }
+
+    /// The peer's EOF half-closes the socket once its data is written (the other half
+    /// may still be read); the destination's EOF is sent on; the channel closes when
+    /// the destination has nothing more to say and the peer's data has been delivered
+    /// (or cannot be: the destination stopped reading).
+    fn progress(&mut self, conn: &mut Connection, ch: ChannelId) {
+        let p = &mut self.pipes;
+        if self.connecting.is_some() || p.finished {
+            return;
+        }
+        if p.peer_eof && p.to_child.is_empty() {
+            if let Some(f) = p.stdin.take() {
+                let _ =
+                    nix::sys::socket::shutdown(f.as_raw_fd(), nix::sys::socket::Shutdown::Write);
+            }
+        }
+        if p.out_eof && !p.eof_sent {
+            conn.send_eof(ch);
+            p.eof_sent = true;
+        }
+        if p.out_eof && (p.stdin.is_none() || p.peer_eof) && p.to_child.is_empty() {
+            conn.close(ch);
+            p.finished = true;
+            p.close_all();
+        }
+    }
+}
 
 impl Channels {
     pub(super) fn open_direct_tcpip(
@@ -57,45 +137,16 @@ impl Channels {
         debug!("direct-tcpip to {host} port {port} from {originator} port {originator_port}");
         self.chans.insert(
             ch,
-            Chan {
+            Box::new(Tcp {
+                pipes: Pipes {
+                    err_eof: true,
+                    ..Pipes::default()
+                },
                 connecting: Some(connecting),
                 target: format!("{host} port {port}"),
-                err_eof: true,
-                is_tcp: true,
-                ..Chan::default()
-            },
+            }),
         );
-        // Answered (confirmed or refused) once the connection is made or has failed.
-    }
-
-    /// A `direct-tcpip` connection moved on: answers the channel open when it is made
-    /// or has failed.
-    pub(super) fn advance_connect(&mut self, conn: &mut Connection, ch: ChannelId) {
-        let Some(c) = self.chans.get_mut(&ch) else {
-            return;
-        };
-        let Some(connecting) = c.connecting.as_mut() else {
-            return;
-        };
-        let failure = match connecting.advance(Instant::now()) {
-            Progress::Pending => return,
-            Progress::Connected(stream) => match stream.try_clone() {
-                Ok(write_half) => {
-                    c.connecting = None;
-                    c.stdout = Some(File::from(OwnedFd::from(stream)));
-                    c.stdin = Some(File::from(OwnedFd::from(write_half)));
-                    c.started = true;
-                    conn.accept_open(ch);
-                    return;
-                }
-                Err(e) => (open_failure::SSH_OPEN_RESOURCE_SHORTAGE, e),
-            },
-            Progress::Failed(e) => {
-                info!("connect_to {}: failed: {e}", c.target);
-                (open_failure::SSH_OPEN_CONNECT_FAILED, e)
-            }
-        };
-        self.chans.remove(&ch);
-        conn.reject_open(ch, failure.0, &failure.1.to_string());
+        // Answered (confirmed or refused) once the connection is made or has failed:
+        // see `Channels::advance`.
     }
 }
