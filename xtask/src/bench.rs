@@ -4,7 +4,8 @@
 //! Figures: download and upload throughput per cipher suite (`head -c` of /dev/zero on
 //! one side, `/dev/null` on the other), the time for N sequential `ssh host true`, and
 //! the server's CPU time per GiB and per connection: the listener's own utime+stime
-//! plus its descendants' (sampled from /proc while the run goes, see [`Sampler`]).
+//! plus its descendants' (sampled from /proc while the run goes, see [`Sampler`]); and
+//! the PSS (`/proc/PID/smaps_rollup`) of all processes of one idle `ssh -N` session.
 
 use crate::deps;
 use crate::proc::{self, capture};
@@ -242,6 +243,48 @@ fn connections(server: &BenchServer, n: u32) -> Result<(), String> {
     Ok(())
 }
 
+/// How long an idle session is given to settle (logged in, processes started) before
+/// its memory is read.
+const IDLE_SETTLE: Duration = Duration::from_millis(1500);
+/// Idle sessions measured, one at a time; the median is reported.
+const IDLE_SAMPLES: usize = 3;
+
+/// `Pss:` of `/proc/PID/smaps_rollup`, in kB.
+fn pss_kb(pid: u32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// PSS of all processes of one idle session (`ssh -N`: logged in, no command), in kB:
+/// the sum over the listener's descendants while that one session is open, and how
+/// many processes that is. The median of [`IDLE_SAMPLES`] sessions.
+fn idle_session_pss(server: &BenchServer) -> Result<(f64, usize), String> {
+    let mut samples = Vec::new();
+    for _ in 0..IDLE_SAMPLES {
+        wait_reaped(server.pid());
+        let mut c = server.ssh(&[]);
+        c.arg("-N")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let mut child = c.spawn().map_err(|e| e.to_string())?;
+        thread::sleep(IDLE_SETTLE);
+        let procs = descendants(server.pid());
+        let total: u64 = procs.iter().filter_map(|&(pid, _)| pss_kb(pid)).sum();
+        let _ = child.kill();
+        let _ = child.wait();
+        if procs.is_empty() {
+            return Err("no session process appeared".into());
+        }
+        samples.push((total, procs.len()));
+    }
+    samples.sort_unstable();
+    let (kb, n) = samples[samples.len() / 2];
+    Ok((kb as f64, n))
+}
+
 /// Build the release sisu-sshd; its path.
 pub fn build_sisu() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -369,6 +412,23 @@ pub fn run(args: &[String]) -> Result<(), String> {
         unit: "ms",
         sisu: s.map(|v| v.cpu * 1000.0 / n),
         openssh: x.map(|v| v.cpu * 1000.0 / n),
+    });
+    eprintln!("xtask: PSS of one idle session (`ssh -N`)");
+    let one = |srv: &Result<BenchServer, String>| match srv {
+        Ok(srv) => idle_session_pss(srv),
+        Err(e) => Err(e.clone()),
+    };
+    let (s, x) = (one(&sisu), one(&openssh));
+    let procs = |r: &Result<(f64, usize), String>| r.as_ref().map_or(0, |v| v.1);
+    rows.push(Row {
+        name: format!(
+            "PSS per idle session ({} / {} processes)",
+            procs(&s),
+            procs(&x)
+        ),
+        unit: "kB",
+        sisu: s.map(|v| v.0),
+        openssh: x.map(|v| v.0),
     });
     print_report(&rows, &o, &user);
     drop(sisu);
