@@ -380,9 +380,17 @@ pub struct ServerBuilder {
     config: Vec<String>,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
+    as_test_user: bool,
 }
 
 impl ServerBuilder {
+    /// Run the server as the test user (an ordinary user) although the tests run as
+    /// root: its files are given to that user.
+    pub fn run_as_test_user(mut self) -> Self {
+        self.as_test_user = true;
+        self
+    }
+
     /// Start the server with this environment variable set.
     pub fn env(mut self, name: &str, value: impl Into<OsString>) -> Self {
         self.envs.push((name.into(), value.into()));
@@ -443,6 +451,17 @@ impl ServerBuilder {
             fs::Permissions::from_mode(0o644),
         )
         .expect("chmod authorized_keys");
+        let run_as = if self.as_test_user && is_root() {
+            let u = nix::unistd::User::from_name(&user)
+                .expect("look up test user")
+                .expect("test user exists");
+            for e in fs::read_dir(dir.path()).expect("read test dir").flatten() {
+                nix::unistd::chown(&e.path(), Some(u.uid), Some(u.gid)).expect("chown");
+            }
+            Some((u.uid.as_raw(), u.gid.as_raw()))
+        } else {
+            None
+        };
         Prepared {
             kind,
             dir,
@@ -451,6 +470,7 @@ impl ServerBuilder {
             client_key,
             args: self.args,
             envs: self.envs,
+            run_as,
             binary: None,
         }
     }
@@ -475,6 +495,7 @@ pub struct Prepared {
     pub client_key: PathBuf,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
+    run_as: Option<(u32, u32)>,
     /// The server binary to run instead of [`ServerKind::binary`].
     pub binary: Option<PathBuf>,
 }
@@ -550,6 +571,9 @@ impl Prepared {
                 .stdout(Stdio::from(logfile.try_clone().expect("dup log")))
                 .stderr(Stdio::from(logfile))
                 .process_group(0);
+            if let Some((uid, gid)) = self.run_as {
+                cmd.uid(uid).gid(gid);
+            }
             let child = cmd
                 .spawn()
                 .unwrap_or_else(|e| panic!("spawn {:?}: {e}", self.kind.binary()));
@@ -607,6 +631,7 @@ impl Server {
             config: Vec::new(),
             args: Vec::new(),
             envs: Vec::new(),
+            as_test_user: false,
         }
     }
 

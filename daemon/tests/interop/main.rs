@@ -61,6 +61,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         forwarding::a_stalled_forward_connect_blocks_nothing => [Sisu, PyModule("paramiko")],
         privsep::preauth_child_is_unprivileged_chrooted_and_filtered => [Sisu, Root],
         privsep::forbidden_system_call_kills_only_that_child => [Sisu],
+        privsep::preauth_child_of_an_ordinary_user_is_still_filtered => [Sisu, Root],
         privsep::post_auth_process_runs_as_the_user => [Sisu, Root],
         privsep::chroot_directory_confines_the_session => [Root, Program("ldd")],
         privsep::chroot_directory_with_bad_ownership_is_refused => [Root],

@@ -153,6 +153,32 @@ pub fn preauth_child_is_unprivileged_chrooted_and_filtered() {
     drop(s);
 }
 
+/// As an ordinary user (the daemon run as the test user): no user switch and no chroot,
+/// but the pre-auth child still has no_new_privs, the limits and the seccomp filter.
+pub fn preauth_child_of_an_ordinary_user_is_still_filtered() {
+    let server = Server::builder("privsep-user-mode").run_as_test_user().start();
+    let mut s = raw_connect(&server, Duration::from_secs(10));
+    let ident = read_ident(&mut s);
+    assert!(ident.starts_with("SSH-2.0-"), "{ident:?}");
+    s.write_all(b"SSH-2.0-Waiting_1.0\r\n").unwrap();
+    let monitor = only_child(server.pid(), "the listener");
+    let pre = only_child(monitor, "the monitor");
+    let uid = uids(server.pid())[0];
+    assert_ne!(uid, 0, "the server runs as the test user");
+    assert_eq!(uids(monitor), [uid; 4]);
+    assert_eq!(uids(pre), [uid; 4]);
+    assert_eq!(status_field(pre, "Seccomp"), "2");
+    assert_eq!(status_field(pre, "NoNewPrivs"), "1");
+    assert_eq!(limit(pre, "Max processes"), "0 0");
+    assert_eq!(limit(pre, "Max file size"), "0 0");
+    assert_eq!(limit(pre, "Max open files"), "16 16");
+    drop(s);
+    // And the one user it can serve still logs in.
+    let out = server.ssh().run("id -u");
+    out.assert_success();
+    assert_eq!(out.stdout_str().trim(), uid.to_string());
+}
+
 pub fn forbidden_system_call_kills_only_that_child() {
     let trigger_dir = crate::common::TestDir::new("privsep-trigger");
     let trigger = trigger_dir.join("forbid");
