@@ -12,7 +12,7 @@
 //! feature is missing, and the issue that adds the feature must apply it. Only keywords
 //! that add something are [`Status::NotImplemented`] (accepted with a warning). Some
 //! keywords depend on their value (`UsePAM yes` is refused, `UsePAM no` is applied):
-//! see [`super::support`].
+//! see `config/support.rs`.
 
 /// What Sisu does with a keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,9 @@
-//! The channels of one connection and what is behind them: session channels with
-//! their PTYs, shells, commands and subsystems ([`session`]), `direct-tcpip` channels
-//! with their sockets ([`tcpip`]), and moving bytes, EOF, exit status and CLOSE between
-//! those descriptors and the connection ([`pump`]). This module holds the channel table
-//! and routes the connection's events.
+//! The channels of one connection and what is behind them. Each kind implements one
+//! trait (`kind.rs`): session channels with their PTYs, shells, commands and
+//! subsystems (`session.rs`), `direct-tcpip` channels with their sockets (`tcpip.rs`);
+//! what they share is their pipes (`pipes.rs`), and the loop's side of them (polling,
+//! readiness, ends, reaping) is `pump.rs`. This module holds the channel table and
+//! routes the connection's events.
 
 mod kind;
 mod pipes;
