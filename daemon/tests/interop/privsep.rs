@@ -156,7 +156,9 @@ pub fn preauth_child_is_unprivileged_chrooted_and_filtered() {
 /// As an ordinary user (the daemon run as the test user): no user switch and no chroot,
 /// but the pre-auth child still has no_new_privs, the limits and the seccomp filter.
 pub fn preauth_child_of_an_ordinary_user_is_still_filtered() {
-    let server = Server::builder("privsep-user-mode").run_as_test_user().start();
+    let server = Server::builder("privsep-user-mode")
+        .run_as_test_user()
+        .start();
     let mut s = raw_connect(&server, Duration::from_secs(10));
     let ident = read_ident(&mut s);
     assert!(ident.starts_with("SSH-2.0-"), "{ident:?}");
