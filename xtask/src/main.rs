@@ -35,9 +35,9 @@ usage: cargo xtask <task> [options]
 tasks:
   test [--openssh] [--no-install] [-- CARGO-TEST-ARGS...]
         install missing interop dependencies (Debian packages, pip packages, the test
-        user when root), then cargo fmt --check, cargo clippy -D warnings, cargo test
+        user and the sisu-sshd privilege separation user when root), then cargo fmt --check, cargo clippy -D warnings, cargo test
         --workspace, then the regress tests of xtask/regress/must-pass.txt (each must
-        pass) and known-failures.txt (none may pass: move it to must-pass), 15 to 20
+        pass) and known-failures.txt (none may pass: move it to must-pass), 14 to 20
         minutes. --openssh points the interop and regress tests at /usr/sbin/sshd.
   lint  cargo fmt --check and cargo clippy --workspace --all-targets -D warnings
   deps  only install the missing interop dependencies
