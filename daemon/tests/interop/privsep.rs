@@ -96,16 +96,21 @@ fn show_tree(pids: &[u32]) {
     }
 }
 
-pub fn preauth_child_is_unprivileged_chrooted_and_filtered() {
-    let server = Server::start("privsep-proc");
-    // A client that has said who it is and then waits, before authentication.
-    let mut s = raw_connect(&server, Duration::from_secs(10));
+/// A client that has said who it is and then waits, before authentication; the
+/// connection (hold it), its monitor and its pre-auth child.
+fn waiting_client(server: &Server) -> (std::net::TcpStream, u32, u32) {
+    let mut s = raw_connect(server, Duration::from_secs(10));
     let ident = read_ident(&mut s);
     assert!(ident.starts_with("SSH-2.0-"), "{ident:?}");
     s.write_all(b"SSH-2.0-Waiting_1.0\r\n").unwrap();
-
     let monitor = only_child(server.pid(), "the listener");
     let pre = only_child(monitor, "the monitor");
+    (s, monitor, pre)
+}
+
+pub fn preauth_child_is_unprivileged_chrooted_and_filtered() {
+    let server = Server::start("privsep-proc");
+    let (s, monitor, pre) = waiting_client(&server);
     show_tree(&[server.pid(), monitor, pre]);
 
     assert_eq!(uids(monitor), [0, 0, 0, 0], "the monitor runs as root");
@@ -159,12 +164,7 @@ pub fn preauth_child_of_an_ordinary_user_is_still_filtered() {
     let server = Server::builder("privsep-user-mode")
         .run_as_test_user()
         .start();
-    let mut s = raw_connect(&server, Duration::from_secs(10));
-    let ident = read_ident(&mut s);
-    assert!(ident.starts_with("SSH-2.0-"), "{ident:?}");
-    s.write_all(b"SSH-2.0-Waiting_1.0\r\n").unwrap();
-    let monitor = only_child(server.pid(), "the listener");
-    let pre = only_child(monitor, "the monitor");
+    let (s, monitor, pre) = waiting_client(&server);
     let uid = uids(server.pid())[0];
     assert_ne!(uid, 0, "the server runs as the test user");
     assert_eq!(uids(monitor), [uid; 4]);
