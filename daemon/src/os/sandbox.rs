@@ -6,7 +6,8 @@
 //! separation user's identity (`setgroups`, `setgid`, `setuid`, and a check that root
 //! cannot be regained), `no_new_privs`, resource limits (no new files or processes, no
 //! file growth, a few descriptors), then a seccomp allow-list of system calls built
-//! with `seccompiler`. A call outside the list kills the process (`SIGSYS`); the
+//! with `seccompiler` (`mmap` and `mprotect` only without `PROT_EXEC`). A call outside
+//! the list kills the process (`SIGSYS`); the
 //! monitor sees that and logs it. As an ordinary user (no chroot, no user switch),
 //! where the kernel has Landlock the process also loses every file-system access.
 //!
@@ -46,7 +47,7 @@ pub const ALLOWED: &[(i64, &str, &str)] = &[
     (libc::SYS_close, "close", "dropping descriptors"),
     (libc::SYS_fcntl, "fcntl", "non-blocking mode of the socket"),
     (libc::SYS_brk, "brk", "the allocator"),
-    (libc::SYS_mmap, "mmap", "the allocator"),
+    (libc::SYS_mmap, "mmap", "the allocator (never PROT_EXEC)"),
     (libc::SYS_munmap, "munmap", "the allocator"),
     (
         libc::SYS_mremap,
@@ -61,7 +62,7 @@ pub const ALLOWED: &[(i64, &str, &str)] = &[
     (
         libc::SYS_mprotect,
         "mprotect",
-        "the allocator (new heap arenas)",
+        "the allocator (new heap arenas; never PROT_EXEC)",
     ),
     (libc::SYS_futex, "futex", "std's locks (the logger)"),
     (libc::SYS_getrandom, "getrandom", "key exchange randomness"),
@@ -96,6 +97,11 @@ pub const ALLOWED: &[(i64, &str, &str)] = &[
     (libc::SYS_exit, "exit", "ending"),
     (libc::SYS_exit_group, "exit_group", "ending"),
 ];
+
+/// Calls of [`ALLOWED`] that are allowed only without `PROT_EXEC` in their third
+/// argument (`prot`): no new executable memory once the sandbox is on, so that an
+/// attacker's bytes cannot be made into code.
+pub const NO_EXEC_PROT: &[i64] = &[libc::SYS_mmap, libc::SYS_mprotect];
 
 /// Descriptors the sandboxed process may have open at once (the socket twice, the
 /// monitor channel, stderr, and a few spare).
@@ -182,12 +188,33 @@ fn landlock_no_files() {
 /// process.
 fn install_seccomp() -> Result<(), String> {
     use seccompiler::{BpfProgram, SeccompAction, SeccompFilter};
-    let rules = ALLOWED.iter().map(|(nr, _, _)| (*nr, vec![])).collect();
+    use seccompiler::{SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompRule};
+    let no_exec = || -> Result<Vec<SeccompRule>, String> {
+        let prot_has_no_exec = SeccompCondition::new(
+            2,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::MaskedEq(libc::PROT_EXEC as u64),
+            0,
+        )
+        .map_err(|e| format!("seccomp condition: {e}"))?;
+        let rule =
+            SeccompRule::new(vec![prot_has_no_exec]).map_err(|e| format!("seccomp rule: {e}"))?;
+        Ok(vec![rule])
+    };
+    let mut rules = std::collections::BTreeMap::new();
+    for (nr, _, _) in ALLOWED {
+        let conditions = if NO_EXEC_PROT.contains(nr) {
+            no_exec()?
+        } else {
+            Vec::new()
+        };
+        rules.insert(*nr, conditions);
+    }
     let arch = std::env::consts::ARCH
         .try_into()
         .map_err(|e| format!("seccomp: {e:?}"))?;
     let filter = SeccompFilter::new(
-        rules,
+        rules.into_iter().collect(),
         SeccompAction::KillProcess,
         SeccompAction::Allow,
         arch,
@@ -199,8 +226,30 @@ fn install_seccomp() -> Result<(), String> {
     seccompiler::apply_filter(&prog).map_err(|e| format!("seccomp: {e}"))
 }
 
-/// The error of a system call the sandbox forbids, for the test that checks the kill:
-/// opens a file (never reached when seccomp is on: the process dies first).
-pub fn forbidden_call() -> io::Result<()> {
-    std::fs::File::open("/etc/passwd").map(drop)
+/// A system call the sandbox forbids, for the test that checks the kill (never
+/// returns when seccomp is on: the process dies first). `what` is `exec` for a mapping
+/// of executable memory, anything else for opening a file.
+pub fn forbidden_call(what: &str) -> io::Result<()> {
+    if what.trim() != "exec" {
+        return std::fs::File::open("/etc/passwd").map(drop);
+    }
+    const LEN: usize = 4096;
+    // SAFETY: an anonymous private mapping with no address hint, never read, written
+    // or executed, and unmapped at once; no existing memory is touched.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            LEN,
+            libc::PROT_READ | libc::PROT_EXEC,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `p` is the mapping of LEN bytes made just above, used by nothing.
+    unsafe { libc::munmap(p, LEN) };
+    Ok(())
 }

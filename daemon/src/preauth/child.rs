@@ -23,7 +23,8 @@ use std::path::Path;
 
 /// In a debug build, while the file this environment variable names exists, each new
 /// pre-auth child makes a forbidden system call right after entering the sandbox (the
-/// test of the seccomp kill; the file is looked at before the sandbox is entered).
+/// test of the seccomp kill; the file is read before the sandbox is entered): it maps
+/// executable memory when the file says `exec`, else it opens a file.
 pub const FORBIDDEN_CALL_ENV: &str = "SISU_TEST_FORBIDDEN_SYSCALL";
 
 /// The host keys a child serves, from the `K_S` blobs the monitor sent: public halves,
@@ -90,8 +91,11 @@ pub fn main(cfg: &Config) -> i32 {
     let ends = Endpoints::of_socket(input.as_fd());
     let settings = crate::algs::session_settings_for(cfg, Vec::new(), &ends);
     let transport = Transport::server(settings.transport, host_keys, crate::conn::session_rng());
-    let forbidden = cfg!(debug_assertions)
-        && std::env::var_os(FORBIDDEN_CALL_ENV).is_some_and(|p| Path::new(&p).exists());
+    let forbidden = if cfg!(debug_assertions) {
+        std::env::var_os(FORBIDDEN_CALL_ENV).and_then(|p| std::fs::read_to_string(p).ok())
+    } else {
+        None
+    };
     let plan = sandbox::Plan {
         chroot: chroot.as_deref().map(Path::new),
         identity,
@@ -101,8 +105,8 @@ pub fn main(cfg: &Config) -> i32 {
         error!("pre-auth child: sandbox: {e}");
         return EXIT_FAILED;
     }
-    if forbidden {
-        let _ = sandbox::forbidden_call();
+    if let Some(what) = forbidden {
+        let _ = sandbox::forbidden_call(&what);
     }
     let io = SocketIo::new(input, output);
     let watch = Some(policy.channel().as_raw_fd());

@@ -209,6 +209,28 @@ pub fn forbidden_system_call_kills_only_that_child() {
         l.contains("killed by the sandbox: a forbidden system call")
     });
     assert!(line.is_some(), "no sandbox line:\n{}", server.log());
+    // Executable memory is refused too (mmap with PROT_EXEC).
+    fs::write(&trigger, b"exec").unwrap();
+    let killed = server
+        .ssh()
+        .timeout(Duration::from_secs(20))
+        .run("echo never");
+    assert_ne!(
+        killed.code,
+        Some(0),
+        "a login that mapped executable memory got in"
+    );
+    let kills = || {
+        server
+            .log()
+            .matches("killed by the sandbox: a forbidden system call")
+            .count()
+    };
+    let until = Instant::now() + Duration::from_secs(5);
+    while kills() < 2 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(kills(), 2, "{}", server.log());
     fs::remove_file(&trigger).unwrap();
 
     let out = first.join().unwrap();
