@@ -181,6 +181,28 @@ pub fn preauth_child_of_an_ordinary_user_is_still_filtered() {
     assert_eq!(out.stdout_str().trim(), uid.to_string());
 }
 
+/// With `contents` in the trigger file, a login fails and the monitor's sandbox line
+/// appears, the `nth` time in the log.
+fn assert_login_killed(server: &Server, trigger: &Path, contents: &[u8], nth: usize, what: &str) {
+    fs::write(trigger, contents).unwrap();
+    let killed = server
+        .ssh()
+        .timeout(Duration::from_secs(20))
+        .run("echo never");
+    assert_ne!(killed.code, Some(0), "{what}");
+    let kills = || {
+        server
+            .log()
+            .matches("killed by the sandbox: a forbidden system call")
+            .count()
+    };
+    let until = Instant::now() + Duration::from_secs(5);
+    while kills() < nth && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(kills(), nth, "no sandbox line:\n{}", server.log());
+}
+
 pub fn forbidden_system_call_kills_only_that_child() {
     let trigger_dir = crate::common::TestDir::new("privsep-trigger");
     let trigger = trigger_dir.join("forbid");
@@ -195,42 +217,21 @@ pub fn forbidden_system_call_kills_only_that_child() {
     });
     assert!(accepted.is_some(), "{}", server.log());
 
-    fs::write(&trigger, b"").unwrap();
-    let killed = server
-        .ssh()
-        .timeout(Duration::from_secs(20))
-        .run("echo never");
-    assert_ne!(
-        killed.code,
-        Some(0),
-        "a login with the forbidden call got in"
+    // Opening a file, then mapping executable memory (mmap with PROT_EXEC).
+    assert_login_killed(
+        &server,
+        &trigger,
+        b"",
+        1,
+        "a login with the forbidden call got in",
     );
-    let line = server.wait_log_line(Duration::from_secs(5), |l| {
-        l.contains("killed by the sandbox: a forbidden system call")
-    });
-    assert!(line.is_some(), "no sandbox line:\n{}", server.log());
-    // Executable memory is refused too (mmap with PROT_EXEC).
-    fs::write(&trigger, b"exec").unwrap();
-    let killed = server
-        .ssh()
-        .timeout(Duration::from_secs(20))
-        .run("echo never");
-    assert_ne!(
-        killed.code,
-        Some(0),
-        "a login that mapped executable memory got in"
+    assert_login_killed(
+        &server,
+        &trigger,
+        b"exec",
+        2,
+        "a login that mapped executable memory got in",
     );
-    let kills = || {
-        server
-            .log()
-            .matches("killed by the sandbox: a forbidden system call")
-            .count()
-    };
-    let until = Instant::now() + Duration::from_secs(5);
-    while kills() < 2 && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(kills(), 2, "{}", server.log());
     fs::remove_file(&trigger).unwrap();
 
     let out = first.join().unwrap();
