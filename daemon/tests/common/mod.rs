@@ -574,8 +574,7 @@ impl Prepared {
             if let Some((uid, gid)) = self.run_as {
                 cmd.uid(uid).gid(gid);
             }
-            let child = cmd
-                .spawn()
+            let child = spawn_when_not_busy(&mut cmd)
                 .unwrap_or_else(|e| panic!("spawn {:?}: {e}", self.kind.binary()));
             let mut server = Server {
                 child,
@@ -1004,4 +1003,21 @@ pub fn primary_group(user: &str) -> String {
         .expect("look up group")
         .expect("group exists")
         .name
+}
+
+/// Spawns `cmd`, trying again for up to two seconds while the kernel says the
+/// binary is busy (ETXTBSY). A test that has just copied the binary closed its
+/// write descriptor, but a child that another test thread forked in the meantime
+/// holds a copy of it until that child calls exec.
+fn spawn_when_not_busy(cmd: &mut Command) -> std::io::Result<Child> {
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
