@@ -234,6 +234,8 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
     AuthSettings {
         pubkey_algorithms: cfg.pubkey_accepted_algorithms.clone(),
         pubkey_authentication: cfg.pubkey_authentication,
+        password_authentication: cfg.password_authentication,
+        permit_empty_passwords: cfg.permit_empty_passwords,
         permit_root_login: match cfg.permit_root_login {
             PermitRootLogin::Yes => crate::policy::RootLogin::Yes,
             PermitRootLogin::ProhibitPassword => crate::policy::RootLogin::ProhibitPassword,

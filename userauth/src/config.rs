@@ -15,7 +15,7 @@ pub const SERVICE_CONNECTION: &str = "ssh-connection";
 pub enum Method {
     /// `publickey` (RFC 4252 §7).
     PublicKey,
-    /// `password` (RFC 4252 §8). TODO: not implemented yet; requests fail.
+    /// `password` (RFC 4252 §8); a password change request fails.
     Password,
     /// `keyboard-interactive` (RFC 4256). TODO: not implemented yet; requests fail.
     KeyboardInteractive,

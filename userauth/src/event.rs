@@ -6,7 +6,7 @@ use ssh_key::PublicKey;
 
 /// Something the daemon must know or decide.
 ///
-/// `KeyOffered` and `KeyVerified` are questions: answer each with
+/// `KeyOffered`, `KeyVerified` and `PasswordOffered` are questions: answer each with
 /// [`Server::answer`](crate::Server::answer). The others are for logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -31,6 +31,14 @@ pub enum Event {
         key: PublicKey,
         /// The request as signed, for a privileged party to verify again.
         request: crate::publickey::SignedRequest,
+    },
+    /// A `password` request (not a change request): "is this the user's password?".
+    /// Allowing it sends SSH_MSG_USERAUTH_SUCCESS.
+    PasswordOffered {
+        /// The user name from the request.
+        user: String,
+        /// The password, wiped when dropped.
+        password: crate::Password,
     },
     /// An attempt failed ("Failed publickey for USER from ...").
     Failed {
@@ -64,7 +72,7 @@ pub struct Authenticated {
     pub user: String,
     /// The service to start: always `ssh-connection`.
     pub service: String,
-    /// The method that succeeded.
+    /// The method that succeeded (the last one, when several were required).
     pub method: Method,
     /// The key, for `publickey`.
     pub key: Option<PublicKey>,

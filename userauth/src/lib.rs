@@ -7,8 +7,9 @@
 //! or keys: it asks the daemon through [`Event`]s and takes the answers through
 //! [`Server::answer`].
 //!
-//! Methods in this slice: `none` (always fails, listing the methods that can continue)
-//! and `publickey` (RFC 4252 §7) for `ssh-ed25519`, `ecdsa-sha2-nistp256/384/521`,
+//! Methods in this slice: `none` (always fails, listing the methods that can continue),
+//! `password` (RFC 4252 §8: [`Event::PasswordOffered`], the password in a [`Password`]
+//! that wipes itself; change requests fail) and `publickey` (RFC 4252 §7) for `ssh-ed25519`, `ecdsa-sha2-nistp256/384/521`,
 //! `rsa-sha2-256` and `rsa-sha2-512`. A key offered without a signature is only ever
 //! [`Event::KeyOffered`] (at most SSH_MSG_USERAUTH_PK_OK); only a key whose signature
 //! verified becomes [`Event::KeyVerified`], the one question that can grant access.
@@ -66,6 +67,7 @@ mod event;
 pub mod limits;
 pub mod message;
 pub mod outcome;
+pub mod password;
 pub mod publickey;
 pub mod request;
 mod server;
@@ -75,4 +77,5 @@ pub use error::AuthError;
 pub use event::{Authenticated, Event};
 pub use message::ServerMessage;
 pub use outcome::ResultError;
+pub use password::Password;
 pub use server::{Answer, Server};

@@ -15,6 +15,10 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Longest public key blob accepted, in bytes (a 16384-bit RSA key is about 2 KiB).
 pub const MAX_KEY_BLOB_LEN: usize = 16 * 1024;
 
+/// Longest password accepted, in bytes (OpenSSH has no bound of its own below the
+/// packet's; crypt(3) hashes read at most a few hundred bytes).
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
 /// Longest signature blob accepted, in bytes.
 pub const MAX_SIGNATURE_LEN: usize = 16 * 1024;
 

@@ -9,7 +9,10 @@
 //! ....      method specific fields
 //! ```
 
-use crate::limits::{MAX_KEY_BLOB_LEN, MAX_NAME_LEN, MAX_SIGNATURE_LEN, MAX_USER_LEN};
+use crate::limits::{
+    MAX_KEY_BLOB_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN, MAX_SIGNATURE_LEN, MAX_USER_LEN,
+};
+pub use crate::password::PasswordRequest;
 use crate::AuthError;
 use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
 use sisu_wire::{Reader, WireError, Writer};
@@ -38,8 +41,10 @@ pub enum MethodRequest<'a> {
     None,
     /// `publickey` (RFC 4252 §7).
     PublicKey(PublicKeyRequest<'a>),
+    /// `password` (RFC 4252 §8).
+    Password(PasswordRequest<'a>),
     /// Any other method name; its fields are not parsed.
-    /// TODO: `password`, `keyboard-interactive`, `hostbased` get their own variants.
+    /// TODO: `keyboard-interactive` and `hostbased` get their own variants.
     Other(&'a str),
 }
 
@@ -67,6 +72,7 @@ impl MethodRequest<'_> {
         match self {
             MethodRequest::None => "none",
             MethodRequest::PublicKey(_) => "publickey",
+            MethodRequest::Password(_) => "password",
             MethodRequest::Other(name) => name,
         }
     }
@@ -97,7 +103,7 @@ fn ascii_name<'a>(r: &mut Reader<'a>, name: &'static str) -> Result<&'a str, Aut
 
 impl<'a> UserauthRequest<'a> {
     /// Parses a whole payload, message number included. Trailing bytes after the
-    /// fields of `none` and `publickey` are an error (as OpenSSH's `sshpkt_get_end`).
+    /// fields of `none`, `publickey` and `password` are an error (as OpenSSH's `sshpkt_get_end`).
     pub fn parse(payload: &'a [u8]) -> Result<Self, AuthError> {
         let mut r = Reader::new(payload);
         let n = field("message number", r.u8())?;
@@ -131,6 +137,19 @@ impl<'a> UserauthRequest<'a> {
                     signature,
                 })
             }
+            "password" => {
+                let change = field("password boolean", r.bool())?;
+                let password = bounded(&mut r, "password", MAX_PASSWORD_LEN)?;
+                let new_password = if change {
+                    Some(bounded(&mut r, "new password", MAX_PASSWORD_LEN)?)
+                } else {
+                    None
+                };
+                MethodRequest::Password(PasswordRequest {
+                    password,
+                    new_password,
+                })
+            }
             other => return Ok(Self::with(user, service, MethodRequest::Other(other))),
         };
         field("end of message", r.finish())?;
@@ -156,6 +175,12 @@ impl<'a> UserauthRequest<'a> {
                 .string(pk.key_blob);
             if let Some(sig) = pk.signature {
                 w.string(sig);
+            }
+        }
+        if let MethodRequest::Password(p) = &self.method {
+            w.bool(p.new_password.is_some()).string(p.password);
+            if let Some(new) = p.new_password {
+                w.string(new);
             }
         }
         w.into_vec()

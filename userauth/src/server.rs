@@ -7,23 +7,26 @@ use crate::limits::{
 };
 use crate::message::ServerMessage;
 use crate::publickey::{check_key, signed_data, verify_signature, PubkeyAlgorithm, SignedRequest};
-use crate::request::{user_without_style, MethodRequest, PublicKeyRequest, UserauthRequest};
-use crate::{AuthError, Authenticated, Event, Method, ServerConfig};
+use crate::request::{
+    user_without_style, MethodRequest, PasswordRequest, PublicKeyRequest, UserauthRequest,
+};
+use crate::{AuthError, Authenticated, Event, Method, Password, ServerConfig};
 use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
 use sisu_wire::{NameList, WireError};
 use ssh_key::PublicKey;
 use std::collections::VecDeque;
 
-/// The daemon's answer to a question ([`Event::KeyOffered`] or [`Event::KeyVerified`]).
+/// The daemon's answer to a question ([`Event::KeyOffered`], [`Event::KeyVerified`] or
+/// [`Event::PasswordOffered`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     /// Refused: the request fails (and counts against `max_tries`).
     Deny,
     /// Granted: SSH_MSG_USERAUTH_PK_OK for a query, SSH_MSG_USERAUTH_SUCCESS for a
-    /// verified key.
+    /// verified key or a password.
     Allow,
-    /// For a verified key: this method is done, but more are required
-    /// (`AuthenticationMethods publickey,publickey`). For a query it is a refusal.
+    /// For a verified key or a password: this method is done, but more are required
+    /// (`AuthenticationMethods publickey,password`). For a query it is a refusal.
     Partial,
 }
 
@@ -43,13 +46,15 @@ enum Question {
         service: String,
         key: PublicKey,
     },
+    /// A password: allow → SSH_MSG_USERAUTH_SUCCESS.
+    Password { user: String, service: String },
 }
 
 /// The server role of SSH user authentication (RFC 4252).
 ///
 /// Feed it every message numbered 50..=79 with [`handle_message`](Server::handle_message),
 /// send what [`poll_transmit`](Server::poll_transmit) returns, and answer each
-/// [`Event::KeyOffered`] / [`Event::KeyVerified`] from
+/// [`Event::KeyOffered`] / [`Event::KeyVerified`] / [`Event::PasswordOffered`] from
 /// [`poll_event`](Server::poll_event) with [`answer`](Server::answer). Only one question
 /// is pending at a time; messages that arrive meanwhile wait (at most
 /// [`MAX_PENDING_MESSAGES`]) and are processed after the answer.
@@ -73,7 +78,8 @@ enum Question {
 /// - **Input**: [`Server::handle_message`] with each message 50..=79 the transport
 ///   delivers. An `Err` ends the connection (errors are sticky).
 /// - **Events**: after every input or answer, [`Server::poll_event`] until `None`.
-/// - **Answers**: [`Event::KeyOffered`] and [`Event::KeyVerified`] are questions, one
+/// - **Answers**: [`Event::KeyOffered`], [`Event::KeyVerified`] and
+///   [`Event::PasswordOffered`] are questions, one
 ///   at a time ([`Server::is_pending`]); answer each with [`Server::answer`] or
 ///   [`Server::answer_with`]. Messages that arrive meanwhile wait inside.
 /// - **Output**: after every input or answer, [`Server::poll_transmit`] until `None`,
@@ -154,7 +160,8 @@ impl Server {
         self.events.pop_front()
     }
 
-    /// Answers the pending question ([`Event::KeyOffered`] or [`Event::KeyVerified`]);
+    /// Answers the pending question ([`Event::KeyOffered`], [`Event::KeyVerified`] or
+    /// [`Event::PasswordOffered`]);
     /// does nothing when none is pending. Then processes the messages that waited. May
     /// return an error that ends the connection (e.g. a refusal that reaches
     /// `max_tries`).
@@ -163,7 +170,7 @@ impl Server {
     }
 
     /// Answers the pending question with one of the three [`Answer`]s: [`Answer::Partial`]
-    /// (for a verified key only) accepts the method but requires more (RFC 4252 §5.1:
+    /// (for a verified key or a password) accepts the method but requires more (RFC 4252 §5.1:
     /// SSH_MSG_USERAUTH_FAILURE with `partial success` true), as `AuthenticationMethods`
     /// asks. A partial success does not count against `max_tries`.
     pub fn answer_with(&mut self, answer: Answer) -> Result<(), AuthError> {
@@ -181,6 +188,14 @@ impl Server {
         if self.attempts == 0 {
             self.config.banner = banner;
         }
+    }
+
+    /// Replaces the methods of [`ServerConfig::methods`]: those that may be tried, in
+    /// the order SSH_MSG_USERAUTH_FAILURE lists them. A daemon whose methods depend on
+    /// the user (`Match User`) sets them once it has read the name. A method left out
+    /// fails without a question.
+    pub fn set_methods(&mut self, methods: Vec<Method>) {
+        self.config.methods = methods;
     }
 
     /// Whether a question is waiting for [`answer`](Server::answer).
@@ -253,9 +268,26 @@ impl Server {
                     key: Some(key),
                 });
             }
+            (Question::Password { user, service }, true) => {
+                self.push_event(Event::Success {
+                    user: user.clone(),
+                    method: Method::Password.name().to_owned(),
+                    key: None,
+                })?;
+                self.push_transmit(ServerMessage::Success.encode())?;
+                self.authenticated = Some(Authenticated {
+                    user,
+                    service,
+                    method: Method::Password,
+                    key: None,
+                });
+            }
             (Question::KeyOffered { user, key, .. }, false)
             | (Question::KeyVerified { user, key, .. }, false) => {
                 self.fail(user, Method::PublicKey.name(), Some(key), true)?
+            }
+            (Question::Password { user, .. }, false) => {
+                self.fail(user, Method::Password.name(), None, true)?
             }
         }
         self.drain_inbox()
@@ -324,7 +356,10 @@ impl Server {
             MethodRequest::PublicKey(pk) if self.config.methods.contains(&Method::PublicKey) => {
                 self.on_publickey(user, req.user, req.service, &pk)
             }
-            // TODO: password, keyboard-interactive, hostbased.
+            MethodRequest::Password(p) if self.config.methods.contains(&Method::Password) => {
+                self.on_password(user, req.service, &p)
+            }
+            // TODO: keyboard-interactive, hostbased.
             other => self.fail(user, other.name(), None, true),
         }
     }
@@ -393,6 +428,29 @@ impl Server {
                 Ok(())
             }
         }
+    }
+
+    /// A `password` request: the daemon decides. A change request fails (Sisu changes
+    /// no passwords over SSH; OpenSSH without PAM refuses them too), as does any
+    /// service but `ssh-connection`.
+    fn on_password(
+        &mut self,
+        user: String,
+        service: &str,
+        request: &PasswordRequest<'_>,
+    ) -> Result<(), AuthError> {
+        if service != SERVICE_CONNECTION || request.new_password.is_some() {
+            return self.fail(user, Method::Password.name(), None, true);
+        }
+        self.push_event(Event::PasswordOffered {
+            user: user.clone(),
+            password: Password::new(request.password),
+        })?;
+        self.pending = Some(Question::Password {
+            user,
+            service: service.to_owned(),
+        });
+        Ok(())
     }
 
     /// Records a failed attempt and sends SSH_MSG_USERAUTH_FAILURE, or ends the

@@ -850,6 +850,9 @@ proptest! {
                     Event::KeyVerified { .. } => pending_is_verified = true,
                     Event::Success { .. } => prop_assert!(verified_allowed),
                     Event::Failed { .. } => {}
+                    Event::PasswordOffered { .. } => {
+                        prop_assert!(false, "password is not enabled here")
+                    }
                 }
             }
             prop_assert!(events <= MAX_EVENT_QUEUE);

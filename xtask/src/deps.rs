@@ -27,6 +27,7 @@ const DEBIAN: &[(&str, &str)] = &[
     ("python3", "python3"),
     ("sha256sum", "coreutils"),
     ("fail2ban-regex", "fail2ban"),
+    ("sshpass", "sshpass"),
     ("/usr/lib/openssh/regress/test-exec.sh", "openssh-tests"),
 ];
 

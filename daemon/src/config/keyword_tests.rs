@@ -63,6 +63,17 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         &["tests/interop/match_blocks.rs::match_address_turns_publickey_off_only_for_that_address"],
     ),
     (
+        "PasswordAuthentication",
+        &[
+            "tests/interop/passwords.rs::password_logins_with_every_hash_scheme",
+            "tests/interop/passwords.rs::password_authentication_no_and_in_a_match_block",
+        ],
+    ),
+    (
+        "PermitEmptyPasswords",
+        &["tests/interop/passwords.rs::empty_passwords_only_with_permit_empty_passwords"],
+    ),
+    (
         "PubkeyAcceptedAlgorithms",
         &["tests/interop/access.rs::pubkey_accepted_algorithms_limit_key_types"],
     ),

@@ -209,7 +209,7 @@ const TABLE: &[Row] = &[
     row(
         "PasswordAuthentication",
         "PasswordAuthentication",
-        Absent("password authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(
@@ -280,7 +280,7 @@ const TABLE: &[Row] = &[
     row(
         "PermitEmptyPasswords",
         "PermitEmptyPasswords",
-        Absent("password authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(

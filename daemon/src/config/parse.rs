@@ -29,9 +29,10 @@ const AUTH_METHOD_NAMES: &[&str] = &[
     "hostbased",
     "gssapi-with-mic",
 ];
-/// The methods Sisu implements. `none` never succeeds (there are no empty passwords
-/// yet), so a list that asks for it is never satisfied: nobody it applies to gets in.
-const IMPLEMENTED_AUTH_METHODS: &[&str] = &["none", "publickey"];
+/// The methods Sisu implements. `none` never succeeds (an empty password is tried
+/// with `password`, as OpenSSH's clients do), so a list that asks for it is never
+/// satisfied: nobody it applies to gets in.
+const IMPLEMENTED_AUTH_METHODS: &[&str] = &["none", "publickey", "password"];
 
 /// `AuthenticationMethods any` (`None`) or its space-separated lists of comma-separated
 /// methods. A method Sisu does not have yet is refused ("not supported yet"): a
@@ -52,7 +53,9 @@ fn parse_auth_methods(args: &[String]) -> Result<Option<Vec<Vec<String>>>, Confi
         let mut methods = Vec::new();
         for m in list.split(',') {
             let name = m.split_once(':').map_or(m, |(n, _)| n);
-            if !AUTH_METHOD_NAMES.contains(&name) || (name == "publickey" && m != name) {
+            if !AUTH_METHOD_NAMES.contains(&name)
+                || ((name == "publickey" || name == "password") && m != name)
+            {
                 return Err(ConfigErrorKind::InvalidValue {
                     keyword: "AuthenticationMethods",
                     value: list.clone(),
@@ -326,7 +329,11 @@ pub(crate) fn parse(
     // nobody can log in to.
     // A list is satisfiable when each of its methods is enabled (`none` always is, as
     // in OpenSSH; `Match` blocks are not looked at, as OpenSSH's check does not).
-    let enabled = |m: &String| m == "none" || (m == "publickey" && p.cfg.pubkey_authentication);
+    let enabled = |m: &String| {
+        m == "none"
+            || (m == "publickey" && p.cfg.pubkey_authentication)
+            || (m == "password" && p.cfg.password_authentication)
+    };
     let satisfiable = p
         .cfg
         .authentication_methods

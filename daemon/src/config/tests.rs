@@ -503,8 +503,8 @@ fn restrictions_sisu_cannot_apply_stop_start_up() {
             "ForceCommand internal-sftp: not supported yet",
         ),
         (
-            "AuthenticationMethods publickey,password",
-            "AuthenticationMethods publickey,password (method password): not supported yet",
+            "AuthenticationMethods publickey,hostbased",
+            "AuthenticationMethods publickey,hostbased (method hostbased): not supported yet",
         ),
         (
             "AuthenticationMethods publickey keyboard-interactive:pam",

@@ -13,6 +13,7 @@
 
 pub use crate::policy::Verdict;
 use sisu_userauth::publickey::SignedRequest;
+use sisu_userauth::{Method, Password};
 use sisu_wire::{Reader, WireError, Writer};
 
 /// Most host keys described to a child.
@@ -66,6 +67,19 @@ pub enum ToMonitor {
     /// A signed publickey request, as it came: the monitor checks the signature itself,
     /// over data that holds the session id it signed.
     KeyVerified(SignedRequest),
+    /// A `password` request: is this `user`'s password? (The frame that carried it is
+    /// not wiped: the channel's buffers hold it until they are reused.)
+    Password {
+        /// The user.
+        user: String,
+        /// The password.
+        password: Password,
+    },
+    /// After a partial success: which methods may `user` try next?
+    Methods {
+        /// The user.
+        user: String,
+    },
     /// After authentication: the exported transport, for the post-auth child.
     Handover {
         /// `sisu_kex` transport state bytes.
@@ -127,13 +141,20 @@ pub enum FromMonitor {
         refuse: bool,
         /// The banner for this user.
         banner: Option<String>,
+        /// The methods the user may try.
+        methods: Vec<Method>,
+    },
+    /// The methods that may be tried next.
+    Methods {
+        /// The methods, in the order SSH_MSG_USERAUTH_FAILURE lists them.
+        methods: Vec<Method>,
     },
     /// A yes/no answer (a query: PK_OK or not).
     Offered {
         /// Whether the key may be tried.
         allowed: bool,
     },
-    /// The verdict on a verified key.
+    /// The verdict on a verified key or a password.
     Verified {
         /// The verdict.
         verdict: Verdict,
@@ -172,6 +193,8 @@ mod tag {
     pub const HANDOVER: u8 = 7;
     pub const PTY: u8 = 8;
     pub const PROVE: u8 = 9;
+    pub const PASSWORD: u8 = 10;
+    pub const METHODS: u8 = 11;
 
     pub const SETUP: u8 = 101;
     pub const SIGNATURE: u8 = 102;
@@ -183,6 +206,7 @@ mod tag {
     pub const PTY_READY: u8 = 108;
     pub const REFUSED: u8 = 109;
     pub const NO_GROUP: u8 = 110;
+    pub const METHOD_LIST: u8 = 111;
 }
 
 /// Why a message did not decode.
@@ -229,6 +253,31 @@ fn blob(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
     Ok(r.string()?.to_vec())
 }
 
+/// Most methods in a list (each at most once).
+const MAX_METHODS: usize = 3;
+
+fn write_methods(w: &mut Writer, methods: &[Method]) {
+    let names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+    w.str(&names.join(","));
+}
+
+fn read_methods(r: &mut Reader<'_>) -> Result<Vec<Method>, DecodeError> {
+    let list = r.utf8()?;
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for name in list.split(',') {
+        let m =
+            Method::from_name(name).ok_or(DecodeError::Malformed(WireError::BadValue("method")))?;
+        if out.contains(&m) || out.len() >= MAX_METHODS {
+            return Err(DecodeError::TooLarge("method list"));
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
 fn u16_field(r: &mut Reader<'_>) -> Result<u16, DecodeError> {
     u16::try_from(r.u32()?).map_err(|_| DecodeError::Malformed(WireError::BadValue("u16")))
 }
@@ -258,6 +307,8 @@ impl ToMonitor {
             ToMonitor::User { .. } => "user",
             ToMonitor::KeyOffered { .. } => "key query",
             ToMonitor::KeyVerified(_) => "key verify",
+            ToMonitor::Password { .. } => "password",
+            ToMonitor::Methods { .. } => "methods",
             ToMonitor::Handover { .. } => "handover",
             ToMonitor::Pty { .. } => "pty",
             ToMonitor::ProveHostKey { .. } => "host key proof",
@@ -298,6 +349,12 @@ impl ToMonitor {
                     .str(&req.algorithm)
                     .string(&req.key_blob)
                     .string(&req.signature);
+            }
+            ToMonitor::Password { user, password } => {
+                w.u8(tag::PASSWORD).str(user).string(password.expose());
+            }
+            ToMonitor::Methods { user } => {
+                w.u8(tag::METHODS).str(user);
             }
             ToMonitor::Handover { state } => {
                 w.u8(tag::HANDOVER).string(state);
@@ -357,6 +414,20 @@ impl ToMonitor {
                 key_blob: blob(&mut r)?,
                 signature: blob(&mut r)?,
             }),
+            tag::PASSWORD => {
+                let user = text(&mut r)?;
+                let password = r.string()?;
+                if password.len() > sisu_userauth::limits::MAX_PASSWORD_LEN {
+                    return Err(DecodeError::TooLarge("password"));
+                }
+                ToMonitor::Password {
+                    user,
+                    password: Password::new(password),
+                }
+            }
+            tag::METHODS => ToMonitor::Methods {
+                user: text(&mut r)?,
+            },
             tag::HANDOVER => ToMonitor::Handover {
                 state: blob(&mut r)?,
             },
@@ -411,12 +482,18 @@ impl FromMonitor {
                 valid,
                 refuse,
                 banner,
+                methods,
             } => {
                 w.u8(tag::USER_INFO).bool(*valid).bool(*refuse);
                 match banner {
                     Some(b) => w.bool(true).str(b),
                     None => w.bool(false),
                 };
+                write_methods(&mut w, methods);
+            }
+            FromMonitor::Methods { methods } => {
+                w.u8(tag::METHOD_LIST);
+                write_methods(&mut w, methods);
             }
             FromMonitor::Offered { allowed } => {
                 w.u8(tag::OFFERED).bool(*allowed);
@@ -490,8 +567,12 @@ impl FromMonitor {
                     valid,
                     refuse,
                     banner,
+                    methods: read_methods(&mut r)?,
                 }
             }
+            tag::METHOD_LIST => FromMonitor::Methods {
+                methods: read_methods(&mut r)?,
+            },
             tag::OFFERED => FromMonitor::Offered {
                 allowed: flag(&mut r)?,
             },

@@ -411,8 +411,22 @@ impl Monitor {
                     valid: a.valid,
                     refuse: a.refuse,
                     banner: a.banner,
+                    methods: a.methods,
                 }
             }
+            ToMonitor::Password { user, password } => {
+                let verdict = self.local.password(&user, &password);
+                if self.local.authenticated().is_some() {
+                    self.phase = Phase::Preauth {
+                        user_named: true,
+                        authenticated: true,
+                    };
+                }
+                FromMonitor::Verified { verdict }
+            }
+            ToMonitor::Methods { user } => FromMonitor::Methods {
+                methods: self.local.next_methods(&user),
+            },
             ToMonitor::KeyOffered {
                 user,
                 algorithm,

@@ -44,7 +44,7 @@ impl Phase {
                     user_named: true,
                     authenticated: false,
                 },
-                M::KeyOffered { .. } | M::KeyVerified(_),
+                M::KeyOffered { .. } | M::KeyVerified(_) | M::Password { .. } | M::Methods { .. },
             ) => Ok(()),
             (
                 Phase::Preauth {
@@ -54,9 +54,10 @@ impl Phase {
                 M::Handover { .. },
             ) => Ok(()),
             (Phase::Preauth { .. }, M::Handover { .. }) => Err("nobody has authenticated"),
-            (Phase::Preauth { .. }, M::KeyOffered { .. } | M::KeyVerified(_)) => {
-                Err("no user named, or already authenticated")
-            }
+            (
+                Phase::Preauth { .. },
+                M::KeyOffered { .. } | M::KeyVerified(_) | M::Password { .. } | M::Methods { .. },
+            ) => Err("no user named, or already authenticated"),
             (Phase::Preauth { .. }, M::Pty { .. } | M::ProveHostKey { .. }) => {
                 Err("only after authentication")
             }
@@ -108,6 +109,13 @@ pub(crate) fn every_request() -> Vec<ToMonitor> {
             key_blob: vec![],
             signature: vec![],
         }),
+        ToMonitor::Password {
+            user: String::new(),
+            password: sisu_userauth::Password::default(),
+        },
+        ToMonitor::Methods {
+            user: String::new(),
+        },
         ToMonitor::Handover { state: vec![] },
         ToMonitor::Pty {
             cols: 0,
@@ -143,7 +151,15 @@ mod tests {
         };
         assert_eq!(
             permitted(named),
-            ["log", "sign", "moduli", "key query", "key verify"]
+            [
+                "log",
+                "sign",
+                "moduli",
+                "key query",
+                "key verify",
+                "password",
+                "methods"
+            ]
         );
         let in_ = Phase::Preauth {
             user_named: true,

@@ -7,7 +7,9 @@
 //! - [`user`]: the password and group databases (`getpwnam_r`, `getgrouplist`);
 //! - [`sandbox`]: the pre-authentication sandbox (chroot, privilege separation user,
 //!   `no_new_privs`, resource limits, Landlock, a seccomp allow-list);
-//! - [`shadow`]: whether an account is locked or expired (`getspnam_r`);
+//! - [`shadow`]: whether an account is locked or expired, and its password hash
+//!   (`getspnam_r`);
+//! - [`crypt`]: password hashes through the system's crypt(3) (`crypt_rn`);
 //! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
 //! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
 //! - [`process`]: starting shells and commands as a user, with pipes or a pty, and
@@ -30,6 +32,7 @@
 //! - the signal handler of [`signals::SignalPipe`], which is a plain `extern "C"` function
 //!   writing one byte with `write(2)`, and installing it with `sigaction(2)`;
 //! - `getspnam_r`, which fills a C struct with pointers into a caller's buffer;
+//! - `crypt_rn`, which hashes into a caller's buffer and returns a pointer into it;
 //! - ioctls and calls that take raw pointers to local structs (`TIOCSWINSZ`,
 //!   `TIOCGWINSZ`, `TIOCSCTTY`, `tcgetattr`/`tcsetattr`, `poll`);
 //! - taking ownership of the pty master fd that `posix_openpt` returns.
@@ -45,6 +48,7 @@
 //! assert!(!os::hostname().is_empty());
 //! ```
 
+pub mod crypt;
 pub mod perms;
 pub mod poll;
 pub mod process;
@@ -67,7 +71,7 @@ pub use process::{
     STARTUP_NOTIFY_FD,
 };
 pub use pty::{chown_tty, get_winsize, open_pty, release_tty, set_winsize, Pty, WinSize};
-pub use shadow::{account_status, AccountStatus};
+pub use shadow::{account_status, stored_password, AccountStatus};
 pub use signals::{ignore_sigpipe, SignalPipe};
 pub use system::{
     daemonize, hostname, set_process_name, write_pid_file, MONITOR_NAME, POSTAUTH_NAME,

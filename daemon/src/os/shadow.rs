@@ -1,5 +1,5 @@
-//! The shadow password database, as far as deciding whether an account may log in:
-//! whether it is locked and when it expires (`getspnam_r(3)`, so NSS shadow sources work
+//! The shadow password database: whether an account is locked, when it expires, and
+//! the password hash that `password` authentication checks (`getspnam_r(3)`, so NSS shadow sources work
 //! as they do for OpenSSH).
 //!
 //! Only root can read `/etc/shadow`. When the entry cannot be read, the password field
@@ -8,6 +8,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
+use zeroize::Zeroizing;
 
 /// The prefix a locked password carries on Linux (`passwd -l`, `usermod -L`).
 pub const LOCKED_PASSWORD_PREFIX: &str = "!";
@@ -44,7 +45,26 @@ pub fn account_status(name: &str) -> io::Result<AccountStatus> {
     Ok(status_from(getspnam(name)?, &passwd_field))
 }
 
-fn status_from(shadow: Option<(String, i64)>, passwd_field: &str) -> AccountStatus {
+/// The password hash stored for `name`, as crypt(3) wrote it: the shadow entry's
+/// field, or the password database's when there is no readable shadow entry (and it
+/// is not the `x` that points to the shadow file). `None` for a user that does not
+/// exist. Wiped when dropped.
+pub fn stored_password(name: &str) -> io::Result<Option<Zeroizing<String>>> {
+    if let Some((hash, _)) = getspnam(name)? {
+        return Ok(Some(hash));
+    }
+    let Some(user) = nix::unistd::User::from_name(name)? else {
+        return Ok(None);
+    };
+    let field = Zeroizing::new(user.passwd.to_string_lossy().into_owned());
+    Ok(Some(if field.as_str() == "x" {
+        Zeroizing::new(String::new())
+    } else {
+        field
+    }))
+}
+
+fn status_from(shadow: Option<(Zeroizing<String>, i64)>, passwd_field: &str) -> AccountStatus {
     let (password, expire) = match &shadow {
         Some((p, e)) => (p.as_str(), *e),
         None => (passwd_field, -1),
@@ -57,13 +77,14 @@ fn status_from(shadow: Option<(String, i64)>, passwd_field: &str) -> AccountStat
 
 /// The password field and `sp_expire` of `name`'s shadow entry; `None` when there is
 /// none or it cannot be read (not root).
-fn getspnam(name: &str) -> io::Result<Option<(String, i64)>> {
+fn getspnam(name: &str) -> io::Result<Option<(Zeroizing<String>, i64)>> {
     let Ok(cname) = CString::new(name) else {
         return Ok(None);
     };
     let mut size = 4096usize;
     loop {
-        let mut buf = vec![0 as libc::c_char; size];
+        // Holds the password hash after the call: wiped when dropped.
+        let mut buf = Zeroizing::new(vec![0 as libc::c_char; size]);
         // SAFETY: an all-zero `spwd` is a valid value of this plain C struct (null
         // pointers, zero integers); getspnam_r only writes into it and into `buf`.
         let mut entry: libc::spwd = unsafe { std::mem::zeroed() };
@@ -87,7 +108,7 @@ fn getspnam(name: &str) -> io::Result<Option<(String, i64)>> {
             // ENOENT, EACCES (not root) and the like: no readable entry.
             return Ok(None);
         }
-        let password = if entry.sp_pwdp.is_null() {
+        let password = Zeroizing::new(if entry.sp_pwdp.is_null() {
             String::new()
         } else {
             // SAFETY: on success `sp_pwdp` points to a NUL-terminated string inside
@@ -95,7 +116,7 @@ fn getspnam(name: &str) -> io::Result<Option<(String, i64)>> {
             unsafe { CStr::from_ptr(entry.sp_pwdp) }
                 .to_string_lossy()
                 .into_owned()
-        };
+        });
         return Ok(Some((password, entry.sp_expire)));
     }
 }
@@ -128,10 +149,10 @@ mod tests {
         assert!(st.locked, "the password field is the fallback");
         assert_eq!(st.expires_on_day, None);
         assert!(!status_from(None, "x").locked);
-        let st = status_from(Some(("!$y$j9T$abc".into(), 19000)), "x");
+        let st = status_from(Some((Zeroizing::new("!$y$j9T$abc".into()), 19000)), "x");
         assert!(st.locked);
         assert_eq!(st.expires_on_day, Some(19000));
-        let st = status_from(Some(("*".into(), -1)), "x");
+        let st = status_from(Some((Zeroizing::new("*".into()), -1)), "x");
         assert!(!st.locked);
         assert_eq!(st.expires_on_day, None);
         assert_eq!(

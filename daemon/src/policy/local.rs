@@ -10,7 +10,7 @@ use sisu_kex::hostkey::HostKeyError;
 use sisu_kex::moduli::{DhGroup, GroupRequest};
 use sisu_kex::{HostKey, HostKeyAlg};
 use sisu_userauth::request::user_without_style;
-use sisu_userauth::SERVICE_CONNECTION;
+use sisu_userauth::{Method, Password, SERVICE_CONNECTION};
 use sisu_wire::Writer;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -103,6 +103,66 @@ impl Local {
     fn is_our_user(&self, user: &str) -> bool {
         self.user.as_deref() == Some(user)
     }
+
+    /// The password check itself: always one crypt(3) hash, whoever the user is.
+    fn check_password(&mut self, user: &str, password: &Password) -> Verdict {
+        let account = if self.is_our_user(user) && self.authenticated.is_none() {
+            self.rules.password_account(user, password.is_empty())
+        } else {
+            None
+        };
+        let stored = match &account {
+            Some(u) => match os::stored_password(&u.name) {
+                Ok(h) => h,
+                Err(e) => {
+                    error!("password of {}: {e}", u.name);
+                    None
+                }
+            },
+            None => None,
+        };
+        let permit_empty = account.is_some();
+        let right = super::password::check(
+            password,
+            stored.as_deref().map(|s| s.as_str()),
+            permit_empty,
+        );
+        if !right || account.is_none() {
+            return Verdict::Deny;
+        }
+        match self
+            .rules
+            .method_succeeded(user, "password", None, Grant::default())
+        {
+            Ok(Progress::Complete(g)) => {
+                self.authenticated = Some((user.to_string(), g));
+                Verdict::Allow
+            }
+            Ok(Progress::Partial) => {
+                verbose!(
+                    "Partial password for {user} from {} ssh2 [preauth]",
+                    self.ends.peer_desc()
+                );
+                Verdict::Partial
+            }
+            Err(why) => {
+                info!("{why} [preauth]");
+                Verdict::Deny
+            }
+        }
+    }
+
+    /// What makes the failure delay differ between users without being computable
+    /// from outside: the first host key's private half (its public half without one).
+    fn delay_secret(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let Some(k) = self.host_keys.first() else {
+            return Default::default();
+        };
+        match k.private_key().and_then(|p| p.to_bytes().ok()) {
+            Some(b) => b,
+            None => zeroize::Zeroizing::new(k.public_key().to_bytes().unwrap_or_default()),
+        }
+    }
 }
 
 impl Drop for Local {
@@ -150,10 +210,12 @@ impl Policy for Local {
         let valid = self.rules.user_exists(user);
         let refuse = self.rules.refuses_connection(user);
         let banner = self.rules.banner(user);
+        let methods = self.rules.methods(user);
         UserAnswer {
             valid,
             refuse,
             banner,
+            methods,
         }
     }
 
@@ -193,7 +255,10 @@ impl Policy for Local {
         let Some(grant) = self.rules.check_key(&user, &key, true) else {
             return Verdict::Deny;
         };
-        match self.rules.method_succeeded(&user, "publickey", &key, grant) {
+        match self
+            .rules
+            .method_succeeded(&user, "publickey", Some(&key), grant)
+        {
             Ok(Progress::Complete(g)) => {
                 self.authenticated = Some((user, g));
                 Verdict::Allow
@@ -212,6 +277,23 @@ impl Policy for Local {
                 Verdict::Deny
             }
         }
+    }
+
+    fn password(&mut self, user: &str, password: &Password) -> Verdict {
+        let start = std::time::Instant::now();
+        let user = user_without_style(user).to_string();
+        let verdict = self.check_password(&user, password);
+        if verdict == Verdict::Deny {
+            super::password::wait_out_failure(&self.delay_secret(), &user, start);
+        }
+        verdict
+    }
+
+    fn next_methods(&mut self, user: &str) -> Vec<Method> {
+        if !self.is_our_user(user) || self.authenticated.is_some() {
+            return Vec::new();
+        }
+        self.rules.methods(user)
     }
 
     fn prove_host_key(&mut self, key_blob: &[u8], algorithm: HostKeyAlg) -> Option<Vec<u8>> {

@@ -2,8 +2,8 @@
 //! the rules that party answers by.
 //!
 //! [`Policy`] is the seam of privilege separation. The pre-authentication loop asks it
-//! for host-key signatures, group-exchange groups, whether a user exists and whether a
-//! key may log in; the post-authentication loop asks for signatures on rekeys, proofs
+//! for host-key signatures, group-exchange groups, whether a user exists, whether a
+//! key may log in and whether a password is right ([`password`]); the post-authentication loop asks for signatures on rekeys, proofs
 //! of host keys and pseudo-terminals. Two implementations answer:
 //!
 //! - [`Local`]: the answers themselves, from the configuration, the user database and
@@ -22,6 +22,7 @@
 pub mod access;
 mod grant;
 mod local;
+pub mod password;
 mod remote;
 pub mod rules;
 
@@ -36,6 +37,7 @@ use sisu_kex::hostkey::HostKeyError;
 use sisu_kex::moduli::{DhGroup, GroupRequest};
 use sisu_kex::HostKeyAlg;
 pub use sisu_userauth::publickey::SignedRequest;
+use sisu_userauth::{Method, Password};
 use std::io;
 
 /// Evaluates the configuration's `Match` blocks for a user name.
@@ -51,9 +53,11 @@ pub struct UserAnswer {
     pub refuse: bool,
     /// The banner for this user (`Banner`, after `Match` blocks).
     pub banner: Option<String>,
+    /// The methods the user may try, in the order SSH_MSG_USERAUTH_FAILURE lists them.
+    pub methods: Vec<Method>,
 }
 
-/// The monitor's verdict on a signed publickey request.
+/// The monitor's verdict on a signed publickey request or a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Refused.
@@ -86,6 +90,12 @@ pub trait Policy {
 
     /// A signed publickey request: checked again by whoever answers, then decided.
     fn key_verified(&mut self, request: &SignedRequest) -> Verdict;
+
+    /// A `password` request: is this the user's password (and may it be used)?
+    fn password(&mut self, user: &str, password: &Password) -> Verdict;
+
+    /// After a [`Verdict::Partial`]: the methods that may continue.
+    fn next_methods(&mut self, user: &str) -> Vec<Method>;
 
     /// After authentication: the `hostkeys-prove-00@openssh.com` signature for the
     /// host key whose plain public blob is `key_blob`, made with `algorithm`.

@@ -11,6 +11,7 @@ use crate::os::{Pty, WinSize};
 use sisu_kex::hostkey::HostKeyError;
 use sisu_kex::moduli::{DhGroup, GroupRequest};
 use sisu_kex::HostKeyAlg;
+use sisu_userauth::{Method, Password};
 use std::io;
 use std::os::fd::OwnedFd;
 
@@ -121,12 +122,14 @@ impl Policy for ViaMonitor {
                     valid,
                     refuse,
                     banner,
+                    methods,
                 },
                 _,
             )) => UserAnswer {
                 valid,
                 refuse,
                 banner,
+                methods,
             },
             Some(_) => {
                 self.out_of_turn();
@@ -160,6 +163,35 @@ impl Policy for ViaMonitor {
                 Verdict::Deny
             }
             None => Verdict::Deny,
+        }
+    }
+
+    fn password(&mut self, user: &str, password: &Password) -> Verdict {
+        let q = ToMonitor::Password {
+            user: user.to_string(),
+            password: password.clone(),
+        };
+        match self.call(q) {
+            Some((FromMonitor::Verified { verdict }, _)) => verdict,
+            Some(_) => {
+                self.out_of_turn();
+                Verdict::Deny
+            }
+            None => Verdict::Deny,
+        }
+    }
+
+    fn next_methods(&mut self, user: &str) -> Vec<Method> {
+        let q = ToMonitor::Methods {
+            user: user.to_string(),
+        };
+        match self.call(q) {
+            Some((FromMonitor::Methods { methods }, _)) => methods,
+            Some(_) => {
+                self.out_of_turn();
+                Vec::new()
+            }
+            None => Vec::new(),
         }
     }
 

@@ -31,6 +31,10 @@ pub struct AuthSettings {
     pub pubkey_algorithms: Vec<String>,
     /// `PubkeyAuthentication`.
     pub pubkey_authentication: bool,
+    /// `PasswordAuthentication`.
+    pub password_authentication: bool,
+    /// `PermitEmptyPasswords`.
+    pub permit_empty_passwords: bool,
     /// `PermitRootLogin`.
     pub permit_root_login: RootLogin,
     /// `AuthorizedKeysFile` entries, tokens not yet expanded.
@@ -188,14 +192,15 @@ impl Rules {
         }
     }
 
-    /// Records that `method` succeeded for `user` with `key`, whose line granted
-    /// `grant`, and says whether that completes one `AuthenticationMethods` list.
-    /// `Err` is the log line when the keys' restrictions cannot be combined.
+    /// Records that `method` succeeded for `user` (with `key`, for publickey), whose
+    /// line granted `grant`, and says whether that completes one
+    /// `AuthenticationMethods` list. `Err` is the log line when the keys' restrictions
+    /// cannot be combined.
     pub fn method_succeeded(
         &mut self,
         user: &str,
         method: &str,
-        key: &PublicKey,
+        key: Option<&PublicKey>,
         grant: Grant,
     ) -> Result<Progress, String> {
         let grant = match self.grant.take() {
@@ -204,7 +209,9 @@ impl Rules {
                 .merge(grant)
                 .ok_or("authorized_keys options of the keys used conflict: two forced commands")?,
         };
-        self.used_keys.push(key.key_data().clone());
+        if let Some(key) = key {
+            self.used_keys.push(key.key_data().clone());
+        }
         let Some(lists) = self.settings_for(user).auth_methods else {
             return Ok(Progress::Complete(grant));
         };
@@ -219,6 +226,50 @@ impl Rules {
         }
         self.grant = Some(grant);
         Ok(Progress::Partial)
+    }
+
+    /// The methods `user` may try now, in the order SSH_MSG_USERAUTH_FAILURE lists them
+    /// (OpenSSH's: publickey, password): those enabled after `Match` blocks, and with
+    /// `AuthenticationMethods` only those that continue a list still open.
+    pub fn methods(&mut self, user: &str) -> Vec<sisu_userauth::Method> {
+        use sisu_userauth::Method;
+        let settings = self.settings_for(user);
+        [
+            (Method::PublicKey, settings.pubkey_authentication),
+            (Method::Password, settings.password_authentication),
+        ]
+        .into_iter()
+        .filter(|&(m, enabled)| enabled && self.method_allowed_now(user, m.name()))
+        .map(|(m, _)| m)
+        .collect()
+    }
+
+    /// Whether a password may authenticate `name` at all, before it is checked: the
+    /// user's account when password authentication is on for them, the method may be
+    /// tried now, and `PermitRootLogin` lets root in with a password; `None` otherwise
+    /// (the password is then checked against a dummy hash, and fails). The empty
+    /// password is refused unless `PermitEmptyPasswords`.
+    pub fn password_account(&mut self, name: &str, empty: bool) -> Option<UserInfo> {
+        let settings = self.settings_for(name);
+        if !settings.password_authentication || (empty && !settings.permit_empty_passwords) {
+            return None;
+        }
+        let user = self.user(name)?;
+        if !self.method_allowed_now(name, "password") {
+            return None;
+        }
+        if user.uid == 0 && settings.permit_root_login != RootLogin::Yes {
+            if !self.root_refusal_logged {
+                self.root_refusal_logged = true;
+                info!(
+                    "ROOT LOGIN REFUSED FROM {} port {} [preauth]",
+                    self.ends.peer_ip(),
+                    self.ends.peer_port()
+                );
+            }
+            return None;
+        }
+        Some(user)
     }
 
     /// The banner for `user` (after `Match` blocks): the `Banner` file's text, at most

@@ -145,6 +145,12 @@ mod tests {
         fn key_verified(&mut self, _: &crate::policy::SignedRequest) -> crate::policy::Verdict {
             crate::policy::Verdict::Deny
         }
+        fn password(&mut self, _: &str, _: &sisu_userauth::Password) -> crate::policy::Verdict {
+            crate::policy::Verdict::Deny
+        }
+        fn next_methods(&mut self, _: &str) -> Vec<sisu_userauth::Method> {
+            Vec::new()
+        }
         fn prove_host_key(&mut self, blob: &[u8], alg: HostKeyAlg) -> Option<Vec<u8>> {
             let key = self.0.iter().find(|k| k.plain_public_blob() == blob)?;
             let mut data = Writer::new();

@@ -316,6 +316,7 @@ impl Preauth<'_> {
         }
         if let Some(auth) = self.auth.as_mut() {
             auth.set_banner(answer.banner);
+            auth.set_methods(answer.methods);
         }
         true
     }
@@ -344,6 +345,23 @@ impl Preauth<'_> {
         if let Err(e) = r {
             self.auth_failed(e);
         }
+    }
+
+    /// Answers a verified key or a password with the monitor's verdict; after a partial
+    /// success, the methods listed are those that continue.
+    fn answer_verdict(&mut self, user: &str, verdict: Verdict) {
+        let answer = match verdict {
+            Verdict::Allow => Answer::Allow,
+            Verdict::Partial => {
+                let next = self.policy.next_methods(user);
+                if let Some(auth) = self.auth.as_mut() {
+                    auth.set_methods(next);
+                }
+                Answer::Partial
+            }
+            Verdict::Deny => Answer::Deny,
+        };
+        self.answer_auth(answer);
     }
 
     fn auth_failed(&mut self, e: sisu_userauth::AuthError) {
@@ -378,13 +396,13 @@ impl Preauth<'_> {
                 let ok = self.policy.key_offered(&user, &algorithm, &blob);
                 self.answer_auth(if ok { Answer::Allow } else { Answer::Deny });
             }
-            AEvent::KeyVerified { request, .. } => {
-                let answer = match self.policy.key_verified(&request) {
-                    Verdict::Allow => Answer::Allow,
-                    Verdict::Partial => Answer::Partial,
-                    Verdict::Deny => Answer::Deny,
-                };
-                self.answer_auth(answer);
+            AEvent::KeyVerified { user, request, .. } => {
+                let verdict = self.policy.key_verified(&request);
+                self.answer_verdict(&user, verdict);
+            }
+            AEvent::PasswordOffered { user, password } => {
+                let verdict = self.policy.password(&user, &password);
+                self.answer_verdict(&user, verdict);
             }
             AEvent::Failed {
                 user, method, key, ..
@@ -403,13 +421,13 @@ impl Preauth<'_> {
         }
     }
 
-    /// As OpenSSH's auth_log: failures of invalid users, and failures past half of
-    /// MaxAuthTries, at INFO; the others at VERBOSE.
+    /// As OpenSSH's auth_log: failures of invalid users, failed passwords, and
+    /// failures past half of MaxAuthTries, at INFO; the others at VERBOSE.
     fn log_failure(&self, user: &str, method: &str, key: Option<&ssh_key::PublicKey>) {
         let valid = self.user.as_ref().is_some_and(|(_, v)| *v);
         let inv = if valid { "" } else { "invalid user " };
         let failures = self.auth.as_ref().map_or(0, |a| a.failures());
-        let level = if !valid || failures >= self.max_tries / 2 {
+        let level = if !valid || failures >= self.max_tries / 2 || method == "password" {
             crate::log::Level::Info
         } else {
             crate::log::Level::Verbose

@@ -807,6 +807,28 @@ impl Ssh {
         self.arg("-o").arg(opt)
     }
 
+    /// Log in with `password` through `sshpass` (reading it from `SSHPASS`), and with
+    /// no key: password prompts allowed (no `BatchMode`), one prompt only.
+    pub fn password(self, password: &str) -> Self {
+        self.password_after(password, "password")
+            .option("PubkeyAuthentication=no")
+    }
+
+    /// Log in with the key and then `password` through `sshpass`, trying the methods
+    /// in the order `preferred` gives (e.g. `publickey,password`).
+    pub fn password_after(mut self, password: &str, preferred: &str) -> Self {
+        if let Some(b) = self.args.iter().position(|a| a == "BatchMode=yes") {
+            self.args[b] = "BatchMode=no".into();
+        }
+        let mut args: Vec<OsString> = vec!["-e".into(), "ssh".into()];
+        args.append(&mut self.args);
+        self.args = args;
+        self.program = "sshpass".into();
+        self.envs.push(("SSHPASS".into(), password.into()));
+        self.option(&format!("PreferredAuthentications={preferred}"))
+            .option("NumberOfPasswordPrompts=1")
+    }
+
     /// Use another identity file instead of the authorized one.
     pub fn identity(mut self, key: &Path) -> Self {
         let i = self
@@ -992,6 +1014,22 @@ pub fn ensure_account(name: &str, spec: &AccountSpec<'_>) {
     let groups = spec.groups.join(",");
     run_admin("usermod", &["-G", &groups, name]).assert_success();
     run_admin("chage", &["-E", spec.expire, name]).assert_success();
+}
+
+/// Sets `name`'s password to `password`, hashed by `chpasswd -c METHOD` (`YESCRYPT`,
+/// `SHA512`, `SHA256`, `MD5`). Root only.
+pub fn set_password(name: &str, password: &str, method: &str) {
+    assert!(is_root(), "setting passwords needs root");
+    let _guard = accounts_lock();
+    let mut cmd = Command::new("chpasswd");
+    cmd.args(["-c", method]);
+    run_bounded(
+        cmd,
+        Input::Bytes(format!("{name}:{password}\n").into_bytes()),
+        None,
+        Duration::from_secs(60),
+    )
+    .assert_success();
 }
 
 /// The name of `user`'s primary group.

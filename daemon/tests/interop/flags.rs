@@ -57,8 +57,8 @@ pub fn test_mode_refuses_restrictions_it_cannot_apply() {
     for (line, why) in [
         ("UsePAM yes", "UsePAM yes: not supported yet"),
         (
-            "AuthenticationMethods publickey,password",
-            "AuthenticationMethods publickey,password (method password): not supported yet",
+            "AuthenticationMethods publickey,hostbased",
+            "AuthenticationMethods publickey,hostbased (method hostbased): not supported yet",
         ),
         (
             "Match Address 10.0.0.0/8\n  ChannelTimeout session=1m",

@@ -38,6 +38,7 @@ mod keywords;
 mod logs;
 mod match_blocks;
 mod max_startups;
+mod passwords;
 mod peers;
 mod privsep;
 mod rekey;
@@ -75,6 +76,13 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         stalls::stalled_before_authentication_is_quiet_then_dropped,
         stalls::stalled_reader_after_authentication_is_quiet_then_dropped,
         access::permit_root_login_no_and_forced_commands_only => [Root],
+        passwords::password_logins_with_every_hash_scheme => [Root, Program("sshpass")],
+        passwords::wrong_passwords_unknown_and_locked_users_are_refused_and_logged => [Root, Program("sshpass")],
+        passwords::password_authentication_no_and_in_a_match_block => [Root, Program("sshpass")],
+        passwords::empty_passwords_only_with_permit_empty_passwords => [Root, Program("sshpass")],
+        passwords::publickey_then_password_with_authentication_methods => [Root, Program("sshpass")],
+        passwords::paramiko_logs_in_with_a_password => [Root, PyModule("paramiko")],
+        passwords::plink_logs_in_with_a_password => [Root, Program("plink")],
         access::max_auth_tries_ends_the_connection,
         access::pubkey_accepted_algorithms_limit_key_types,
         access::use_dns_no_matches_addresses_not_names,

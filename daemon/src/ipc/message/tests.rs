@@ -9,6 +9,17 @@ fn b() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..64)
 }
 
+fn methods() -> impl Strategy<Value = Vec<Method>> {
+    proptest::sample::subsequence(
+        vec![
+            Method::PublicKey,
+            Method::Password,
+            Method::KeyboardInteractive,
+        ],
+        0..=3,
+    )
+}
+
 fn to_monitor() -> impl Strategy<Value = ToMonitor> {
     prop_oneof![
         (any::<u8>(), s()).prop_map(|(level, line)| ToMonitor::Log { level, line }),
@@ -37,6 +48,11 @@ fn to_monitor() -> impl Strategy<Value = ToMonitor> {
                 signature,
             })
         }),
+        (s(), b()).prop_map(|(user, pw)| ToMonitor::Password {
+            user,
+            password: sisu_userauth::Password::new(&pw)
+        }),
+        s().prop_map(|user| ToMonitor::Methods { user }),
         b().prop_map(|state| ToMonitor::Handover { state }),
         (any::<u16>(), any::<u16>(), any::<u16>(), any::<u16>()).prop_map(
             |(cols, rows, width_px, height_px)| ToMonitor::Pty {
@@ -65,13 +81,19 @@ fn from_monitor() -> impl Strategy<Value = FromMonitor> {
         b().prop_map(|blob| FromMonitor::Signature { blob }),
         (b(), b()).prop_map(|(p, g)| FromMonitor::Group { p, g }),
         Just(FromMonitor::NoGroup),
-        (any::<bool>(), any::<bool>(), proptest::option::of(s())).prop_map(
-            |(valid, refuse, banner)| FromMonitor::User {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(s()),
+            methods()
+        )
+            .prop_map(|(valid, refuse, banner, methods)| FromMonitor::User {
                 valid,
                 refuse,
-                banner
-            }
-        ),
+                banner,
+                methods
+            }),
+        methods().prop_map(|methods| FromMonitor::Methods { methods }),
         any::<bool>().prop_map(|allowed| FromMonitor::Offered { allowed }),
         prop_oneof![
             Just(Verdict::Deny),
@@ -118,6 +140,28 @@ proptest! {
             prop_assert_eq!(m.encode(), bytes);
         }
     }
+}
+
+#[test]
+fn method_lists_are_canonical() {
+    for bad in [
+        "publickey,publickey",
+        "hostbased",
+        "publickey,",
+        ",password",
+    ] {
+        let mut w = Writer::new();
+        w.u8(tag::METHOD_LIST).str(bad);
+        assert!(FromMonitor::decode(&w.into_vec()).is_err(), "{bad}");
+    }
+    let mut w = Writer::new();
+    w.u8(tag::PASSWORD)
+        .str("alice")
+        .string(&vec![b'x'; sisu_userauth::limits::MAX_PASSWORD_LEN + 1]);
+    assert_eq!(
+        ToMonitor::decode(&w.into_vec()),
+        Err(DecodeError::TooLarge("password"))
+    );
 }
 
 #[test]
