@@ -3,9 +3,8 @@
 //! The monitor answers a `password` request with [`check`]: the hash of the
 //! password is always computed, with the user's stored hash as the setting or, for a
 //! user who does not exist, is refused by the rules, or has no usable hash (`*`, `!`,
-//! empty), with [`dummy_setting`]: the scheme and cost this system gives new
-//! passwords; so an unknown user costs what a known one with a
-//! wrong password costs. After a failure the answer is held back until
+//! empty), with [`dummy_setting`]: a stored hash of the scheme and cost most accounts
+//! here have; so an unknown user costs what a known one with a wrong password costs. After a failure the answer is held back until
 //! [`failure_delay`] has passed since the request came, as OpenSSH's
 //! `ensure_minimum_time_since` does, so that the time to a refusal says nothing about
 //! which branch was taken.
@@ -31,18 +30,58 @@ pub const DUMMY_SETTING: &str = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$";
 /// The file whose `ENCRYPT_METHOD` says how this system hashes new passwords.
 pub const LOGIN_DEFS: &str = "/etc/login.defs";
 
-/// The setting a password is hashed with when there is no real hash to compare with:
-/// the scheme and cost that `/etc/login.defs` gives new passwords (`ENCRYPT_METHOD`,
-/// `SHA_CRYPT_MIN_ROUNDS`, `YESCRYPT_COST_FACTOR`), so that an unknown user costs what
-/// a known one costs; [`DUMMY_SETTING`] when that file says nothing usable. Read once.
+/// The file of password hashes the dummy's scheme is taken from.
+pub const SHADOW: &str = "/etc/shadow";
+
+/// The setting a password is hashed with when there is no real hash to compare with,
+/// so that an unknown user costs what a known one costs: one of the stored hashes
+/// itself, of the scheme and cost most hashes in `/etc/shadow` have (its salt too, so
+/// the work is exactly that of checking a real password; the result is thrown away);
+/// when that file cannot be read (not root) or holds no usable hash, the scheme and
+/// cost `/etc/login.defs` gives new passwords (`ENCRYPT_METHOD`,
+/// `SHA_CRYPT_MIN_ROUNDS`, `YESCRYPT_COST_FACTOR`); else [`DUMMY_SETTING`]. Read once
+/// per process (each connection's monitor is a fresh one).
 pub fn dummy_setting() -> &'static str {
-    static SETTING: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static SETTING: std::sync::OnceLock<zeroize::Zeroizing<String>> = std::sync::OnceLock::new();
     SETTING.get_or_init(|| {
-        std::fs::read_to_string(LOGIN_DEFS)
+        let from_shadow = std::fs::read_to_string(SHADOW)
             .ok()
-            .and_then(|text| setting_from_login_defs(&text))
-            .unwrap_or_else(|| DUMMY_SETTING.to_string())
+            .map(zeroize::Zeroizing::new)
+            .and_then(|text| most_common_hash(&text));
+        from_shadow
+            .or_else(|| {
+                std::fs::read_to_string(LOGIN_DEFS)
+                    .ok()
+                    .and_then(|text| setting_from_login_defs(&text))
+                    .map(zeroize::Zeroizing::new)
+            })
+            .unwrap_or_else(|| zeroize::Zeroizing::new(DUMMY_SETTING.to_string()))
     })
+}
+
+/// Of the usable `$id$…` hashes in a shadow file's text, one of the scheme and cost
+/// (everything before the salt) that most of them share.
+pub fn most_common_hash(shadow: &str) -> Option<zeroize::Zeroizing<String>> {
+    let mut counts: Vec<(&str, usize, &str)> = Vec::new();
+    for line in shadow.lines() {
+        let Some(hash) = line.split(':').nth(1) else {
+            continue;
+        };
+        // `$id$[params$]salt$hash`: the scheme and cost are all but the last two fields.
+        if !hash.starts_with('$') || hash.matches('$').count() < 3 {
+            continue;
+        }
+        let Some(cut) = hash.rmatch_indices('$').nth(1).map(|(i, _)| i) else {
+            continue;
+        };
+        let key = &hash[..cut];
+        match counts.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(entry) => entry.1 += 1,
+            None => counts.push((key, 1, hash)),
+        }
+    }
+    let (_, _, hash) = counts.into_iter().max_by_key(|&(_, n, _)| n)?;
+    Some(zeroize::Zeroizing::new(hash.to_string()))
 }
 
 /// The dummy setting for a `login.defs` text (see [`dummy_setting`]).
@@ -151,6 +190,27 @@ mod tests {
         // A locked account's hash never matches, even with the right password.
         let locked = format!("!{}", sha512.as_str());
         assert!(!check(&Password::new(b"password"), Some(&locked), false));
+    }
+
+    #[test]
+    fn the_dummy_is_a_hash_of_the_commonest_scheme() {
+        let shadow = "root:*:19000:0:99999:7:::\n\
+            a:$y$j9T$saltA$hashA:19000::::::\n\
+            b:!$6$saltB$hashB:19000::::::\n\
+            c:$y$j9T$saltC$hashC:19000::::::\n\
+            d:$6$rounds=9000$saltD$hashD:19000::::::\n\
+            e:$y$jBT$saltE$hashE:19000::::::\n\
+            broken line\n";
+        assert_eq!(
+            most_common_hash(shadow).as_deref().map(String::as_str),
+            Some("$y$j9T$saltA$hashA")
+        );
+        let sha = "a:$6$rounds=9000$s1$h1:1::::::\nb:$6$rounds=9000$s2$h2:1::::::\nc:$y$j9T$s$h:1::::::\n";
+        assert_eq!(
+            most_common_hash(sha).as_deref().map(String::as_str),
+            Some("$6$rounds=9000$s1$h1")
+        );
+        assert_eq!(most_common_hash("root:*:1::::::\nx:!:1::::::\n"), None);
     }
 
     #[test]
