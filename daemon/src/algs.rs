@@ -23,9 +23,9 @@ fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
 
 /// Every signature algorithm name OpenSSH 9 takes in `PubkeyAcceptedAlgorithms` and
 /// `HostKeyAlgorithms`: a list may name (or a pattern reach) any of them. Only those
-/// Sisu implements are ever used (user keys `sisu-userauth` verifies; host-key
-/// algorithms of the keys it has); the others (user certificates, security keys until
-/// the users issue) stay listed and unused, so a configuration written for OpenSSH
+/// Sisu implements are ever used (user keys and certificates `sisu-userauth`
+/// verifies; host-key algorithms of the keys it has); the others (security keys until
+/// they are implemented) stay listed and unused, so a configuration written for OpenSSH
 /// still starts.
 const OPENSSH_SIG_NAMES: &[&str] = &[
     "ssh-ed25519",
@@ -49,6 +49,32 @@ const OPENSSH_SIG_NAMES: &[&str] = &[
     "rsa-sha2-256-cert-v01@openssh.com",
     "rsa-sha2-512",
     "rsa-sha2-512-cert-v01@openssh.com",
+];
+
+/// Every signature algorithm OpenSSH 9 takes in `CASignatureAlgorithms`.
+const CA_SIGNATURE_NAMES: &[&str] = &[
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+    "ssh-rsa",
+    "ssh-dss",
+];
+
+/// OpenSSH 9.2's default `CASignatureAlgorithms` (no SHA-1 signatures).
+const DEFAULT_CA_SIGNATURE: &[&str] = &[
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
 ];
 
 /// `ours` followed by the OpenSSH names it lacks.
@@ -82,8 +108,9 @@ pub fn sets() -> AlgorithmSets {
         ),
         pubkey: Algs::new(
             OPENSSH_SIG_NAMES,
-            &names(&PubkeyAlgorithm::DEFAULT, PubkeyAlgorithm::name),
+            &sisu_userauth::default_pubkey_algorithms(),
         ),
+        ca_signature: Algs::new(CA_SIGNATURE_NAMES, DEFAULT_CA_SIGNATURE),
     }
 }
 
@@ -125,7 +152,11 @@ pub fn query(kind: Query) -> Option<Vec<String>> {
             .map(|a| a.name())
             .collect(),
         Query::HostKeyAlgorithms => names(HostKeyAlg::ALL, HostKeyAlg::name),
-        Query::PubkeyAcceptedAlgorithms => names(PubkeyAlgorithm::ALL, PubkeyAlgorithm::name),
+        Query::PubkeyAcceptedAlgorithms => {
+            let mut v = sisu_userauth::publickey::CERTIFICATE_ALGORITHMS.to_vec();
+            v.extend(names(PubkeyAlgorithm::ALL, PubkeyAlgorithm::name));
+            v
+        }
         Query::ProtocolVersion => vec!["2"],
         Query::Help => Query::NAMES.to_vec(),
     };
@@ -257,6 +288,9 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         banner: cfg.banner.clone(),
         refuse_connection: cfg.refuse_connection,
         revoked_keys: cfg.revoked_keys.clone(),
+        trusted_user_ca_keys: cfg.trusted_user_ca_keys.clone(),
+        authorized_principals_file: cfg.authorized_principals_file.clone(),
+        ca_signature_algorithms: cfg.ca_signature_algorithms.clone(),
     }
 }
 
@@ -295,6 +329,7 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         client_alive: nonzero(cfg.client_alive_interval)
             .map(|interval| (interval, cfg.client_alive_count_max)),
         chroot_directory: cfg.chroot_directory.clone(),
+        expose_auth_info: cfg.expose_auth_info,
     }
 }
 

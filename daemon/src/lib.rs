@@ -29,7 +29,7 @@
 //! let algs = Algs::new(&["aes128-ctr", "aes256-ctr"], &["aes256-ctr"]);
 //! let sets = AlgorithmSets {
 //!     ciphers: algs.clone(), macs: algs.clone(), kex: algs.clone(),
-//!     host_key: algs.clone(), pubkey: algs,
+//!     host_key: algs.clone(), pubkey: algs.clone(), ca_signature: algs,
 //! };
 //! let text = "MaxAuthTries 3\nmaxauthtries 5\nCiphers +aes128-ctr\n";
 //! let (cfg, warnings) = parse_config(text, Path::new("sshd_config"), &[], &sets).unwrap();

@@ -43,6 +43,18 @@ impl Method {
     }
 }
 
+/// OpenSSH's default `PubkeyAcceptedAlgorithms` as far as this crate verifies it: the
+/// user-certificate algorithms, then the plain ones (no security keys yet, and no
+/// legacy `ssh-rsa`/`ssh-dss` ones, which must be asked for).
+pub fn default_pubkey_algorithms() -> Vec<&'static str> {
+    crate::publickey::CERTIFICATE_ALGORITHMS
+        .iter()
+        .copied()
+        .filter(|n| !n.starts_with("ssh-rsa") && !n.starts_with("ssh-dss"))
+        .chain(PubkeyAlgorithm::DEFAULT.iter().map(|a| a.name()))
+        .collect()
+}
+
 /// What the server allows; the daemon builds it from `sshd_config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -59,15 +71,15 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
-    /// `MaxAuthTries 6`, `publickey` only, the default algorithms (no `ssh-rsa`,
-    /// `ssh-dss`), no banner.
+    /// `MaxAuthTries 6`, `publickey` only, the default algorithms (the certificate
+    /// ones first, as OpenSSH; no `ssh-rsa`, `ssh-dss`), no banner.
     fn default() -> Self {
         ServerConfig {
             max_tries: DEFAULT_MAX_TRIES,
             methods: vec![Method::PublicKey],
-            pubkey_algorithms: PubkeyAlgorithm::DEFAULT
-                .iter()
-                .map(|a| a.name().to_owned())
+            pubkey_algorithms: default_pubkey_algorithms()
+                .into_iter()
+                .map(str::to_owned)
                 .collect(),
             banner: None,
         }

@@ -15,10 +15,13 @@ pub enum Event {
     KeyOffered {
         /// The user name from the request.
         user: String,
-        /// The signature algorithm name, e.g. `rsa-sha2-512`.
+        /// The signature algorithm name, e.g. `rsa-sha2-512` or
+        /// `ssh-ed25519-cert-v01@openssh.com`.
         algorithm: String,
-        /// The offered key.
+        /// The offered key (for a certificate: the certified key).
         key: PublicKey,
+        /// The key blob as offered (for a certificate: the certificate).
+        key_blob: Vec<u8>,
     },
     /// The signature over the RFC 4252 §7 blob verified with this key: "is this key
     /// authorized for this user?". Allowing it sends SSH_MSG_USERAUTH_SUCCESS.
@@ -27,7 +30,8 @@ pub enum Event {
         user: String,
         /// The signature algorithm name.
         algorithm: String,
-        /// The key that made the signature.
+        /// The key that made the signature (for a certificate: the certified key; the
+        /// certificate is `request.key_blob`).
         key: PublicKey,
         /// The request as signed, for a privileged party to verify again.
         request: crate::publickey::SignedRequest,

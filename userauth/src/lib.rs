@@ -72,7 +72,9 @@ pub mod publickey;
 pub mod request;
 mod server;
 
-pub use config::{Method, ServerConfig, DEFAULT_MAX_TRIES, SERVICE_CONNECTION};
+pub use config::{
+    default_pubkey_algorithms, Method, ServerConfig, DEFAULT_MAX_TRIES, SERVICE_CONNECTION,
+};
 pub use error::AuthError;
 pub use event::{Authenticated, Event};
 pub use message::ServerMessage;

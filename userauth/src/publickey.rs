@@ -7,6 +7,7 @@
 
 use crate::limits::{MAX_RSA_BITS, MIN_RSA_BITS};
 use signature::Verifier;
+use sisu_wire::cert::CertBlob;
 use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
 use sisu_wire::{Reader, Writer};
 use ssh_key::public::KeyData;
@@ -131,6 +132,62 @@ impl PubkeyAlgorithm {
     }
 }
 
+/// The user-certificate algorithm names (`PROTOCOL.certkeys`) this crate verifies, in
+/// OpenSSH's default preference order: the legacy `ssh-rsa` and `ssh-dss` ones only
+/// with the `legacy` feature. The security-key ones are not here (not verified yet).
+pub const CERTIFICATE_ALGORITHMS: &[&str] = &[
+    "ssh-ed25519-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com",
+    #[cfg(feature = "legacy")]
+    "ssh-rsa-cert-v01@openssh.com",
+    #[cfg(feature = "legacy")]
+    "ssh-dss-cert-v01@openssh.com",
+];
+
+/// For a user-certificate algorithm name: the plain algorithm the certified key signs
+/// with, and the certificate type the blob must carry (`rsa-sha2-512-cert-v01` is an
+/// `ssh-rsa-cert-v01` certificate whose key signs with `rsa-sha2-512`).
+pub fn certificate_algorithm(name: &str) -> Option<(PubkeyAlgorithm, &'static str)> {
+    if !CERTIFICATE_ALGORITHMS.contains(&name) {
+        return None;
+    }
+    Some(match name {
+        "ssh-ed25519-cert-v01@openssh.com" => {
+            (PubkeyAlgorithm::Ed25519, "ssh-ed25519-cert-v01@openssh.com")
+        }
+        "ecdsa-sha2-nistp256-cert-v01@openssh.com" => (
+            PubkeyAlgorithm::EcdsaSha2Nistp256,
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        ),
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com" => (
+            PubkeyAlgorithm::EcdsaSha2Nistp384,
+            "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+        ),
+        "ecdsa-sha2-nistp521-cert-v01@openssh.com" => (
+            PubkeyAlgorithm::EcdsaSha2Nistp521,
+            "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        ),
+        "rsa-sha2-512-cert-v01@openssh.com" => {
+            (PubkeyAlgorithm::RsaSha2_512, "ssh-rsa-cert-v01@openssh.com")
+        }
+        "rsa-sha2-256-cert-v01@openssh.com" => {
+            (PubkeyAlgorithm::RsaSha2_256, "ssh-rsa-cert-v01@openssh.com")
+        }
+        "ssh-rsa-cert-v01@openssh.com" => (PubkeyAlgorithm::SshRsa, "ssh-rsa-cert-v01@openssh.com"),
+        "ssh-dss-cert-v01@openssh.com" => (PubkeyAlgorithm::SshDss, "ssh-dss-cert-v01@openssh.com"),
+        _ => return None,
+    })
+}
+
+/// Whether `name` is a user-certificate algorithm ([`CERTIFICATE_ALGORITHMS`]).
+pub fn is_certificate_algorithm(name: &str) -> bool {
+    certificate_algorithm(name).is_some()
+}
+
 impl fmt::Display for PubkeyAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -189,17 +246,36 @@ fn rsa_bits(key: &KeyData) -> Option<usize> {
 
 /// Checks an offered key: the algorithm is one we verify and `accepted` lists, the blob
 /// parses (with nothing after it), its type fits the algorithm, and an RSA modulus has
-/// an accepted size. Returns the algorithm and the key.
+/// an accepted size. Returns the algorithm that signs and the key that signs: for a
+/// certificate algorithm ([`certificate_algorithm`]) the blob is a certificate of the
+/// matching type and the key is the certified one. The certificate itself (its CA
+/// signature, validity, principals) is the daemon's to judge.
 pub fn check_key<S: AsRef<str>>(
     algorithm: &str,
     key_blob: &[u8],
     accepted: &[S],
 ) -> Result<(PubkeyAlgorithm, PublicKey), PubkeyError> {
-    let alg = PubkeyAlgorithm::from_name(algorithm).ok_or(PubkeyError::UnknownAlgorithm)?;
+    let (alg, cert_type) = match PubkeyAlgorithm::from_name(algorithm) {
+        Some(a) => (a, None),
+        None => {
+            let (a, t) = certificate_algorithm(algorithm).ok_or(PubkeyError::UnknownAlgorithm)?;
+            (a, Some(t))
+        }
+    };
     if !accepted.iter().any(|a| a.as_ref() == algorithm) {
         return Err(PubkeyError::NotAccepted);
     }
-    let key = PublicKey::from_bytes(key_blob).map_err(|_| PubkeyError::BadKeyBlob)?;
+    let key = match cert_type {
+        None => PublicKey::from_bytes(key_blob),
+        Some(want) => {
+            let cert = CertBlob::parse(key_blob).map_err(|_| PubkeyError::BadKeyBlob)?;
+            if cert.type_name != want {
+                return Err(PubkeyError::KeyTypeMismatch);
+            }
+            PublicKey::from_bytes(&cert.public_blob)
+        }
+    }
+    .map_err(|_| PubkeyError::BadKeyBlob)?;
     if !alg.fits(key.key_data()) {
         return Err(PubkeyError::KeyTypeMismatch);
     }

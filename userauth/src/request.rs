@@ -240,12 +240,12 @@ mod tests {
         let mut w = Writer::msg(SSH_MSG_USERAUTH_REQUEST);
         w.str("bob")
             .str("ssh-connection")
-            .str("password")
-            .bool(false)
-            .str("pw");
+            .str("keyboard-interactive")
+            .str("")
+            .str("");
         let p = w.into_vec();
         let req = UserauthRequest::parse(&p).unwrap();
-        assert_eq!(req.method, MethodRequest::Other("password"));
+        assert_eq!(req.method, MethodRequest::Other("keyboard-interactive"));
     }
 
     #[test]

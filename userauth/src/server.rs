@@ -6,7 +6,7 @@ use crate::limits::{
     MAX_TRANSMIT_QUEUE,
 };
 use crate::message::ServerMessage;
-use crate::publickey::{check_key, signed_data, verify_signature, PubkeyAlgorithm, SignedRequest};
+use crate::publickey::{check_key, signed_data, verify_signature, SignedRequest};
 use crate::request::{
     user_without_style, MethodRequest, PasswordRequest, PublicKeyRequest, UserauthRequest,
 };
@@ -36,7 +36,8 @@ enum Question {
     /// A publickey query: allow → SSH_MSG_USERAUTH_PK_OK.
     KeyOffered {
         user: String,
-        algorithm: PubkeyAlgorithm,
+        /// As requested (a certificate algorithm name too), echoed in PK_OK.
+        algorithm: String,
         key: PublicKey,
         key_blob: Vec<u8>,
     },
@@ -249,7 +250,7 @@ impl Server {
                 true,
             ) => self.push_transmit(
                 ServerMessage::PkOk {
-                    algorithm: algorithm.name(),
+                    algorithm: &algorithm,
                     key_blob: &key_blob,
                 }
                 .encode(),
@@ -386,12 +387,13 @@ impl Server {
             None => {
                 self.push_event(Event::KeyOffered {
                     user: user.clone(),
-                    algorithm: algorithm.name().to_owned(),
+                    algorithm: pk.algorithm.to_owned(),
                     key: key.clone(),
+                    key_blob: pk.key_blob.to_vec(),
                 })?;
                 self.pending = Some(Question::KeyOffered {
                     user,
-                    algorithm,
+                    algorithm: pk.algorithm.to_owned(),
                     key,
                     key_blob: pk.key_blob.to_vec(),
                 });
@@ -410,7 +412,7 @@ impl Server {
                 }
                 self.push_event(Event::KeyVerified {
                     user: user.clone(),
-                    algorithm: algorithm.name().to_owned(),
+                    algorithm: pk.algorithm.to_owned(),
                     key: key.clone(),
                     request: SignedRequest {
                         user: wire_user.to_owned(),

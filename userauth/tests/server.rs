@@ -328,10 +328,12 @@ fn query_then_signed_request_for_every_algorithm() {
                 user,
                 algorithm,
                 key: offered,
+                key_blob,
             }) => {
                 assert_eq!(user, "alice");
                 assert_eq!(algorithm, alg);
                 assert_eq!(offered.key_data(), key.public_key().key_data());
+                assert_eq!(key_blob, kb);
             }
             other => panic!("{alg}: expected KeyOffered, got {other:?}"),
         }

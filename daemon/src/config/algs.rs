@@ -38,6 +38,8 @@ pub struct AlgorithmSets {
     pub host_key: Algs,
     /// `PubkeyAcceptedAlgorithms`
     pub pubkey: Algs,
+    /// `CASignatureAlgorithms`
+    pub ca_signature: Algs,
 }
 
 /// Why an algorithm list was refused.

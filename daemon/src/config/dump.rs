@@ -55,6 +55,11 @@ fn path_or_none(p: &Option<std::path::PathBuf>) -> String {
     p.as_deref().map_or_else(|| "none".to_string(), path_word)
 }
 
+fn text_or_none(t: &Option<String>) -> String {
+    t.as_deref()
+        .map_or_else(|| "none".to_string(), quote_if_needed)
+}
+
 fn one(s: String) -> Vec<String> {
     vec![s]
 }
@@ -173,7 +178,7 @@ const LINES: &[(&str, Source)] = &[
     ("allowstreamlocalforwarding", NotKept("yes")),
     ("streamlocalbindunlink", NotKept("no")),
     ("fingerprinthash", NotKept("SHA256")),
-    ("exposeauthinfo", NotKept("no")),
+    ("exposeauthinfo", Kept(|c| one(yes_no(c.expose_auth_info)))),
     (
         "refuseconnection",
         Kept(|c| one(yes_no(c.refuse_connection))),
@@ -197,10 +202,16 @@ const LINES: &[(&str, Source)] = &[
                 .map_or("none".to_string(), quote_if_needed))
         }),
     ),
-    ("trustedusercakeys", NotKept("none")),
+    (
+        "trustedusercakeys",
+        Kept(|c| one(text_or_none(&c.trusted_user_ca_keys))),
+    ),
     ("revokedkeys", Kept(|c| one(path_or_none(&c.revoked_keys)))),
     ("securitykeyprovider", NotKept("internal")),
-    ("authorizedprincipalsfile", NotKept("none")),
+    (
+        "authorizedprincipalsfile",
+        Kept(|c| one(text_or_none(&c.authorized_principals_file))),
+    ),
     (
         "versionaddendum",
         Kept(|c| one(c.version_addendum.as_deref().unwrap_or("none").to_string())),
@@ -221,7 +232,7 @@ const LINES: &[(&str, Source)] = &[
     ("kexalgorithms", Kept(|c| one(c.kex_algorithms.join(",")))),
     (
         "casignaturealgorithms",
-        NotKept(OPENSSH_CA_SIGNATURE_ALGORITHMS),
+        Kept(|c| one(c.ca_signature_algorithms.join(","))),
     ),
     (
         "hostbasedacceptedalgorithms",
@@ -350,11 +361,6 @@ const LINES: &[(&str, Source)] = &[
         }),
     ),
 ];
-
-/// OpenSSH 9.2's default `CASignatureAlgorithms`.
-const OPENSSH_CA_SIGNATURE_ALGORITHMS: &str = "ssh-ed25519,ecdsa-sha2-nistp256,\
-ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,\
-sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256";
 
 /// OpenSSH 9.2's default `HostbasedAcceptedAlgorithms` (and `PubkeyAcceptedAlgorithms`).
 const OPENSSH_PUBKEY_ALGORITHMS: &str = "ssh-ed25519-cert-v01@openssh.com,\

@@ -63,6 +63,25 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         &["tests/interop/match_blocks.rs::match_address_turns_publickey_off_only_for_that_address"],
     ),
     (
+        "TrustedUserCAKeys",
+        &["tests/interop/certificates.rs::trusted_user_ca_keys_admits_certificates_for_the_user"],
+    ),
+    (
+        "AuthorizedPrincipalsFile",
+        &["tests/interop/certificates.rs::authorized_principals_file_names_the_principals"],
+    ),
+    (
+        "CASignatureAlgorithms",
+        &["tests/interop/certificates.rs::rsa_ca_and_ca_signature_algorithms"],
+    ),
+    (
+        "ExposeAuthInfo",
+        &[
+            "tests/interop/passwords.rs::expose_auth_info_lists_the_methods_used",
+            "tests/interop/certificates.rs::trusted_user_ca_keys_admits_certificates_for_the_user",
+        ],
+    ),
+    (
         "PasswordAuthentication",
         &[
             "tests/interop/passwords.rs::password_logins_with_every_hash_scheme",

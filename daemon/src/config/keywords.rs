@@ -388,11 +388,11 @@ const TABLE: &[Row] = &[
     row("ChrootDirectory", "ChrootDirectory", Implemented, M),
     row("HostCertificate", "HostCertificate", Implemented, G),
     row("RevokedKeys", "RevokedKeys", Implemented, M),
-    row("TrustedUserCAKeys", "TrustedUserCAKeys", NotImplemented, M),
+    row("TrustedUserCAKeys", "TrustedUserCAKeys", Implemented, M),
     row(
         "AuthorizedPrincipalsFile",
         "AuthorizedPrincipalsFile",
-        Absent("user certificates (issue 11)"),
+        Implemented,
         M,
     ),
     row("KexAlgorithms", "KexAlgorithms", Implemented, G),
@@ -449,17 +449,12 @@ const TABLE: &[Row] = &[
     ),
     row("FingerprintHash", "FingerprintHash", NotImplemented, G),
     row("DisableForwarding", "DisableForwarding", Implemented, M),
-    row(
-        "ExposeAuthInfo",
-        "ExposeAuthInfo",
-        Absent("SSH_USER_AUTH (issue 11)"),
-        M,
-    ),
+    row("ExposeAuthInfo", "ExposeAuthInfo", Implemented, M),
     row("RDomain", "RDomain", Refused, M),
     row(
         "CASignatureAlgorithms",
         "CASignatureAlgorithms",
-        Absent("user certificates (issue 11)"),
+        Implemented,
         M,
     ),
     row(

@@ -193,6 +193,19 @@ pub struct Config {
     pub authentication_methods: Option<Vec<Vec<String>>>,
     /// `RevokedKeys` (default none): a KRL or a file of public keys.
     pub revoked_keys: Option<PathBuf>,
+    /// `TrustedUserCAKeys` (default none): CA keys whose user certificates are
+    /// trusted for any user among their principals (tokens `%h %u %U %%`).
+    pub trusted_user_ca_keys: Option<String>,
+    /// `AuthorizedPrincipalsFile` (default none): the principals a user's
+    /// certificate from a `TrustedUserCAKeys` CA must name one of (tokens as
+    /// `AuthorizedKeysFile`'s).
+    pub authorized_principals_file: Option<String>,
+    /// `CASignatureAlgorithms`: the signature algorithms a CA may sign a user
+    /// certificate with.
+    pub ca_signature_algorithms: Vec<String>,
+    /// `ExposeAuthInfo` (default no): `SSH_USER_AUTH` names a file with the
+    /// methods and keys used.
+    pub expose_auth_info: bool,
     /// `RequiredRSASize` (default 1024): smallest RSA modulus accepted, in bits.
     pub required_rsa_size: u32,
     /// `SetEnv` (default none): variables set in every session's environment.
@@ -454,6 +467,10 @@ impl Config {
             use_pam: false,
             authentication_methods: None,
             revoked_keys: None,
+            trusted_user_ca_keys: None,
+            authorized_principals_file: None,
+            ca_signature_algorithms: algs.ca_signature.default.clone(),
+            expose_auth_info: false,
             required_rsa_size: 1024,
             set_env: Vec::new(),
             version_addendum: None,

@@ -126,6 +126,10 @@ pub(crate) enum Setting {
     UsePam(bool),
     AuthenticationMethods(Option<Vec<Vec<String>>>),
     RevokedKeys(Option<PathBuf>),
+    TrustedUserCAKeys(Option<String>),
+    AuthorizedPrincipalsFile(Option<String>),
+    CASignatureAlgorithms(Vec<String>),
+    ExposeAuthInfo(bool),
     RequiredRsaSize(u32),
     SetEnv(Vec<(String, String)>),
     VersionAddendum(Option<String>),
@@ -251,6 +255,10 @@ pub(crate) fn apply(
         Setting::UsePam(v) => once!(cfg.use_pam, v),
         Setting::AuthenticationMethods(v) => once!(cfg.authentication_methods, v),
         Setting::RevokedKeys(v) => once!(cfg.revoked_keys, v),
+        Setting::TrustedUserCAKeys(v) => once!(cfg.trusted_user_ca_keys, v),
+        Setting::AuthorizedPrincipalsFile(v) => once!(cfg.authorized_principals_file, v),
+        Setting::CASignatureAlgorithms(v) => once!(cfg.ca_signature_algorithms, v),
+        Setting::ExposeAuthInfo(v) => once!(cfg.expose_auth_info, v),
         Setting::RequiredRsaSize(v) => once!(cfg.required_rsa_size, v),
         Setting::SetEnv(v) => once!(cfg.set_env, v),
         Setting::VersionAddendum(v) => once!(cfg.version_addendum, v),
@@ -804,6 +812,10 @@ fn parse_setting(
         "UsePAM" => Setting::UsePam(flag()?),
         "AuthenticationMethods" => Setting::AuthenticationMethods(parse_auth_methods(&many()?)?),
         "RevokedKeys" => Setting::RevokedKeys(none_or(one()?).map(PathBuf::from)),
+        "TrustedUserCAKeys" => Setting::TrustedUserCAKeys(none_or(one()?)),
+        "AuthorizedPrincipalsFile" => Setting::AuthorizedPrincipalsFile(none_or(one()?)),
+        "CASignatureAlgorithms" => Setting::CASignatureAlgorithms(algs_of(&algs.ca_signature)?),
+        "ExposeAuthInfo" => Setting::ExposeAuthInfo(flag()?),
         "RequiredRSASize" => {
             let v = one()?;
             match parse_int(v) {

@@ -35,6 +35,10 @@ fn algs() -> AlgorithmSets {
             &["ssh-ed25519", "rsa-sha2-512", "ssh-rsa"],
             &["ssh-ed25519", "rsa-sha2-512"],
         ),
+        ca_signature: Algs::new(
+            &["ssh-ed25519", "rsa-sha2-512", "ssh-rsa"],
+            &["ssh-ed25519", "rsa-sha2-512"],
+        ),
         pubkey: Algs::new(
             &[
                 "ssh-ed25519",

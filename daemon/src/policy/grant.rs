@@ -20,9 +20,23 @@ pub struct Grant {
     pub port_forwarding: bool,
     /// `permitopen=` destinations (empty: no restriction).
     pub permitopen: Vec<PermitTarget>,
+    /// What `ExposeAuthInfo` writes to the file `SSH_USER_AUTH` names: one line per
+    /// method that succeeded, in order (`publickey TYPE BASE64`, `password`).
+    pub auth_info: Vec<String>,
 }
 
 impl Grant {
+    /// What a method without options grants (a password): no forced command, no
+    /// variables, a terminal and port forwarding as the configuration allows; with
+    /// `auth_info` as what the method exposes.
+    pub fn unrestricted(auth_info: &str) -> Grant {
+        Grant {
+            port_forwarding: true,
+            auth_info: vec![auth_info.to_string()],
+            ..Grant::default()
+        }
+    }
+
     /// The restrictions of two keys that both authenticated the user: the stricter of
     /// each. Two different forced commands cannot both hold: `None`.
     pub fn merge(self, other: Grant) -> Option<Grant> {
@@ -42,12 +56,15 @@ impl Grant {
         };
         let mut environment = self.environment;
         environment.extend(other.environment);
+        let mut auth_info = self.auth_info;
+        auth_info.extend(other.auth_info);
         Some(Grant {
             command,
             environment,
             no_pty: self.no_pty || other.no_pty,
             port_forwarding: self.port_forwarding && other.port_forwarding,
             permitopen,
+            auth_info,
         })
     }
 }
@@ -73,6 +90,10 @@ impl Grant {
                 PermitPort::Service(s) => s.clone(),
             };
             w.str(&format!("{}:{port}", t.host));
+        }
+        w.u32(self.auth_info.len() as u32);
+        for line in &self.auth_info {
+            w.str(line);
         }
         w.into_vec()
     }
@@ -108,6 +129,14 @@ impl Grant {
             permitopen
                 .push(PermitTarget::parse(t, false).ok_or(format!("grant: bad target {t:?}"))?);
         }
+        let n = r.u32().map_err(bad)? as usize;
+        if n > MAX_GRANT_ITEMS {
+            return Err(format!("grant: {n} methods"));
+        }
+        let mut auth_info = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            auth_info.push(r.utf8().map_err(bad)?.to_string());
+        }
         r.finish().map_err(bad)?;
         Ok(Grant {
             command,
@@ -115,6 +144,7 @@ impl Grant {
             no_pty,
             port_forwarding,
             permitopen,
+            auth_info,
         })
     }
 }
@@ -136,6 +166,7 @@ mod tests {
                 PermitTarget::parse("*:*", false).unwrap(),
                 PermitTarget::parse("db:postgresql", false).unwrap(),
             ],
+            auth_info: vec!["password".into(), "publickey ssh-ed25519 AAAA".into()],
         };
         let bytes = g.to_bytes();
         assert_eq!(Grant::from_bytes(&bytes), Ok(g));

@@ -9,6 +9,7 @@ use crate::os::{self, Pty, WinSize};
 use sisu_kex::hostkey::HostKeyError;
 use sisu_kex::moduli::{DhGroup, GroupRequest};
 use sisu_kex::{HostKey, HostKeyAlg};
+use sisu_userauth::publickey::is_certificate_algorithm;
 use sisu_userauth::request::user_without_style;
 use sisu_userauth::{Method, Password, SERVICE_CONNECTION};
 use sisu_wire::Writer;
@@ -132,7 +133,7 @@ impl Local {
         }
         match self
             .rules
-            .method_succeeded(user, "password", None, Grant::default())
+            .method_succeeded(user, "password", None, Grant::unrestricted("password"))
         {
             Ok(Progress::Complete(g)) => {
                 self.authenticated = Some((user.to_string(), g));
@@ -163,6 +164,18 @@ impl Local {
             None => zeroize::Zeroizing::new(k.public_key().to_bytes().unwrap_or_default()),
         }
     }
+}
+
+/// The `ExposeAuthInfo` line of a key (or certificate) that authenticated:
+/// `publickey TYPE BASE64`, as OpenSSH writes it.
+fn publickey_auth_info(blob: &[u8]) -> String {
+    use base64::Engine;
+    let mut r = sisu_wire::Reader::new(blob);
+    let type_name = r.utf8().unwrap_or("unknown");
+    format!(
+        "publickey {type_name} {}",
+        base64::engine::general_purpose::STANDARD.encode(blob)
+    )
 }
 
 impl Drop for Local {
@@ -228,6 +241,12 @@ impl Policy for Local {
         else {
             return false;
         };
+        if is_certificate_algorithm(algorithm) {
+            return match sisu_authkeys::Cert::from_bytes(key_blob) {
+                Ok(cert) => self.rules.check_certificate(user, &cert, false).is_some(),
+                Err(_) => false,
+            };
+        }
         self.rules.check_key(user, &key, false).is_some()
     }
 
@@ -252,9 +271,24 @@ impl Policy for Local {
                 return Verdict::Deny;
             }
         };
-        let Some(grant) = self.rules.check_key(&user, &key, true) else {
+        let grant = if is_certificate_algorithm(&request.algorithm) {
+            match sisu_authkeys::Cert::from_bytes(&request.key_blob) {
+                Ok(cert) => self.rules.check_certificate(&user, &cert, true),
+                Err(e) => {
+                    info!(
+                        "monitor: certificate of {user} from {} refused: {e} [preauth]",
+                        self.ends.peer_desc()
+                    );
+                    None
+                }
+            }
+        } else {
+            self.rules.check_key(&user, &key, true)
+        };
+        let Some(mut grant) = grant else {
             return Verdict::Deny;
         };
+        grant.auth_info = vec![publickey_auth_info(&request.key_blob)];
         match self
             .rules
             .method_succeeded(&user, "publickey", Some(&key), grant)

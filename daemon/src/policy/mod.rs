@@ -20,6 +20,7 @@
 //! ```
 
 pub mod access;
+pub mod certificates;
 mod grant;
 mod local;
 pub mod password;

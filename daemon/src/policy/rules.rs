@@ -57,37 +57,50 @@ pub struct AuthSettings {
     pub refuse_connection: bool,
     /// `RevokedKeys`: a KRL or a list of public keys.
     pub revoked_keys: Option<std::path::PathBuf>,
+    /// `TrustedUserCAKeys`, tokens not yet expanded.
+    pub trusted_user_ca_keys: Option<String>,
+    /// `AuthorizedPrincipalsFile`, tokens not yet expanded.
+    pub authorized_principals_file: Option<String>,
+    /// `CASignatureAlgorithms`.
+    pub ca_signature_algorithms: Vec<String>,
 }
 
-/// Whether `key` is revoked by the `RevokedKeys` file (read afresh for each check, as
-/// OpenSSH does). A file that is missing, too large or malformed revokes every key:
-/// the administrator asked for a list, and without it no key can be trusted.
-pub fn key_is_revoked(key: &PublicKey, file: &Path) -> bool {
+/// The `RevokedKeys` file, read afresh for each check (as OpenSSH does); `Err` says
+/// why it cannot be used.
+fn read_revoked(file: &Path) -> Result<sisu_authkeys::RevokedKeys, String> {
     use sisu_authkeys::revoked::{RevokedKeys, MAX_FILE_SIZE};
-    let label = key_type_label(key);
-    let fp = key.fingerprint(Default::default());
-    let failed = |why: String| {
-        error!(
-            "Error checking authentication key {label} {fp} in revoked keys file {}: {why}",
-            file.display()
-        );
-        true
-    };
     let bytes = match std::fs::metadata(file) {
         Ok(m) if m.len() > MAX_FILE_SIZE as u64 => {
-            return failed(format!("longer than {MAX_FILE_SIZE} bytes"))
+            return Err(format!("longer than {MAX_FILE_SIZE} bytes"))
         }
-        Ok(_) => match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => return failed(e.to_string()),
-        },
-        Err(e) => return failed(e.to_string()),
+        Ok(_) => std::fs::read(file).map_err(|e| e.to_string())?,
+        Err(e) => return Err(e.to_string()),
     };
-    let list = match RevokedKeys::parse(&bytes) {
+    RevokedKeys::parse(&bytes).map_err(|e| e.to_string())
+}
+
+/// Whether `key` (or, for a certificate, `cert`: by serial, key ID, its certified
+/// key or its CA) is revoked by the `RevokedKeys` file. A file that is missing, too
+/// large or malformed revokes every key: the administrator asked for a list, and
+/// without it no key can be trusted.
+pub fn key_is_revoked(key: &PublicKey, cert: Option<&sisu_authkeys::Cert>, file: &Path) -> bool {
+    let label = key_label(key, cert.is_some());
+    let fp = key.fingerprint(Default::default());
+    let list = match read_revoked(file) {
         Ok(l) => l,
-        Err(e) => return failed(e.to_string()),
+        Err(why) => {
+            error!(
+                "Error checking authentication key {label} {fp} in revoked keys file {}: {why}",
+                file.display()
+            );
+            return true;
+        }
     };
-    match list.check_key(key.key_data()) {
+    let found = match cert {
+        Some(c) => list.check_cert(c),
+        None => list.check_key(key.key_data()),
+    };
+    match found {
         Some(why) => {
             error!(
                 "Authentication key {label} {fp} revoked by file {} ({why})",
@@ -161,6 +174,16 @@ pub fn rsa_bits(key: &PublicKey) -> Option<usize> {
     let n = key.key_data().rsa()?.n.as_positive_bytes()?;
     let first = *n.first()?;
     Some((n.len() - 1) * 8 + (8 - first.leading_zeros() as usize))
+}
+
+/// The key type as OpenSSH prints it in log lines, with `-CERT` for a certificate.
+pub fn key_label(key: &PublicKey, certificate: bool) -> String {
+    let base = key_type_label(key);
+    if certificate {
+        format!("{base}-CERT")
+    } else {
+        base.to_string()
+    }
 }
 
 /// The key type as OpenSSH prints it in log lines (`ED25519`, `RSA`, `ECDSA`).
@@ -397,6 +420,135 @@ impl Rules {
     /// Whether `key` may authenticate `user`; `verified` is true once the key signed.
     pub fn check_key(&mut self, name: &str, key: &PublicKey, verified: bool) -> Option<Grant> {
         let settings = self.settings_for(name);
+        let user = self.key_may_be_tried(name, key, None, &settings)?;
+        let paths = crate::config::authorized_keys_paths(
+            &settings.authorized_keys_files,
+            &user.name,
+            user.uid,
+            &user.home,
+        );
+        for path in paths {
+            if let Some(g) = self.check_file(&settings, &path, &user, key, verified) {
+                return self.root_forced_commands_only(&user, &settings, g);
+            }
+        }
+        None
+    }
+
+    /// Whether the user certificate `cert` (whose certified key signed, when
+    /// `verified`) may authenticate `user`: through `TrustedUserCAKeys` (and
+    /// `AuthorizedPrincipalsFile`), else through a `cert-authority` line of the user's
+    /// `authorized_keys` (see [`super::certificates`]).
+    pub fn check_certificate(
+        &mut self,
+        name: &str,
+        cert: &sisu_authkeys::Cert,
+        verified: bool,
+    ) -> Option<Grant> {
+        use super::certificates as c;
+        let settings = self.settings_for(name);
+        let key = PublicKey::new(cert.key.clone(), "");
+        let user = self.key_may_be_tried(name, &key, Some(cert), &settings)?;
+        if let Some(why) = c::refuse_outright(cert, &settings.ca_signature_algorithms) {
+            info!("{why} [preauth]");
+            return None;
+        }
+        let conn = self.connection_info();
+        let ca = PublicKey::new(cert.signature_key.clone(), "");
+        let ca_desc = format!(
+            "{} CA {}",
+            key_type_label(&ca),
+            ca.fingerprint(Default::default())
+        );
+        if let Some(pattern) = &settings.trusted_user_ca_keys {
+            let path = self.expand_path(pattern, &user);
+            let trusted = match read_bounded(&path) {
+                Ok(text) => c::ca_listed(&text, cert),
+                Err(e) => {
+                    info!("Could not open TrustedUserCAKeys {}: {e}", path.display());
+                    false
+                }
+            };
+            if trusted {
+                let principals = match &settings.authorized_principals_file {
+                    None => None,
+                    Some(p) => {
+                        let path = self.expand_path(p, &user);
+                        let as_user = os::is_root() && user.uid != 0;
+                        match os::read_user_file(&path, &user, as_user, settings.strict_modes) {
+                            Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                            Err(e) => {
+                                log_user_file_error(&user.name, "principals", &path, &e);
+                                Some(String::new())
+                            }
+                        }
+                    }
+                };
+                match c::authorize_by_trusted_ca(cert, &user.name, principals.as_deref(), &conn) {
+                    Some(a) => {
+                        if verified {
+                            verbose!(
+                                "Accepted certificate ID \"{}\" (serial {}) signed by {ca_desc} via {}",
+                                cert.key_id,
+                                cert.serial,
+                                path.display()
+                            );
+                        }
+                        let g = grant_of(&settings, &a.restrictions);
+                        return self.root_forced_commands_only(&user, &settings, g);
+                    }
+                    None => info!(
+                        "Certificate ID \"{}\" (serial {}) of {} is not valid for {} here: no principal, \
+                         validity or source address allows it [preauth]",
+                        cert.key_id, cert.serial, ca_desc, user.name
+                    ),
+                }
+            }
+        }
+        let paths = crate::config::authorized_keys_paths(
+            &settings.authorized_keys_files,
+            &user.name,
+            user.uid,
+            &user.home,
+        );
+        for path in paths {
+            let as_user = os::is_root() && user.uid != 0;
+            let text = match os::read_user_file(&path, &user, as_user, settings.strict_modes) {
+                Ok(t) => t,
+                Err(e) => {
+                    log_user_file_error(&user.name, "authorized keys", &path, &e);
+                    continue;
+                }
+            };
+            let file = sisu_authkeys::parse_file(&String::from_utf8_lossy(&text));
+            if let Ok(a) = file.authorize_certificate(cert, &user.name, &conn) {
+                if verified {
+                    verbose!(
+                        "{}:{}: matching CA found: {ca_desc}; certificate ID \"{}\" (serial {})",
+                        path.display(),
+                        a.line,
+                        cert.key_id,
+                        cert.serial
+                    );
+                }
+                let g = grant_of(&settings, &a.restrictions);
+                return self.root_forced_commands_only(&user, &settings, g);
+            }
+        }
+        None
+    }
+
+    /// The checks every key (and every certificate's key) passes before any file is
+    /// read: publickey is on and may be tried now, the user exists and may log in, the
+    /// key was not used already, is not revoked, is large enough, and root may log in
+    /// with a key. The user's account, when all hold.
+    fn key_may_be_tried(
+        &mut self,
+        name: &str,
+        key: &PublicKey,
+        cert: Option<&sisu_authkeys::Cert>,
+        settings: &AuthSettings,
+    ) -> Option<UserInfo> {
         if !settings.pubkey_authentication {
             return None;
         }
@@ -412,7 +564,7 @@ impl Rules {
             return None;
         }
         if let Some(file) = &settings.revoked_keys {
-            if key_is_revoked(key, file) {
+            if key_is_revoked(key, cert, file) {
                 return None;
             }
         }
@@ -436,24 +588,52 @@ impl Rules {
             }
             return None;
         }
-        let paths = crate::config::authorized_keys_paths(
-            &settings.authorized_keys_files,
+        Some(user)
+    }
+
+    /// `PermitRootLogin forced-commands-only`: root only with a forced command.
+    fn root_forced_commands_only(
+        &self,
+        user: &UserInfo,
+        settings: &AuthSettings,
+        g: Grant,
+    ) -> Option<Grant> {
+        if user.uid == 0
+            && settings.permit_root_login == RootLogin::ForcedCommandsOnly
+            && g.command.is_none()
+        {
+            return None;
+        }
+        Some(g)
+    }
+
+    /// A path keyword's value with `%h %u %U %%` expanded for `user` (a relative one
+    /// is taken from the home directory, as OpenSSH does).
+    fn expand_path(&self, pattern: &str, user: &UserInfo) -> std::path::PathBuf {
+        crate::config::authorized_keys_paths(
+            &[pattern.to_string()],
             &user.name,
             user.uid,
             &user.home,
-        );
-        for path in paths {
-            if let Some(g) = self.check_file(&settings, &path, &user, key, verified) {
-                if user.uid == 0
-                    && settings.permit_root_login == RootLogin::ForcedCommandsOnly
-                    && g.command.is_none()
-                {
-                    return None;
-                }
-                return Some(g);
-            }
+        )
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+    }
+
+    /// What the option checks of `sisu_authkeys` need to know of this connection.
+    fn connection_info(&self) -> sisu_authkeys::ConnectionInfo {
+        sisu_authkeys::ConnectionInfo {
+            // An unknown address (inetd over a pipe) is taken as 0.0.0.0: it matches
+            // what matches any address, as OpenSSH's UNKNOWN does.
+            client_addr: self
+                .ends
+                .peer
+                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip()),
+            client_host: None,
+            now: std::time::SystemTime::now(),
+            local_utc_offset: 0,
         }
-        None
     }
 
     fn check_file(
@@ -474,17 +654,7 @@ impl Rules {
         };
         let text = String::from_utf8_lossy(&text);
         let file = sisu_authkeys::parse_file(&text);
-        let conn = sisu_authkeys::ConnectionInfo {
-            // An unknown address (inetd over a pipe) is taken as 0.0.0.0: it matches
-            // what matches any address, as OpenSSH's UNKNOWN does.
-            client_addr: self
-                .ends
-                .peer
-                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip()),
-            client_host: None,
-            now: std::time::SystemTime::now(),
-            local_utc_offset: 0,
-        };
+        let conn = self.connection_info();
         match file.authorize(key.key_data(), &conn) {
             Ok(a) => {
                 if verified {
@@ -496,23 +666,43 @@ impl Rules {
                         key.fingerprint(Default::default())
                     );
                 }
-                let r = &a.restrictions;
-                Some(Grant {
-                    command: r.command.clone(),
-                    environment: r
-                        .environment
-                        .iter()
-                        .filter(|(k, _)| settings.permit_user_environment.allows(k))
-                        .cloned()
-                        .collect(),
-                    no_pty: !r.pty,
-                    port_forwarding: r.port_forwarding,
-                    permitopen: r.permitopen.clone(),
-                })
+                Some(grant_of(settings, &a.restrictions))
             }
             Err(_) => None,
         }
     }
+}
+
+/// What the options of a matching line (and a certificate's) grant, with the
+/// `environment=` variables `PermitUserEnvironment` lets through.
+fn grant_of(settings: &AuthSettings, r: &sisu_authkeys::Restrictions) -> Grant {
+    Grant {
+        command: r.command.clone(),
+        environment: r
+            .environment
+            .iter()
+            .filter(|(k, _)| settings.permit_user_environment.allows(k))
+            .cloned()
+            .collect(),
+        no_pty: !r.pty,
+        port_forwarding: r.port_forwarding,
+        permitopen: r.permitopen.clone(),
+        auth_info: Vec::new(),
+    }
+}
+
+/// A root-owned configuration file, at most [`super::certificates::MAX_FILE_LEN`]
+/// bytes.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    let f = std::fs::File::open(path)?;
+    f.take(super::certificates::MAX_FILE_LEN as u64 + 1)
+        .read_to_string(&mut text)?;
+    if text.len() > super::certificates::MAX_FILE_LEN {
+        return Err(std::io::Error::other("file too large"));
+    }
+    Ok(text)
 }
 
 /// Logs why a user's file was not read, in OpenSSH's words: a missing file only at

@@ -7,6 +7,7 @@
 //! monitor opens them and gives them to the user), and so do host-key proofs. The loop
 //! is in the library so that tests can drive it in one process.
 
+pub mod auth_info;
 pub mod channels;
 pub mod child;
 mod environ;

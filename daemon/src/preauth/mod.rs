@@ -63,6 +63,9 @@ struct Preauth<'p> {
     /// The user the first request named, and whether the monitor knows it.
     user: Option<(String, bool)>,
     authenticated: Option<String>,
+    /// How the log lines of the question being answered describe its certificate
+    /// (` ID … (serial …) CA …`), when the key is one.
+    certificate: Option<String>,
     done: bool,
     grace_deadline: Option<Instant>,
 }
@@ -89,6 +92,7 @@ pub fn run(
         pubkey_algorithms: settings.pubkey_algorithms,
         user: None,
         authenticated: None,
+        certificate: None,
         done: false,
         grace_deadline: settings.grace_deadline,
     };
@@ -390,28 +394,34 @@ impl Preauth<'_> {
             AEvent::KeyOffered {
                 user,
                 algorithm,
-                key,
+                key_blob,
+                ..
             } => {
-                let blob = key.to_bytes().unwrap_or_default();
-                let ok = self.policy.key_offered(&user, &algorithm, &blob);
+                self.certificate = certificate_description(&algorithm, &key_blob);
+                let ok = self.policy.key_offered(&user, &algorithm, &key_blob);
                 self.answer_auth(if ok { Answer::Allow } else { Answer::Deny });
             }
             AEvent::KeyVerified { user, request, .. } => {
+                self.certificate = certificate_description(&request.algorithm, &request.key_blob);
                 let verdict = self.policy.key_verified(&request);
                 self.answer_verdict(&user, verdict);
             }
             AEvent::PasswordOffered { user, password } => {
+                self.certificate = None;
                 let verdict = self.policy.password(&user, &password);
                 self.answer_verdict(&user, verdict);
             }
             AEvent::Failed {
                 user, method, key, ..
-            } => self.log_failure(&user, &method, key.as_ref()),
+            } => {
+                self.log_failure(&user, &method, key.as_ref());
+                self.certificate = None;
+            }
             AEvent::Success { user, method, key } => {
                 info!(
                     "Accepted {method} for {user} from {} ssh2{}",
                     self.peer(),
-                    key_description(key.as_ref())
+                    self.describe_key(key.as_ref())
                 );
                 // The transport is told in the post-auth child, after the handover:
                 // told here, it could start a key exchange (RekeyLimit reached) before
@@ -437,10 +447,42 @@ impl Preauth<'_> {
             &format!(
                 "Failed {method} for {inv}{user} from {} ssh2{}",
                 self.peer(),
-                key_description(key)
+                self.describe_key(key)
             ),
         );
     }
+}
+
+impl Preauth<'_> {
+    /// `: TYPE SHA256:…` for a key, and for a certificate
+    /// `: TYPE-CERT SHA256:… ID … (serial …) CA TYPE SHA256:…`, as OpenSSH writes them.
+    fn describe_key(&self, key: Option<&ssh_key::PublicKey>) -> String {
+        match (&self.certificate, key) {
+            (Some(cert), Some(k)) => format!(
+                ": {} {}{cert}",
+                crate::policy::rules::key_label(k, true),
+                k.fingerprint(Default::default())
+            ),
+            _ => key_description(key),
+        }
+    }
+}
+
+/// ` ID keyid (serial N) CA TYPE SHA256:…` for a certificate offered with a
+/// certificate algorithm; `None` for a plain key or a blob that does not parse.
+fn certificate_description(algorithm: &str, blob: &[u8]) -> Option<String> {
+    if !sisu_userauth::publickey::is_certificate_algorithm(algorithm) {
+        return None;
+    }
+    let cert = sisu_wire::cert::CertBlob::parse(blob).ok()?;
+    let ca = ssh_key::PublicKey::from_bytes(cert.signature_key).ok()?;
+    Some(format!(
+        " ID {} (serial {}) CA {} {}",
+        cert.key_id,
+        cert.serial,
+        crate::policy::rules::key_type_label(&ca),
+        ca.fingerprint(Default::default())
+    ))
 }
 
 /// `: TYPE SHA256:...` for a key in a log line, or nothing.

@@ -639,7 +639,8 @@ impl Server {
         Server::builder(name).start()
     }
 
-    fn prepared(&self) -> &Prepared {
+    /// What the server was started from: its directory, user and client key.
+    pub fn prepared(&self) -> &Prepared {
         self.prepared.as_ref().expect("server is prepared")
     }
 

@@ -26,6 +26,7 @@ mod algorithms;
 mod authkeys_options;
 mod bad_mac;
 mod bad_peers;
+mod certificates;
 mod ciphers_legacy;
 mod daemon_modes;
 mod dropbear;
@@ -76,11 +77,18 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         stalls::stalled_before_authentication_is_quiet_then_dropped,
         stalls::stalled_reader_after_authentication_is_quiet_then_dropped,
         access::permit_root_login_no_and_forced_commands_only => [Root],
+        certificates::trusted_user_ca_keys_admits_certificates_for_the_user,
+        certificates::authorized_principals_file_names_the_principals,
+        certificates::cert_authority_lines_of_authorized_keys,
+        certificates::certificate_options_and_extensions_apply,
+        certificates::revoked_certificates_and_cas_are_refused,
+        certificates::rsa_ca_and_ca_signature_algorithms,
         passwords::password_logins_with_every_hash_scheme => [Root, Program("sshpass")],
         passwords::wrong_passwords_unknown_and_locked_users_are_refused_and_logged => [Root, Program("sshpass")],
         passwords::password_authentication_no_and_in_a_match_block => [Root, Program("sshpass")],
         passwords::empty_passwords_only_with_permit_empty_passwords => [Root, Program("sshpass")],
         passwords::publickey_then_password_with_authentication_methods => [Root, Program("sshpass")],
+        passwords::expose_auth_info_lists_the_methods_used => [Root, Program("sshpass")],
         passwords::paramiko_logs_in_with_a_password => [Root, PyModule("paramiko")],
         passwords::plink_logs_in_with_a_password => [Root, Program("plink")],
         access::max_auth_tries_ends_the_connection,

@@ -214,6 +214,43 @@ pub fn publickey_then_password_with_authentication_methods() {
     assert_denied(&wrong, "password");
 }
 
+pub fn expose_auth_info_lists_the_methods_used() {
+    let user = test_user();
+    set_password(&user, PASSWORD, "YESCRYPT");
+    let server = start_with(
+        "expose-auth-info",
+        &[
+            "AuthenticationMethods publickey,password",
+            "ExposeAuthInfo yes",
+        ],
+    );
+    let out = server
+        .ssh()
+        .password_after(PASSWORD, "publickey,password")
+        .run("echo $SSH_USER_AUTH; cat \"$SSH_USER_AUTH\"");
+    out.assert_success();
+    let key = std::fs::read_to_string(server.dir().join("id_ed25519.pub")).unwrap();
+    let key: Vec<&str> = key.split_whitespace().take(2).collect();
+    let stdout = out.stdout_str();
+    let mut lines = stdout.lines();
+    let path = lines.next().unwrap_or_default().to_string();
+    assert!(path.starts_with("/tmp/sshauth."), "{stdout}");
+    assert_eq!(
+        lines.collect::<Vec<_>>(),
+        [
+            format!("publickey {} {}", key[0], key[1]),
+            "password".to_string()
+        ],
+        "{stdout}"
+    );
+    // Gone with the connection.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&path).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!std::path::Path::new(&path).exists(), "{path} left behind");
+}
+
 const PARAMIKO_PASSWORD_PY: &str = r#"
 import sys, paramiko
 port, user, password, known = sys.argv[1:5]

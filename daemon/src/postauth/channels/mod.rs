@@ -58,6 +58,8 @@ pub struct ChannelSettings {
     /// `ChrootDirectory`, as written (with `%` tokens); applied by the post-auth child
     /// before it serves the user.
     pub chroot_directory: Option<String>,
+    /// `ExposeAuthInfo`.
+    pub expose_auth_info: bool,
 }
 
 /// What a polled descriptor is to its channel.
@@ -76,6 +78,8 @@ pub struct Channels {
     chans: BTreeMap<ChannelId, Box<dyn ChannelBackend>>,
     user: Option<UserInfo>,
     grant: Grant,
+    /// `ExposeAuthInfo`'s file, once written.
+    auth_info: Option<super::auth_info::AuthInfoFile>,
     poll_map: Vec<(ChannelId, Which)>,
     read_buf: Vec<u8>,
     /// Issue 5: the host keys for `hostkeys-00@openssh.com` and its proofs.
@@ -91,6 +95,7 @@ impl Channels {
             chans: BTreeMap::new(),
             user: None,
             grant: Grant::default(),
+            auth_info: None,
             poll_map: Vec::new(),
             read_buf: vec![0u8; pipes::READ_CHUNK],
             proofs: Default::default(),
@@ -120,11 +125,27 @@ impl Channels {
     /// Settings after the `Match` blocks for the authenticated user.
     pub fn set_settings(&mut self, settings: ChannelSettings) {
         self.settings = settings;
+        self.write_auth_info();
     }
 
     /// The restrictions of the `authorized_keys` line that authenticated the user.
     pub fn set_grant(&mut self, grant: Grant) {
         self.grant = grant;
+        self.write_auth_info();
+    }
+
+    /// With `ExposeAuthInfo`, writes the file `SSH_USER_AUTH` will name (once).
+    fn write_auth_info(&mut self) {
+        if !self.settings.expose_auth_info
+            || self.auth_info.is_some()
+            || self.grant.auth_info.is_empty()
+        {
+            return;
+        }
+        match super::auth_info::AuthInfoFile::create(&self.grant.auth_info) {
+            Ok(f) => self.auth_info = Some(f),
+            Err(e) => error!("ExposeAuthInfo: cannot write the file: {e}"),
+        }
     }
 
     fn peer(&self) -> String {

@@ -222,6 +222,9 @@ impl Channels {
         if let Some(cmd) = original_command {
             env.set("SSH_ORIGINAL_COMMAND", &String::from_utf8_lossy(cmd));
         }
+        if let Some(f) = &self.auth_info {
+            env.set("SSH_USER_AUTH", &f.path().display().to_string());
+        }
         env.into_vec()
     }
 

@@ -1,0 +1,271 @@
+//! User certificates signed by `ssh-keygen -s`, with OpenSSH's `ssh`: through
+//! `TrustedUserCAKeys` (with and without `AuthorizedPrincipalsFile`) and through
+//! `cert-authority` lines of `authorized_keys`; principals, validity, host
+//! certificates, critical options (`force-command`, `source-address`), extensions
+//! (`no-pty`), `RevokedKeys` (a KRL by serial, and the CA key itself) and
+//! `CASignatureAlgorithms`. The client's plain key is never authorized here, so only
+//! the certificate can let it in.
+
+use crate::common::{generate_key, keygen, Output, Prepared, Server};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const LOG_WAIT: Duration = Duration::from_secs(10);
+
+/// A prepared server whose `authorized_keys` is empty, with a CA key pair `ca` of
+/// `ca_type` in its directory and `lines` added to its configuration (`{dir}` stands
+/// for the test directory).
+fn prepared(name: &str, ca_type: &str, lines: &[&str]) -> Prepared {
+    let p = Server::builder(name).prepare();
+    fs::write(p.dir.join("authorized_keys"), "").unwrap();
+    generate_key(&p.dir.join("ca"), ca_type);
+    let dir = p.dir.path().display().to_string();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(p.config_path())
+        .unwrap();
+    for l in lines {
+        writeln!(f, "{}", l.replace("{dir}", &dir)).unwrap();
+    }
+    p
+}
+
+/// Signs the client key with the CA: `ssh-keygen -s ca -I ID ARGS… id_ed25519.pub`,
+/// writing `id_ed25519-cert.pub`, which `ssh` offers with the key.
+fn certify(p: &Prepared, id: &str, args: &[&str]) {
+    let ca = p.dir.join("ca");
+    let key_pub = PathBuf::from(format!("{}.pub", p.client_key.display()));
+    let mut v = vec!["-q", "-s", ca.to_str().unwrap(), "-I", id];
+    v.extend_from_slice(args);
+    v.push(key_pub.to_str().unwrap());
+    keygen(&v);
+}
+
+fn assert_logged(server: &Server, needle: &str) {
+    assert!(
+        server
+            .wait_log_line(LOG_WAIT, |l| l.contains(needle))
+            .is_some(),
+        "no {needle:?} in the log:\n{}",
+        server.log()
+    );
+}
+
+fn assert_refused(out: &Output) {
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
+}
+
+fn fingerprint_of(path: &Path) -> String {
+    crate::common::fingerprint(path)
+}
+
+pub fn trusted_user_ca_keys_admits_certificates_for_the_user() {
+    let p = prepared(
+        "cert-trusted-ca",
+        "ed25519",
+        &["TrustedUserCAKeys {dir}/ca.pub", "ExposeAuthInfo yes"],
+    );
+    let user = p.user.clone();
+    certify(&p, "id-1", &["-n", &user, "-z", "7"]);
+    let ca_fp = fingerprint_of(&p.dir.join("ca.pub"));
+    let key_fp = fingerprint_of(&PathBuf::from(format!("{}.pub", p.client_key.display())));
+    let cert = p.dir.join("id_ed25519-cert.pub");
+    let server = p.start();
+    let out = server.ssh().run("cat \"$SSH_USER_AUTH\"");
+    out.assert_success();
+    // ExposeAuthInfo names the certificate, not the bare key.
+    let text = fs::read_to_string(&cert).unwrap();
+    let fields: Vec<&str> = text.split_whitespace().take(2).collect();
+    assert_eq!(
+        out.stdout_str(),
+        format!("publickey {} {}\n", fields[0], fields[1])
+    );
+    assert_logged(
+        &server,
+        &format!("Accepted publickey for {user} from 127.0.0.1 port "),
+    );
+    assert_logged(
+        &server,
+        &format!("ssh2: ED25519-CERT {key_fp} ID id-1 (serial 7) CA ED25519 {ca_fp}"),
+    );
+    // Another principal only: refused.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "id-2", &["-n", "someone-else"]);
+    assert_refused(&server.ssh().run("true"));
+    // Not yet valid, and expired.
+    for validity in ["+1d:+2d", "20000101:20000102"] {
+        fs::remove_file(&cert).unwrap();
+        certify(server.prepared(), "id-3", &["-n", &user, "-V", validity]);
+        assert_refused(&server.ssh().run("true"));
+    }
+    // A host certificate is not a user certificate.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "id-4", &["-h", "-n", &user]);
+    assert_refused(&server.ssh().run("true"));
+}
+
+pub fn authorized_principals_file_names_the_principals() {
+    let p = prepared(
+        "cert-principals",
+        "ed25519",
+        &[
+            "TrustedUserCAKeys {dir}/ca.pub",
+            "AuthorizedPrincipalsFile {dir}/principals",
+        ],
+    );
+    let user = p.user.clone();
+    fs::write(
+        p.dir.join("principals"),
+        "# who may log in\nops\ncommand=\"echo forced-by-principals\" auditors\n",
+    )
+    .unwrap();
+    let cert = p.dir.join("id_ed25519-cert.pub");
+    certify(&p, "ops-cert", &["-n", "ops"]);
+    let server = p.start();
+    let out = server.ssh().run("echo as-ops");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "as-ops\n");
+    // The user's own name is not enough once a principals file is configured.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "user-cert", &["-n", &user]);
+    assert_refused(&server.ssh().run("true"));
+    // A line's options apply.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "auditor", &["-n", "auditors"]);
+    let out = server.ssh().run("echo mine");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "forced-by-principals\n");
+}
+
+pub fn cert_authority_lines_of_authorized_keys() {
+    let p = prepared("cert-authority", "ed25519", &[]);
+    let user = p.user.clone();
+    let ca_pub = fs::read_to_string(p.dir.join("ca.pub")).unwrap();
+    fs::write(
+        p.dir.join("authorized_keys"),
+        format!("cert-authority,principals=\"ops,dev\" {ca_pub}"),
+    )
+    .unwrap();
+    let cert = p.dir.join("id_ed25519-cert.pub");
+    certify(&p, "dev-cert", &["-n", "dev"]);
+    let server = p.start();
+    server.ssh().run("true").assert_success();
+    assert_logged(&server, "ssh2: ED25519-CERT ");
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "user-cert", &["-n", &user]);
+    assert_refused(&server.ssh().run("true"));
+    // Without principals= the user's name must be a principal.
+    fs::write(
+        server.dir().join("authorized_keys"),
+        format!("cert-authority {ca_pub}"),
+    )
+    .unwrap();
+    server.ssh().run("true").assert_success();
+    // A plain key line for the CA is not a cert-authority line.
+    fs::write(server.dir().join("authorized_keys"), &ca_pub).unwrap();
+    assert_refused(&server.ssh().run("true"));
+}
+
+pub fn certificate_options_and_extensions_apply() {
+    let p = prepared(
+        "cert-options",
+        "ed25519",
+        &["TrustedUserCAKeys {dir}/ca.pub"],
+    );
+    let user = p.user.clone();
+    let cert = p.dir.join("id_ed25519-cert.pub");
+    certify(
+        &p,
+        "forced",
+        &["-n", &user, "-O", "force-command=echo forced"],
+    );
+    let server = p.start();
+    let out = server.ssh().run("echo mine");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "forced\n");
+    // Without permit-pty no terminal is given.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "no-pty", &["-n", &user, "-O", "no-pty"]);
+    let out = server.ssh().arg("-tt").run("tty");
+    assert!(
+        out.stderr.contains("PTY allocation request failed"),
+        "{}",
+        out.stderr
+    );
+    // A source address that excludes 127.0.0.1.
+    fs::remove_file(&cert).unwrap();
+    certify(
+        server.prepared(),
+        "elsewhere",
+        &["-n", &user, "-O", "source-address=10.0.0.0/8"],
+    );
+    assert_refused(&server.ssh().run("true"));
+    // One that includes it.
+    fs::remove_file(&cert).unwrap();
+    certify(
+        server.prepared(),
+        "here",
+        &["-n", &user, "-O", "source-address=10.0.0.0/8,127.0.0.0/8"],
+    );
+    server.ssh().run("true").assert_success();
+}
+
+pub fn revoked_certificates_and_cas_are_refused() {
+    let p = prepared(
+        "cert-revoked",
+        "ed25519",
+        &["TrustedUserCAKeys {dir}/ca.pub", "RevokedKeys {dir}/krl"],
+    );
+    let user = p.user.clone();
+    let dir = p.dir.path().to_path_buf();
+    let krl = dir.join("krl");
+    let spec = dir.join("krl-spec");
+    fs::write(&spec, "serial: 42\n").unwrap();
+    let ca_pub = dir.join("ca.pub");
+    keygen(&[
+        "-q",
+        "-k",
+        "-f",
+        krl.to_str().unwrap(),
+        "-s",
+        ca_pub.to_str().unwrap(),
+        spec.to_str().unwrap(),
+    ]);
+    let cert = dir.join("id_ed25519-cert.pub");
+    certify(&p, "revoked", &["-n", &user, "-z", "42"]);
+    let server = p.start();
+    assert_refused(&server.ssh().run("true"));
+    assert_logged(&server, "revoked by file");
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "fine", &["-n", &user, "-z", "43"]);
+    server.ssh().run("true").assert_success();
+    // The CA itself in a key list: every certificate it signed is refused.
+    fs::copy(&ca_pub, &krl).unwrap();
+    assert_refused(&server.ssh().run("true"));
+}
+
+pub fn rsa_ca_and_ca_signature_algorithms() {
+    let p = prepared("cert-rsa-ca", "rsa", &["TrustedUserCAKeys {dir}/ca.pub"]);
+    let user = p.user.clone();
+    let cert = p.dir.join("id_ed25519-cert.pub");
+    certify(&p, "rsa512", &["-n", &user, "-t", "rsa-sha2-512"]);
+    let server = p.start();
+    server.ssh().run("true").assert_success();
+    assert_logged(&server, "CA RSA SHA256:");
+    fs::remove_file(&cert).unwrap();
+    // A server that takes only ed25519 CA signatures refuses it.
+    let p2 = prepared(
+        "cert-ca-algorithms",
+        "rsa",
+        &[
+            "TrustedUserCAKeys {dir}/ca.pub",
+            "CASignatureAlgorithms ssh-ed25519",
+        ],
+    );
+    certify(&p2, "rsa512", &["-n", &user, "-t", "rsa-sha2-512"]);
+    let strict = p2.start();
+    assert_refused(&strict.ssh().run("true"));
+}
