@@ -287,7 +287,8 @@ impl AuthorizedKeys {
     /// The first `cert-authority` entry whose key signed `cert` and that admits it
     /// for `user` on this connection: a user certificate whose signature and
     /// validity period check out, with a principal named by `principals=` (or, with
-    /// no such option, `user` among its principals); the certificate's
+    /// no such option, `user` among its principals, or no principals at all, as
+    /// sshd allows on a user's own `cert-authority` line); the certificate's
     /// `force-command` and `source-address` apply, and its `permit-*` extensions
     /// are and-ed with the entry's flags (as sshd's `sshauthopt_merge`).
     pub fn authorize_certificate(
@@ -316,9 +317,11 @@ impl AuthorizedKeys {
                     return Err(Refusal::CertificateInvalid);
                 }
                 let principals = &cert.principals;
+                // As sshd: without `principals=`, a certificate with no principals
+                // at all is valid for any user (this CA line is the user's own).
                 let ok = match &r.principals {
                     Some(list) => list.iter().any(|p| principals.contains(p)),
-                    None => principals.iter().any(|p| p == user),
+                    None => principals.is_empty() || principals.iter().any(|p| p == user),
                 };
                 if !ok {
                     return Err(Refusal::PrincipalNotAllowed);

@@ -291,6 +291,14 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         trusted_user_ca_keys: cfg.trusted_user_ca_keys.clone(),
         authorized_principals_file: cfg.authorized_principals_file.clone(),
         ca_signature_algorithms: cfg.ca_signature_algorithms.clone(),
+        keys_command: cfg
+            .authorized_keys_command
+            .clone()
+            .map(|c| (c, cfg.authorized_keys_command_user.clone())),
+        principals_command: cfg
+            .authorized_principals_command
+            .clone()
+            .map(|c| (c, cfg.authorized_principals_command_user.clone())),
     }
 }
 

@@ -216,10 +216,22 @@ const LINES: &[(&str, Source)] = &[
         "versionaddendum",
         Kept(|c| one(c.version_addendum.as_deref().unwrap_or("none").to_string())),
     ),
-    ("authorizedkeyscommand", NotKept("none")),
-    ("authorizedkeyscommanduser", NotKept("none")),
-    ("authorizedprincipalscommand", NotKept("none")),
-    ("authorizedprincipalscommanduser", NotKept("none")),
+    (
+        "authorizedkeyscommand",
+        Kept(|c| one(text_or_none(&c.authorized_keys_command))),
+    ),
+    (
+        "authorizedkeyscommanduser",
+        Kept(|c| one(text_or_none(&c.authorized_keys_command_user))),
+    ),
+    (
+        "authorizedprincipalscommand",
+        Kept(|c| one(text_or_none(&c.authorized_principals_command))),
+    ),
+    (
+        "authorizedprincipalscommanduser",
+        Kept(|c| one(text_or_none(&c.authorized_principals_command_user))),
+    ),
     (
         "hostkeyagent",
         Kept(|c| {

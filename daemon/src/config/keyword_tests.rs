@@ -75,6 +75,22 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         &["tests/interop/certificates.rs::rsa_ca_and_ca_signature_algorithms"],
     ),
     (
+        "AuthorizedKeysCommand",
+        &["tests/interop/certificates.rs::authorized_keys_command_with_tokens_and_without"],
+    ),
+    (
+        "AuthorizedKeysCommandUser",
+        &["tests/interop/certificates.rs::authorized_keys_command_with_tokens_and_without"],
+    ),
+    (
+        "AuthorizedPrincipalsCommand",
+        &["tests/interop/certificates.rs::authorized_principals_command_names_principals"],
+    ),
+    (
+        "AuthorizedPrincipalsCommandUser",
+        &["tests/interop/certificates.rs::authorized_principals_command_names_principals"],
+    ),
+    (
         "ExposeAuthInfo",
         &[
             "tests/interop/passwords.rs::expose_auth_info_lists_the_methods_used",

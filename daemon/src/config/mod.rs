@@ -46,7 +46,7 @@ mod algs;
 mod dump;
 mod files;
 pub mod keywords;
-mod lexer;
+pub(crate) mod lexer;
 mod matching;
 mod parse;
 mod support;
@@ -206,6 +206,16 @@ pub struct Config {
     /// `ExposeAuthInfo` (default no): `SSH_USER_AUTH` names a file with the
     /// methods and keys used.
     pub expose_auth_info: bool,
+    /// `AuthorizedKeysCommand` (default none): a program whose output is read as
+    /// more `authorized_keys` lines.
+    pub authorized_keys_command: Option<String>,
+    /// `AuthorizedKeysCommandUser`: who runs it.
+    pub authorized_keys_command_user: Option<String>,
+    /// `AuthorizedPrincipalsCommand` (default none): a program whose output is read
+    /// as more `AuthorizedPrincipalsFile` lines.
+    pub authorized_principals_command: Option<String>,
+    /// `AuthorizedPrincipalsCommandUser`: who runs it.
+    pub authorized_principals_command_user: Option<String>,
     /// `RequiredRSASize` (default 1024): smallest RSA modulus accepted, in bits.
     pub required_rsa_size: u32,
     /// `SetEnv` (default none): variables set in every session's environment.
@@ -471,6 +481,10 @@ impl Config {
             authorized_principals_file: None,
             ca_signature_algorithms: algs.ca_signature.default.clone(),
             expose_auth_info: false,
+            authorized_keys_command: None,
+            authorized_keys_command_user: None,
+            authorized_principals_command: None,
+            authorized_principals_command_user: None,
             required_rsa_size: 1024,
             set_env: Vec::new(),
             version_addendum: None,

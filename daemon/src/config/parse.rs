@@ -130,6 +130,10 @@ pub(crate) enum Setting {
     AuthorizedPrincipalsFile(Option<String>),
     CASignatureAlgorithms(Vec<String>),
     ExposeAuthInfo(bool),
+    AuthorizedKeysCommand(Option<String>),
+    AuthorizedKeysCommandUser(Option<String>),
+    AuthorizedPrincipalsCommand(Option<String>),
+    AuthorizedPrincipalsCommandUser(Option<String>),
     RequiredRsaSize(u32),
     SetEnv(Vec<(String, String)>),
     VersionAddendum(Option<String>),
@@ -259,6 +263,12 @@ pub(crate) fn apply(
         Setting::AuthorizedPrincipalsFile(v) => once!(cfg.authorized_principals_file, v),
         Setting::CASignatureAlgorithms(v) => once!(cfg.ca_signature_algorithms, v),
         Setting::ExposeAuthInfo(v) => once!(cfg.expose_auth_info, v),
+        Setting::AuthorizedKeysCommand(v) => once!(cfg.authorized_keys_command, v),
+        Setting::AuthorizedKeysCommandUser(v) => once!(cfg.authorized_keys_command_user, v),
+        Setting::AuthorizedPrincipalsCommand(v) => once!(cfg.authorized_principals_command, v),
+        Setting::AuthorizedPrincipalsCommandUser(v) => {
+            once!(cfg.authorized_principals_command_user, v)
+        }
         Setting::RequiredRsaSize(v) => once!(cfg.required_rsa_size, v),
         Setting::SetEnv(v) => once!(cfg.set_env, v),
         Setting::VersionAddendum(v) => once!(cfg.version_addendum, v),
@@ -816,6 +826,28 @@ fn parse_setting(
         "AuthorizedPrincipalsFile" => Setting::AuthorizedPrincipalsFile(none_or(one()?)),
         "CASignatureAlgorithms" => Setting::CASignatureAlgorithms(algs_of(&algs.ca_signature)?),
         "ExposeAuthInfo" => Setting::ExposeAuthInfo(flag()?),
+        "AuthorizedKeysCommand" | "AuthorizedPrincipalsCommand" => {
+            if args.is_empty() {
+                return Err(ConfigErrorKind::MissingArgument(key.into()));
+            }
+            let command = none_or(line.rest.trim());
+            if let Some(c) = &command {
+                if !c.starts_with('/') {
+                    return Err(ConfigErrorKind::Other(format!(
+                        "{key} must be an absolute path"
+                    )));
+                }
+            }
+            if key == "AuthorizedKeysCommand" {
+                Setting::AuthorizedKeysCommand(command)
+            } else {
+                Setting::AuthorizedPrincipalsCommand(command)
+            }
+        }
+        "AuthorizedKeysCommandUser" => Setting::AuthorizedKeysCommandUser(none_or(one()?)),
+        "AuthorizedPrincipalsCommandUser" => {
+            Setting::AuthorizedPrincipalsCommandUser(none_or(one()?))
+        }
         "RequiredRSASize" => {
             let v = one()?;
             match parse_int(v) {

@@ -125,6 +125,9 @@ pub fn authorize_by_trusted_ca(
 ) -> Option<Authorization> {
     let ca = PublicKey::new(cert.signature_key.clone(), "");
     let entries: Vec<String> = match principals {
+        // A trusted CA's certificate must name its principals (unlike one that a
+        // user's own `cert-authority` line admits): OpenSSH's "require principal".
+        None if cert.principals.is_empty() => return None,
         None => vec![cert_authority_entry(&ca, None, None)?],
         Some(text) => text
             .lines()

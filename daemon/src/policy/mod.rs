@@ -22,6 +22,7 @@
 pub mod access;
 pub mod certificates;
 mod grant;
+pub mod keys_command;
 mod local;
 pub mod password;
 mod remote;

@@ -101,6 +101,10 @@ pub fn trusted_user_ca_keys_admits_certificates_for_the_user() {
         certify(server.prepared(), "id-3", &["-n", &user, "-V", validity]);
         assert_refused(&server.ssh().run("true"));
     }
+    // No principals at all: a trusted CA's certificate must name them.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "id-5", &[]);
+    assert_refused(&server.ssh().run("true"));
     // A host certificate is not a user certificate.
     fs::remove_file(&cert).unwrap();
     certify(server.prepared(), "id-4", &["-h", "-n", &user]);
@@ -157,13 +161,24 @@ pub fn cert_authority_lines_of_authorized_keys() {
     fs::remove_file(&cert).unwrap();
     certify(server.prepared(), "user-cert", &["-n", &user]);
     assert_refused(&server.ssh().run("true"));
-    // Without principals= the user's name must be a principal.
+    // principals= and a certificate without principals: refused.
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "no-principals", &[]);
+    assert_refused(&server.ssh().run("true"));
+    // Without principals= such a certificate is valid for any user of this file
+    // (as in OpenSSH), and one with principals must name the user.
     fs::write(
         server.dir().join("authorized_keys"),
         format!("cert-authority {ca_pub}"),
     )
     .unwrap();
     server.ssh().run("true").assert_success();
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "user-cert", &["-n", &user]);
+    server.ssh().run("true").assert_success();
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "other-cert", &["-n", "someone-else"]);
+    assert_refused(&server.ssh().run("true"));
     // A plain key line for the CA is not a cert-authority line.
     fs::write(server.dir().join("authorized_keys"), &ca_pub).unwrap();
     assert_refused(&server.ssh().run("true"));
@@ -268,4 +283,140 @@ pub fn rsa_ca_and_ca_signature_algorithms() {
     certify(&p2, "rsa512", &["-n", &user, "-t", "rsa-sha2-512"]);
     let strict = p2.start();
     assert_refused(&strict.ssh().run("true"));
+}
+
+/// A directory under `/run` (root's, not writable by others all the way up, as the
+/// key commands must be), removed when dropped.
+struct RootDir(PathBuf);
+
+impl RootDir {
+    fn new(name: &str) -> RootDir {
+        use std::os::unix::fs::PermissionsExt;
+        let d = PathBuf::from(format!("/run/sisu-test-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir(&d).unwrap();
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+        RootDir(d)
+    }
+
+    /// An executable script (mode 0755) named `name` in the directory.
+    fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.0.join(name);
+        fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+}
+
+impl Drop for RootDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn authorized_keys_command_with_tokens_and_without() {
+    let dir = RootDir::new("keys-command");
+    // The daemon's own PATH must not reach the command.
+    let path = format!(
+        "{}:/sisu-path-marker",
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let p = Server::builder("keys-command").env("PATH", &path).prepare();
+    let user = p.user.clone();
+    let key_line = fs::read_to_string(p.dir.join("id_ed25519.pub")).unwrap();
+    let fields: Vec<&str> = key_line.split_whitespace().collect();
+    let fp = fingerprint_of(&p.dir.join("id_ed25519.pub"));
+    let with_args = dir.script(
+        "keys",
+        &format!(
+            "test \"$1\" = '{user}' || exit 3\ntest \"$2\" = ssh-ed25519 || exit 4\n\
+             test \"$3\" = '{fp}' || exit 5\ntest \"$4\" = '{}' || exit 6\n\
+             case \"$PATH\" in *sisu-path-marker*) exit 7;; esac\n\
+             echo 'command=\"echo from-the-command\" {} {}'\n",
+            fields[1], fields[0], fields[1]
+        ),
+    );
+    fs::write(p.dir.join("authorized_keys"), "").unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(p.config_path())
+        .unwrap();
+    writeln!(
+        f,
+        "AuthorizedKeysCommand {} %u %t %f %k",
+        with_args.display()
+    )
+    .unwrap();
+    writeln!(f, "AuthorizedKeysCommandUser nobody").unwrap();
+    drop(f);
+    let server = p.start();
+    let out = server.ssh().run("echo mine");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "from-the-command\n");
+    // Without arguments the user name is the one argument.
+    let no_args = dir.script(
+        "keys-no-args",
+        &format!(
+            "test $# -eq 1 && test \"$1\" = '{user}' || exit 3\necho '{} {}'\n",
+            fields[0], fields[1]
+        ),
+    );
+    let p2 = Server::builder("keys-command-no-args").prepare();
+    fs::write(p2.dir.join("authorized_keys"), "").unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(p2.config_path())
+        .unwrap();
+    writeln!(f, "AuthorizedKeysCommand {}", no_args.display()).unwrap();
+    writeln!(f, "AuthorizedKeysCommandUser nobody").unwrap();
+    drop(f);
+    // That server's client key is another one: the command prints the first key.
+    let s2 = p2.start();
+    let out = s2.ssh().identity(server.client_key()).run("echo plain");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "plain\n");
+    // A failing command and one in a directory others may write grant nothing.
+    let failing = dir.script("fails", "exit 9\n");
+    let p3 = Server::builder("keys-command-fails").prepare();
+    fs::write(p3.dir.join("authorized_keys"), "").unwrap();
+    let unsafe_copy = p3.dir.join("keys");
+    fs::copy(&with_args, &unsafe_copy).unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(p3.config_path())
+        .unwrap();
+    writeln!(f, "AuthorizedKeysCommand {}", failing.display()).unwrap();
+    writeln!(f, "AuthorizedKeysCommandUser nobody").unwrap();
+    drop(f);
+    let s3 = p3.start();
+    assert_refused(&s3.ssh().run("true"));
+    if s3.kind() == crate::common::ServerKind::Sisu {
+        assert_logged(&s3, "failed, status 9");
+    }
+}
+
+pub fn authorized_principals_command_names_principals() {
+    let dir = RootDir::new("principals-command");
+    let script = dir.script(
+        "principals",
+        "test \"$2\" = ops-cert || exit 3\ntest \"$3\" = 5 || exit 4\necho ops\n",
+    );
+    let line = format!("AuthorizedPrincipalsCommand {} %u %i %s", script.display());
+    let p = prepared(
+        "principals-command",
+        "ed25519",
+        &[
+            "TrustedUserCAKeys {dir}/ca.pub",
+            &line,
+            "AuthorizedPrincipalsCommandUser nobody",
+        ],
+    );
+    let cert = p.dir.join("id_ed25519-cert.pub");
+    certify(&p, "ops-cert", &["-n", "ops", "-z", "5"]);
+    let server = p.start();
+    server.ssh().run("true").assert_success();
+    fs::remove_file(&cert).unwrap();
+    certify(server.prepared(), "ops-cert", &["-n", "dev", "-z", "5"]);
+    assert_refused(&server.ssh().run("true"));
 }

@@ -83,6 +83,8 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         certificates::certificate_options_and_extensions_apply,
         certificates::revoked_certificates_and_cas_are_refused,
         certificates::rsa_ca_and_ca_signature_algorithms,
+        certificates::authorized_keys_command_with_tokens_and_without => [Root],
+        certificates::authorized_principals_command_names_principals => [Root],
         passwords::password_logins_with_every_hash_scheme => [Root, Program("sshpass")],
         passwords::wrong_passwords_unknown_and_locked_users_are_refused_and_logged => [Root, Program("sshpass")],
         passwords::password_authentication_no_and_in_a_match_block => [Root, Program("sshpass")],

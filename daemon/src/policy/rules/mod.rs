@@ -63,6 +63,10 @@ pub struct AuthSettings {
     pub authorized_principals_file: Option<String>,
     /// `CASignatureAlgorithms`.
     pub ca_signature_algorithms: Vec<String>,
+    /// `AuthorizedKeysCommand` and its `AuthorizedKeysCommandUser`.
+    pub keys_command: Option<(String, Option<String>)>,
+    /// `AuthorizedPrincipalsCommand` and its `AuthorizedPrincipalsCommandUser`.
+    pub principals_command: Option<(String, Option<String>)>,
 }
 
 /// The `RevokedKeys` file, read afresh for each check (as OpenSSH does); `Err` says
@@ -432,110 +436,23 @@ impl Rules {
                 return self.root_forced_commands_only(&user, &settings, g);
             }
         }
-        None
-    }
-
-    /// Whether the user certificate `cert` (whose certified key signed, when
-    /// `verified`) may authenticate `user`: through `TrustedUserCAKeys` (and
-    /// `AuthorizedPrincipalsFile`), else through a `cert-authority` line of the user's
-    /// `authorized_keys` (see [`super::certificates`]).
-    pub fn check_certificate(
-        &mut self,
-        name: &str,
-        cert: &sisu_authkeys::Cert,
-        verified: bool,
-    ) -> Option<Grant> {
-        use super::certificates as c;
-        let settings = self.settings_for(name);
-        let key = PublicKey::new(cert.key.clone(), "");
-        let user = self.key_may_be_tried(name, &key, Some(cert), &settings)?;
-        if let Some(why) = c::refuse_outright(cert, &settings.ca_signature_algorithms) {
-            info!("{why} [preauth]");
-            return None;
+        let blob = key.to_bytes().ok()?;
+        let tokens = self.key_tokens(&user, key.algorithm().as_str(), key, &blob, None);
+        let text = self.run_command("AuthorizedKeysCommand", &settings.keys_command, &tokens)?;
+        let file = sisu_authkeys::parse_file(&text);
+        let a = file
+            .authorize(key.key_data(), &self.connection_info())
+            .ok()?;
+        if verified {
+            verbose!(
+                "AuthorizedKeysCommand line {}: matching key found: {} {}",
+                a.line,
+                key_type_label(key),
+                key.fingerprint(Default::default())
+            );
         }
-        let conn = self.connection_info();
-        let ca = PublicKey::new(cert.signature_key.clone(), "");
-        let ca_desc = format!(
-            "{} CA {}",
-            key_type_label(&ca),
-            ca.fingerprint(Default::default())
-        );
-        if let Some(pattern) = &settings.trusted_user_ca_keys {
-            let path = self.expand_path(pattern, &user);
-            let trusted = match read_bounded(&path) {
-                Ok(text) => c::ca_listed(&text, cert),
-                Err(e) => {
-                    info!("Could not open TrustedUserCAKeys {}: {e}", path.display());
-                    false
-                }
-            };
-            if trusted {
-                let principals = match &settings.authorized_principals_file {
-                    None => None,
-                    Some(p) => {
-                        let path = self.expand_path(p, &user);
-                        let as_user = os::is_root() && user.uid != 0;
-                        match os::read_user_file(&path, &user, as_user, settings.strict_modes) {
-                            Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-                            Err(e) => {
-                                log_user_file_error(&user.name, "principals", &path, &e);
-                                Some(String::new())
-                            }
-                        }
-                    }
-                };
-                match c::authorize_by_trusted_ca(cert, &user.name, principals.as_deref(), &conn) {
-                    Some(a) => {
-                        if verified {
-                            verbose!(
-                                "Accepted certificate ID \"{}\" (serial {}) signed by {ca_desc} via {}",
-                                cert.key_id,
-                                cert.serial,
-                                path.display()
-                            );
-                        }
-                        let g = grant_of(&settings, &a.restrictions);
-                        return self.root_forced_commands_only(&user, &settings, g);
-                    }
-                    None => info!(
-                        "Certificate ID \"{}\" (serial {}) of {} is not valid for {} here: no principal, \
-                         validity or source address allows it [preauth]",
-                        cert.key_id, cert.serial, ca_desc, user.name
-                    ),
-                }
-            }
-        }
-        let paths = crate::config::authorized_keys_paths(
-            &settings.authorized_keys_files,
-            &user.name,
-            user.uid,
-            &user.home,
-        );
-        for path in paths {
-            let as_user = os::is_root() && user.uid != 0;
-            let text = match os::read_user_file(&path, &user, as_user, settings.strict_modes) {
-                Ok(t) => t,
-                Err(e) => {
-                    log_user_file_error(&user.name, "authorized keys", &path, &e);
-                    continue;
-                }
-            };
-            let file = sisu_authkeys::parse_file(&String::from_utf8_lossy(&text));
-            if let Ok(a) = file.authorize_certificate(cert, &user.name, &conn) {
-                if verified {
-                    verbose!(
-                        "{}:{}: matching CA found: {ca_desc}; certificate ID \"{}\" (serial {})",
-                        path.display(),
-                        a.line,
-                        cert.key_id,
-                        cert.serial
-                    );
-                }
-                let g = grant_of(&settings, &a.restrictions);
-                return self.root_forced_commands_only(&user, &settings, g);
-            }
-        }
-        None
+        let g = grant_of(&settings, &a.restrictions);
+        self.root_forced_commands_only(&user, &settings, g)
     }
 
     /// The checks every key (and every certificate's key) passes before any file is
@@ -725,6 +642,9 @@ pub fn log_user_file_error(user: &str, what: &str, path: &Path, e: &os::UserFile
         }
     }
 }
+
+mod certificate;
+mod commands;
 
 #[cfg(test)]
 mod tests {
