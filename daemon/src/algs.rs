@@ -229,7 +229,7 @@ pub fn session_settings(
         } else {
             cfg.rekey_limit.bytes
         },
-        server_sig_algs: cfg.pubkey_accepted_algorithms.clone(),
+        server_sig_algs: server_sig_algs(),
         gex_groups: GexGroups::from_caller(),
         ..TransportConfig::default()
     };
@@ -253,6 +253,18 @@ pub fn session_settings(
         rekey_interval: nonzero(cfg.rekey_limit.interval),
         per_user: None,
     }
+}
+
+/// `server-sig-algs` (RFC 8308): every plain signature algorithm Sisu verifies,
+/// whatever `PubkeyAcceptedAlgorithms` says, as OpenSSH sends it. The value goes out
+/// before the user is known, so it cannot follow a `Match User` block; a client reads
+/// it to choose how an RSA key (or certificate) signs, and a list cut down to the
+/// global setting would keep it from trying a key that a `Match` block accepts.
+pub fn server_sig_algs() -> Vec<String> {
+    PubkeyAlgorithm::ALL
+        .iter()
+        .map(|a| a.name().to_string())
+        .collect()
 }
 
 /// The authentication settings of a configuration (after `Match` blocks).
@@ -380,4 +392,23 @@ pub fn session_settings_for(
         (auth_settings(&cfg), channel_settings(&cfg))
     }));
     settings
+}
+
+#[cfg(test)]
+mod server_sig_algs_tests {
+    use super::server_sig_algs;
+
+    #[test]
+    fn every_plain_algorithm_whatever_the_configuration() {
+        let v = server_sig_algs();
+        for name in [
+            "ssh-ed25519",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+            "ecdsa-sha2-nistp256",
+        ] {
+            assert!(v.iter().any(|a| a == name), "{name} in {v:?}");
+        }
+        assert!(!v.iter().any(|a| a.contains("-cert-")), "{v:?}");
+    }
 }

@@ -88,13 +88,7 @@ fn preauth_then_postauth_in_process_serve_a_real_client() {
     let public = || vec![HostKey::public_only(host.public_key().clone()).unwrap()];
     let transport = Transport::server(settings.transport.clone(), public(), session_rng());
     let rules = Rules::new(settings.auth.clone(), ends, None);
-    let mut local = Local::new(
-        settings.host_keys,
-        settings.moduli,
-        rules,
-        settings.auth.pubkey_algorithms.clone(),
-        ends,
-    );
+    let mut local = Local::new(settings.host_keys, settings.moduli, rules, ends);
 
     let pre = PreauthSettings {
         max_auth_tries: settings.max_auth_tries,

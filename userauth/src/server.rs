@@ -199,6 +199,13 @@ impl Server {
         self.config.methods = methods;
     }
 
+    /// Replaces [`ServerConfig::pubkey_algorithms`] (a daemon whose
+    /// `PubkeyAcceptedAlgorithms` depends on the user sets it once it has the name).
+    /// Names this crate cannot verify are never accepted, listed or not.
+    pub fn set_pubkey_algorithms(&mut self, algorithms: Vec<String>) {
+        self.config.pubkey_algorithms = algorithms;
+    }
+
     /// Whether a question is waiting for [`answer`](Server::answer).
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()

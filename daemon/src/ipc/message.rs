@@ -143,6 +143,8 @@ pub enum FromMonitor {
         banner: Option<String>,
         /// The methods the user may try.
         methods: Vec<Method>,
+        /// `PubkeyAcceptedAlgorithms` for the user (at most [`MAX_ALGORITHMS`]).
+        pubkey_algorithms: Vec<String>,
     },
     /// The methods that may be tried next.
     Methods {
@@ -252,6 +254,9 @@ fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
 fn blob(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
     Ok(r.string()?.to_vec())
 }
+
+/// Most names in an algorithm list.
+pub const MAX_ALGORITHMS: usize = 128;
 
 /// Most methods in a list (each at most once).
 const MAX_METHODS: usize = 3;
@@ -483,6 +488,7 @@ impl FromMonitor {
                 refuse,
                 banner,
                 methods,
+                pubkey_algorithms,
             } => {
                 w.u8(tag::USER_INFO).bool(*valid).bool(*refuse);
                 match banner {
@@ -490,6 +496,10 @@ impl FromMonitor {
                     None => w.bool(false),
                 };
                 write_methods(&mut w, methods);
+                w.u32(pubkey_algorithms.len() as u32);
+                for a in pubkey_algorithms {
+                    w.str(a);
+                }
             }
             FromMonitor::Methods { methods } => {
                 w.u8(tag::METHOD_LIST);
@@ -563,11 +573,18 @@ impl FromMonitor {
                 } else {
                     None
                 };
+                let methods = read_methods(&mut r)?;
+                let n = r.u32()? as usize;
+                if n > MAX_ALGORITHMS {
+                    return Err(DecodeError::TooLarge("algorithm list"));
+                }
+                let pubkey_algorithms = (0..n).map(|_| text(&mut r)).collect::<Result<_, _>>()?;
                 FromMonitor::User {
                     valid,
                     refuse,
                     banner,
-                    methods: read_methods(&mut r)?,
+                    methods,
+                    pubkey_algorithms,
                 }
             }
             tag::METHOD_LIST => FromMonitor::Methods {

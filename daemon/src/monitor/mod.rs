@@ -105,13 +105,7 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         .collect();
     let grace = settings.login_grace_time.map(|d| Instant::now() + d);
     let rules = Rules::new(settings.auth.clone(), ends, settings.per_user);
-    let local = Local::new(
-        settings.host_keys,
-        settings.moduli,
-        rules,
-        settings.auth.pubkey_algorithms,
-        ends,
-    );
+    let local = Local::new(settings.host_keys, settings.moduli, rules, ends);
     let reactor = Reactor::new(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP, libc::SIGINT])?;
 
     let (ch, theirs) = Channel::pair()?;
@@ -412,6 +406,7 @@ impl Monitor {
                     refuse: a.refuse,
                     banner: a.banner,
                     methods: a.methods,
+                    pubkey_algorithms: a.pubkey_algorithms,
                 }
             }
             ToMonitor::Password { user, password } => {

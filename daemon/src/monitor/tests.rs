@@ -30,13 +30,7 @@ fn monitor(phase: Phase) -> (Monitor, Channel) {
         ssh_key::PrivateKey::random(&mut rand_core::OsRng, ssh_key::Algorithm::Ed25519).unwrap();
     let settings = crate::algs::session_settings(&cfg, vec![HostKey::new(key).unwrap()], &ends());
     let rules = Rules::new(settings.auth.clone(), ends(), None);
-    let local = Local::new(
-        settings.host_keys,
-        settings.moduli,
-        rules,
-        settings.auth.pubkey_algorithms,
-        ends(),
-    );
+    let local = Local::new(settings.host_keys, settings.moduli, rules, ends());
     let (ours, theirs) = Channel::pair().unwrap();
     ours.set_timeout(Some(Duration::from_secs(1))).unwrap();
     theirs.set_timeout(Some(Duration::from_secs(1))).unwrap();

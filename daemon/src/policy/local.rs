@@ -28,7 +28,6 @@ pub struct Local {
     host_keys: Vec<HostKey>,
     moduli: ModuliGroups,
     rules: Rules,
-    pubkey_algorithms: Vec<String>,
     ends: Endpoints,
     session_id: Option<Vec<u8>>,
     user: Option<String>,
@@ -40,20 +39,18 @@ pub struct Local {
 
 impl Local {
     /// Answers from `rules`, with `host_keys` (in the order the transport serves them)
-    /// and the group-exchange groups; signed requests are checked against
-    /// `pubkey_algorithms`.
+    /// and the group-exchange groups; signed requests are checked against the user's
+    /// `PubkeyAcceptedAlgorithms` (after `Match` blocks).
     pub fn new(
         host_keys: Vec<HostKey>,
         moduli: ModuliGroups,
         rules: Rules,
-        pubkey_algorithms: Vec<String>,
         ends: Endpoints,
     ) -> Local {
         Local {
             host_keys,
             moduli,
             rules,
-            pubkey_algorithms,
             ends,
             session_id: None,
             user: None,
@@ -224,11 +221,13 @@ impl Policy for Local {
         let refuse = self.rules.refuses_connection(user);
         let banner = self.rules.banner(user);
         let methods = self.rules.methods(user);
+        let pubkey_algorithms = self.rules.pubkey_algorithms(user);
         UserAnswer {
             valid,
             refuse,
             banner,
             methods,
+            pubkey_algorithms,
         }
     }
 
@@ -236,9 +235,11 @@ impl Policy for Local {
         if !self.is_our_user(user) || self.authenticated.is_some() {
             return false;
         }
-        let Ok((_, key)) =
-            sisu_userauth::publickey::check_key(algorithm, key_blob, &self.pubkey_algorithms)
-        else {
+        let Ok((_, key)) = sisu_userauth::publickey::check_key(
+            algorithm,
+            key_blob,
+            &self.rules.pubkey_algorithms(user),
+        ) else {
             return false;
         };
         if is_certificate_algorithm(algorithm) {
@@ -261,7 +262,8 @@ impl Policy for Local {
         {
             return Verdict::Deny;
         }
-        let key = match request.verify(&session_id, &self.pubkey_algorithms) {
+        let accepted = self.rules.pubkey_algorithms(&user);
+        let key = match request.verify(&session_id, &accepted) {
             Ok(k) => k,
             Err(e) => {
                 info!(

@@ -57,6 +57,8 @@ pub struct UserAnswer {
     pub banner: Option<String>,
     /// The methods the user may try, in the order SSH_MSG_USERAUTH_FAILURE lists them.
     pub methods: Vec<Method>,
+    /// `PubkeyAcceptedAlgorithms` for the user (after `Match` blocks).
+    pub pubkey_algorithms: Vec<String>,
 }
 
 /// The monitor's verdict on a signed publickey request or a password.

@@ -123,6 +123,7 @@ impl Policy for ViaMonitor {
                     refuse,
                     banner,
                     methods,
+                    pubkey_algorithms,
                 },
                 _,
             )) => UserAnswer {
@@ -130,6 +131,7 @@ impl Policy for ViaMonitor {
                 refuse,
                 banner,
                 methods,
+                pubkey_algorithms,
             },
             Some(_) => {
                 self.out_of_turn();

@@ -321,6 +321,7 @@ impl Preauth<'_> {
         if let Some(auth) = self.auth.as_mut() {
             auth.set_banner(answer.banner);
             auth.set_methods(answer.methods);
+            auth.set_pubkey_algorithms(answer.pubkey_algorithms);
         }
         true
     }

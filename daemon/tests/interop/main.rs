@@ -207,6 +207,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         logs::accepted_publickey_line,
         logs::fail2ban_recognises_failed_attempts => [Program("fail2ban-regex"), File(logs::FAIL2BAN_SSHD_FILTER)],
         match_blocks::match_user_forces_a_command,
+        match_blocks::match_user_pubkey_accepted_algorithms,
         match_blocks::match_address_turns_publickey_off_only_for_that_address,
         match_blocks::match_group_refuses_a_tty,
         max_startups::unauthenticated_connections_fill_max_startups_sessions_do_not,

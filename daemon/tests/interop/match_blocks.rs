@@ -43,3 +43,27 @@ pub fn match_group_refuses_a_tty() {
     );
     assert!(!out.stdout_str().contains("/dev/pts/"));
 }
+
+/// `PubkeyAcceptedAlgorithms` in a `Match User` block narrows (or widens) what that
+/// user's keys may be: applied both to queries and to signed requests.
+pub fn match_user_pubkey_accepted_algorithms() {
+    let user = crate::common::test_user();
+    let narrowed = Server::builder("match-user-algs")
+        .config(&format!("Match User {user}"))
+        .config("    PubkeyAcceptedAlgorithms ecdsa-sha2-nistp256")
+        .start();
+    let out = narrowed.ssh().run("true");
+    assert_eq!(out.code, Some(255), "an ed25519 key got in: {}", out.stderr);
+    let other_user = Server::builder("match-other-user-algs")
+        .config("Match User someone-else")
+        .config("    PubkeyAcceptedAlgorithms ecdsa-sha2-nistp256")
+        .start();
+    other_user.ssh().run("true").assert_success();
+    // Widened for the user from a global list without ed25519.
+    let widened = Server::builder("match-user-widened")
+        .config("PubkeyAcceptedAlgorithms ecdsa-sha2-nistp256")
+        .config(&format!("Match User {user}"))
+        .config("    PubkeyAcceptedAlgorithms +ssh-ed25519")
+        .start();
+    widened.ssh().run("true").assert_success();
+}

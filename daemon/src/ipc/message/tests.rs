@@ -85,13 +85,17 @@ fn from_monitor() -> impl Strategy<Value = FromMonitor> {
             any::<bool>(),
             any::<bool>(),
             proptest::option::of(s()),
-            methods()
+            methods(),
+            proptest::collection::vec(s(), 0..4)
         )
-            .prop_map(|(valid, refuse, banner, methods)| FromMonitor::User {
-                valid,
-                refuse,
-                banner,
-                methods
+            .prop_map(|(valid, refuse, banner, methods, pubkey_algorithms)| {
+                FromMonitor::User {
+                    valid,
+                    refuse,
+                    banner,
+                    methods,
+                    pubkey_algorithms,
+                }
             }),
         methods().prop_map(|methods| FromMonitor::Methods { methods }),
         any::<bool>().prop_map(|allowed| FromMonitor::Offered { allowed }),

@@ -271,6 +271,11 @@ impl Rules {
         .collect()
     }
 
+    /// `PubkeyAcceptedAlgorithms` for `user`, after `Match` blocks.
+    pub fn pubkey_algorithms(&mut self, user: &str) -> Vec<String> {
+        self.settings_for(user).pubkey_algorithms
+    }
+
     /// Whether a password may authenticate `name` at all, before it is checked: the
     /// user's account when password authentication is on for them, the method may be
     /// tried now, and `PermitRootLogin` lets root in with a password; `None` otherwise
