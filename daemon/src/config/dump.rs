@@ -218,7 +218,13 @@ const LINES: &[(&str, Source)] = &[
     ),
     (
         "authorizedkeyscommand",
-        Kept(|c| one(text_or_none(&c.authorized_keys_command))),
+        Kept(|c| {
+            one(c
+                .authorized_keys_command
+                .as_deref()
+                .unwrap_or("none")
+                .to_string())
+        }),
     ),
     (
         "authorizedkeyscommanduser",
@@ -226,7 +232,13 @@ const LINES: &[(&str, Source)] = &[
     ),
     (
         "authorizedprincipalscommand",
-        Kept(|c| one(text_or_none(&c.authorized_principals_command))),
+        Kept(|c| {
+            one(c
+                .authorized_principals_command
+                .as_deref()
+                .unwrap_or("none")
+                .to_string())
+        }),
     ),
     (
         "authorizedprincipalscommanduser",
@@ -456,6 +468,10 @@ pub enum DifferenceKind {
     /// When `PerSourceNetBlockSize` gives the IPv4 length alone: Sisu keeps the IPv6
     /// length at its default (128), OpenSSH 9.2 leaves it unset (prints 0).
     Ipv4Only,
+    /// When `AuthorizedKeysCommand` is set too: OpenSSH 9.2 drops
+    /// `AuthorizedPrincipalsCommand` (its parser tests the other keyword's value) and
+    /// prints `none`; Sisu keeps it.
+    AfterKeysCommand,
 }
 
 impl std::fmt::Display for DifferenceKind {
@@ -472,6 +488,7 @@ impl std::fmt::Display for DifferenceKind {
             Repeated => f.write_str("when given twice: OpenSSH 9.2 keeps the last value"),
             HostName => f.write_str("when it names a host: OpenSSH prints its addresses"),
             Ipv4Only => f.write_str("when only the IPv4 length is given"),
+            AfterKeysCommand => f.write_str("when AuthorizedKeysCommand is set: OpenSSH drops it"),
         }
     }
 }
@@ -591,6 +608,13 @@ const DIFFERENCES: &[DumpDifference] = {
             "OpenSSH 9.2 does not set the IPv6 length when only the IPv4 one is given",
         ),
         diff(
+            "authorizedprincipalscommand",
+            AfterKeysCommand,
+            "OpenSSH 9.2's parser keeps AuthorizedPrincipalsCommand only while \
+             AuthorizedKeysCommand is unset (it tests the wrong option), so with both it \
+             drops the principals command; Sisu keeps both",
+        ),
+        diff(
             "listenaddress",
             HostName,
             "the configuration module does no name look-ups; the listener resolves names",
@@ -681,6 +705,12 @@ fn allowed(kind: DifferenceKind, keyword: &str, o: &[&str], s: &[&str], config: 
                 .is_some_and(|la| la.host.parse::<IpAddr>().is_err())
         }),
         Ipv4Only => set.any(|args| args.first().is_some_and(|a| !a.contains(':'))),
+        AfterKeysCommand => {
+            o == ["none"]
+                && settings_of(config, "authorizedkeyscommand")
+                    .next()
+                    .is_some()
+        }
     }
 }
 
