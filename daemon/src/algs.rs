@@ -350,6 +350,7 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
             .map(|interval| (interval, cfg.client_alive_count_max)),
         chroot_directory: cfg.chroot_directory.clone(),
         expose_auth_info: cfg.expose_auth_info,
+        nologin: None,
     }
 }
 

@@ -53,6 +53,25 @@ pub struct SpawnRequest<'a> {
     /// before it runs the shell: the message of the day of a login (`PrintMotd`), at
     /// most [`MAX_GREETING_LEN`] bytes.
     pub greeting: Option<&'a [u8]>,
+    /// Written to the child's stderr (the terminal with a pty) after it became the
+    /// user, instead of running anything: the child then exits with status 254 (the
+    /// text of `/etc/nologin`, as sshd's `do_nologin`). At most [`MAX_GREETING_LEN`].
+    pub refusal: Option<&'a [u8]>,
+}
+
+/// Writes all of `bytes` to `fd` with write(2), giving up on an error: for the child
+/// between fork and exec (no allocation, no lock).
+fn write_all_fd(fd: i32, bytes: &[u8]) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // SAFETY: write(2) on an fd std set up, from a live buffer of `rest.len()`
+        // bytes.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            break;
+        }
+        rest = &rest[n as usize..];
+    }
 }
 
 /// Longest greeting written before a login shell.
@@ -140,6 +159,14 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
         .greeting
         .map(|g| g[..g.len().min(MAX_GREETING_LEN)].to_vec())
         .unwrap_or_default();
+    let refusal: Option<Vec<u8>> = req
+        .refusal
+        .map(|r| r[..r.len().min(MAX_GREETING_LEN)].to_vec());
+    let no_home: Vec<u8> = format!(
+        "Could not chdir to home directory {}: No such file or directory\n",
+        req.cwd.display()
+    )
+    .into_bytes();
 
     match req.pty {
         Some(pty) => {
@@ -169,24 +196,23 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
             switch_identity(groups, *gid, *uid)?;
         }
         if chdir(cwd.as_c_str()).is_err() {
+            write_all_fd(2, &no_home);
             chdir(c"/")?;
         }
-        let mut rest: &[u8] = &greeting;
-        while !rest.is_empty() {
-            // SAFETY: write(2) on fd 1 (the terminal std set up) from a live buffer of
-            // `rest.len()` bytes; no allocation, no lock.
-            let n = unsafe { libc::write(1, rest.as_ptr().cast(), rest.len()) };
-            if n <= 0 {
-                break;
-            }
-            rest = &rest[n as usize..];
+        if let Some(text) = &refusal {
+            write_all_fd(2, text);
+            // SAFETY: _exit(2) is async-signal-safe and ends this forked child at once,
+            // without running the parent's exit handlers.
+            unsafe { libc::_exit(254) };
         }
+        write_all_fd(1, &greeting);
         Ok(())
     };
     // SAFETY: the closure runs in the forked child before exec. It allocates nothing and
     // takes no locks: it only makes system calls (sigaction, sigprocmask, close_range,
-    // setsid, ioctl, setgroups, setgid, setuid, chdir, write) on data built before the
-    // fork (`identity`, `cwd`, `greeting`), and errors are built from raw errno values.
+    // setsid, ioctl, setgroups, setgid, setuid, chdir, write, _exit) on data built
+    // before the fork (`identity`, `cwd`, `greeting`, `refusal`, `no_home`), and errors
+    // are built from raw errno values.
     unsafe {
         cmd.pre_exec(child_setup);
     }

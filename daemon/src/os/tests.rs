@@ -55,6 +55,7 @@ fn request<'a>(
         pty,
         cwd,
         greeting: None,
+        refusal: None,
     }
 }
 

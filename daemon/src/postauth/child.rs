@@ -73,6 +73,7 @@ fn serve(
         .flatten()
         .ok_or_else(|| format!("user {user} vanished after authentication"))?;
     let mut channels = channels;
+    channels.nologin = super::channels::nologin_text(&info);
     enter_chroot(&mut channels, &info)?;
     let state = TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
     let transport = Transport::import(

@@ -36,6 +36,7 @@ mod forwarding;
 mod host_keys;
 mod kex_methods;
 mod keywords;
+mod login;
 mod logs;
 mod match_blocks;
 mod max_startups;
@@ -85,6 +86,8 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         certificates::rsa_ca_and_ca_signature_algorithms,
         certificates::authorized_keys_command_with_tokens_and_without => [Root],
         certificates::authorized_principals_command_names_principals => [Root],
+        login::nologin_refuses_sessions_and_shows_its_text => [Sisu, Root, Program("unshare")],
+        login::a_missing_home_directory_is_said_and_the_session_starts_in_root => [Root],
         passwords::password_logins_with_every_hash_scheme => [Root, Program("sshpass")],
         passwords::wrong_passwords_unknown_and_locked_users_are_refused_and_logged => [Root, Program("sshpass")],
         passwords::password_authentication_no_and_in_a_match_block => [Root, Program("sshpass")],

@@ -9,6 +9,7 @@ mod kind;
 mod pipes;
 mod pump;
 mod session;
+pub use session::{nologin_text, NOLOGIN_FILES};
 mod tcpip;
 
 use kind::ChannelBackend;
@@ -60,6 +61,10 @@ pub struct ChannelSettings {
     pub chroot_directory: Option<String>,
     /// `ExposeAuthInfo`.
     pub expose_auth_info: bool,
+    /// The text of `/etc/nologin` (or `/run/nologin`) for a user other than root, read
+    /// when the post-auth child starts, before any `ChrootDirectory` (as sshd reads
+    /// it): every session shows it instead of running anything.
+    pub nologin: Option<Vec<u8>>,
 }
 
 /// What a polled descriptor is to its channel.

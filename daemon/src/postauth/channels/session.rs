@@ -305,6 +305,13 @@ impl Channels {
         } else {
             None
         };
+        let refusal = self.settings.nologin.clone();
+        if refusal.is_some() {
+            info!(
+                "User {} not allowed because a nologin file exists",
+                user.name
+            );
+        }
         let req = SpawnRequest {
             user,
             switch_user: self.settings.switch_user,
@@ -313,6 +320,7 @@ impl Channels {
             pty: c.pty.as_ref(),
             cwd: &user.home,
             greeting: motd.as_deref(),
+            refusal: refusal.as_deref(),
         };
         let child = match os::spawn(&req) {
             Ok(ch) => ch,
@@ -351,4 +359,29 @@ impl Channels {
         }
         true
     }
+}
+
+/// The files whose presence refuses every session but root's (sshd(8), login(1)).
+pub const NOLOGIN_FILES: [&str; 2] = ["/etc/nologin", "/run/nologin"];
+
+/// For a user other than root, when a [`NOLOGIN_FILES`] file exists: its text (at most
+/// 64 KiB; a stock sentence when it is empty or cannot be read), which the session
+/// shows instead of running anything.
+pub fn nologin_text(user: &UserInfo) -> Option<Vec<u8>> {
+    use std::io::Read;
+    if user.uid == 0 {
+        return None;
+    }
+    let path = NOLOGIN_FILES
+        .iter()
+        .find(|p| std::fs::symlink_metadata(p).is_ok())?;
+    let mut text = Vec::new();
+    let _ = std::fs::File::open(path).and_then(|f| {
+        f.take(os::process::MAX_GREETING_LEN as u64)
+            .read_to_end(&mut text)
+    });
+    if text.is_empty() {
+        text = b"Logins are not allowed at this time.\n".to_vec();
+    }
+    Some(text)
 }

@@ -1,0 +1,84 @@
+//! The login sshd(8) describes, as far as it is Sisu's: `/etc/nologin` (here
+//! `/run/nologin`) refuses every session but root's and shows its text; a missing home
+//! directory is said, and the session starts in `/`.
+//!
+//! The nologin file is made inside a private mount namespace (a fresh tmpfs on
+//! `/run`) that only the server under test sees, so no other test is refused. It is
+//! `/run/nologin` (systemd's, which `pam_nologin` reads), because `/etc` cannot be
+//! shadowed so simply: OpenSSH's sshd without PAM reads only `/etc/nologin`, so that
+//! test is Sisu's alone; Sisu reads both.
+
+use crate::common::Server;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+/// A wrapper that starts the server binary in its own mount namespace whose `/run`
+/// holds `nologin` with `text` (and the directories the servers need there).
+fn server_behind_nologin(name: &str, text: &str) -> Server {
+    let mut p = Server::builder(name).prepare();
+    let real = p.kind.binary();
+    let wrapper = p.dir.join("with-nologin.sh");
+    fs::write(p.dir.join("nologin-text"), text).unwrap();
+    fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec unshare -m --propagation private sh -c '\
+             mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && \
+             cp {dir}/nologin-text /run/nologin && exec {real} \"$@\"' sh \"$@\"\n",
+            dir = p.dir.path().display(),
+            real = real.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    p.binary = Some(wrapper);
+    p.start()
+}
+
+pub fn nologin_refuses_sessions_and_shows_its_text() {
+    let server = server_behind_nologin("nologin", "Down for maintenance until 06:00.\n");
+    let out = server.ssh().run("echo ran");
+    assert_eq!(out.code, Some(254), "{} {}", out.stdout_str(), out.stderr);
+    assert_eq!(out.stdout_str(), "", "the command ran");
+    assert!(
+        out.stderr.contains("Down for maintenance until 06:00."),
+        "{}",
+        out.stderr
+    );
+    // On a terminal too.
+    let out = server.ssh().arg("-tt").run("echo ran");
+    assert_eq!(out.code, Some(254), "{} {}", out.stdout_str(), out.stderr);
+    assert!(
+        out.stdout_str().contains("Down for maintenance")
+            || out.stderr.contains("Down for maintenance"),
+        "{} {}",
+        out.stdout_str(),
+        out.stderr
+    );
+}
+
+pub fn a_missing_home_directory_is_said_and_the_session_starts_in_root() {
+    let user = "sisunohome";
+    let home = "/nonexistent/sisunohome";
+    crate::common::ensure_account(user, &crate::common::AccountSpec::default());
+    let mut cmd = std::process::Command::new("usermod");
+    cmd.args(["-d", home, user]);
+    crate::common::run_bounded(
+        cmd,
+        crate::common::Input::Null,
+        None,
+        std::time::Duration::from_secs(30),
+    )
+    .assert_success();
+    let server = Server::start("home-missing");
+    let out = server.ssh().login_as(user).run("pwd");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "/\n");
+    assert!(
+        out.stderr.contains(&format!(
+            "Could not chdir to home directory {home}: No such file or directory"
+        )),
+        "{}",
+        out.stderr
+    );
+}
