@@ -49,6 +49,7 @@ pub mod cli;
 pub mod config;
 pub mod conn;
 pub mod hostkeys;
+pub mod hosts_access;
 pub mod ipc;
 pub mod listener;
 pub mod monitor;

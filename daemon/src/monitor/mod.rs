@@ -95,6 +95,11 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         child_args,
         exe,
     } = args;
+    // TCP wrappers, before anything is said to the client (as libwrap in sshd).
+    if let Err(line) = crate::hosts_access::check_connection(ends.peer.map(|a| a.ip())) {
+        crate::log::log(crate::log::Level::Info, &line);
+        return Ok(EXIT_FAILED);
+    }
     let image = SessionImage::current(&exe);
     let config_fd = os::config_memfd(config)?;
     let sandbox = privsep::sandbox_spec()?;

@@ -10,6 +10,7 @@
 //! - [`shadow`]: whether an account is locked or expired, and its password hash
 //!   (`getspnam_r`);
 //! - [`crypt`]: password hashes through the system's crypt(3) (`crypt_rn`);
+//! - [`resolve`]: verified host names of addresses (`getnameinfo`);
 //! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
 //! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
 //! - [`process`]: starting shells and commands as a user, with pipes or a pty, and
@@ -33,6 +34,7 @@
 //!   writing one byte with `write(2)`, and installing it with `sigaction(2)`;
 //! - `getspnam_r`, which fills a C struct with pointers into a caller's buffer;
 //! - `crypt_rn`, which hashes into a caller's buffer and returns a pointer into it;
+//! - `getnameinfo`, which writes a host name into a caller's buffer ([`resolve`]);
 //! - ioctls and calls that take raw pointers to local structs (`TIOCSWINSZ`,
 //!   `TIOCGWINSZ`, `TIOCSCTTY`, `tcgetattr`/`tcsetattr`, `poll`);
 //! - taking ownership of the pty master fd that `posix_openpt` returns.
@@ -53,6 +55,7 @@ pub mod perms;
 pub mod poll;
 pub mod process;
 pub mod pty;
+pub mod resolve;
 pub mod sandbox;
 pub mod shadow;
 pub mod signals;

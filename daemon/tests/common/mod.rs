@@ -501,6 +501,27 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Runs the server in a private mount namespace of its own (`unshare -m`), after
+    /// `setup` (shell commands, run as root inside it; `{dir}` is the test directory):
+    /// how a test gives the server a file at a system path (`/run/nologin`,
+    /// `/etc/hosts.deny`) that no other test sees.
+    pub fn in_mount_namespace(&mut self, setup: &str) {
+        let real = self.binary.clone().unwrap_or_else(|| self.kind.binary());
+        let dir = self.dir.path().display().to_string();
+        let wrapper = self.dir.join("in-namespace.sh");
+        fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec unshare -m --propagation private sh -c '{} && exec {} \"$@\"' sh \"$@\"\n",
+                setup.replace("{dir}", &dir),
+                real.display()
+            ),
+        )
+        .expect("write the namespace wrapper");
+        fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).expect("chmod wrapper");
+        self.binary = Some(wrapper);
+    }
+
     /// `DIR/sshd_config`.
     pub fn config_path(&self) -> PathBuf {
         self.dir.join("sshd_config")

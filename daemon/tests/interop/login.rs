@@ -10,28 +10,15 @@
 
 use crate::common::Server;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
-/// A wrapper that starts the server binary in its own mount namespace whose `/run`
-/// holds `nologin` with `text` (and the directories the servers need there).
+/// The server in a private mount namespace whose `/run` is a fresh tmpfs holding
+/// `nologin` with `text` (and `/run/sshd`, which OpenSSH's sshd needs).
 fn server_behind_nologin(name: &str, text: &str) -> Server {
     let mut p = Server::builder(name).prepare();
-    let real = p.kind.binary();
-    let wrapper = p.dir.join("with-nologin.sh");
     fs::write(p.dir.join("nologin-text"), text).unwrap();
-    fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec unshare -m --propagation private sh -c '\
-             mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && \
-             cp {dir}/nologin-text /run/nologin && exec {real} \"$@\"' sh \"$@\"\n",
-            dir = p.dir.path().display(),
-            real = real.display()
-        ),
-    )
-    .unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
-    p.binary = Some(wrapper);
+    p.in_mount_namespace(
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && cp {dir}/nologin-text /run/nologin",
+    );
     p.start()
 }
 

@@ -47,6 +47,7 @@ mod rekey;
 mod session;
 mod sftp;
 mod stalls;
+mod tcp_wrappers;
 mod transfer;
 mod transport_logs;
 mod user_files;
@@ -86,6 +87,9 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         certificates::rsa_ca_and_ca_signature_algorithms,
         certificates::authorized_keys_command_with_tokens_and_without => [Root],
         certificates::authorized_principals_command_names_principals => [Root],
+        tcp_wrappers::hosts_deny_refuses_and_hosts_allow_wins => [Root, Program("unshare")],
+        tcp_wrappers::host_names_and_except => [Root, Program("unshare")],
+        tcp_wrappers::a_matching_rule_with_an_option_sisu_lacks_refuses => [Sisu, Root, Program("unshare")],
         login::nologin_refuses_sessions_and_shows_its_text => [Sisu, Root, Program("unshare")],
         login::a_missing_home_directory_is_said_and_the_session_starts_in_root => [Root],
         passwords::password_logins_with_every_hash_scheme => [Root, Program("sshpass")],
