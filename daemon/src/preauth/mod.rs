@@ -66,6 +66,8 @@ struct Preauth<'p> {
     /// How the log lines of the question being answered describe its certificate
     /// (` ID … (serial …) CA …`), when the key is one.
     certificate: Option<String>,
+    /// The client's identification line came.
+    identified: bool,
     done: bool,
     grace_deadline: Option<Instant>,
 }
@@ -93,6 +95,7 @@ pub fn run(
         user: None,
         authenticated: None,
         certificate: None,
+        identified: false,
         done: false,
         grace_deadline: settings.grace_deadline,
     };
@@ -179,6 +182,12 @@ impl Preauth<'_> {
             ReadOutcome::Data(Ok(())) | ReadOutcome::Nothing => {}
             ReadOutcome::Data(Err(e)) => log_transport_error(&e, &self.peer(), true),
             ReadOutcome::Closed => self.log_closed(),
+            // Before the client said who it is, OpenSSH's words (which fail2ban's
+            // aggressive mode counts, as a scanner's connection).
+            ReadOutcome::Failed(_) if !self.identified => {
+                info!("kex_exchange_identification: read: Connection reset by peer");
+                info!("Connection reset by {}", self.peer());
+            }
             ReadOutcome::Failed(_) => info!("Connection reset by {} [preauth]", self.peer()),
         }
     }
@@ -195,6 +204,10 @@ impl Preauth<'_> {
                     "Connection closed by {who} {user} {} [preauth]",
                     self.peer()
                 );
+            }
+            None if !self.identified => {
+                info!("kex_exchange_identification: Connection closed by remote host");
+                info!("Connection closed by {}", self.peer());
             }
             None => info!("Connection closed by {} [preauth]", self.peer()),
         }
@@ -234,6 +247,7 @@ impl Preauth<'_> {
     fn on_transport_event(&mut self, ev: TEvent) {
         match ev {
             TEvent::PeerIdentification(id) => {
+                self.identified = true;
                 debug!(
                     "Remote protocol version {}, remote software version {}",
                     id.proto, id.software
@@ -376,7 +390,16 @@ impl Preauth<'_> {
             .map(|(u, _)| u.clone())
             .unwrap_or_default();
         if matches!(e, sisu_userauth::AuthError::TooManyFailures) {
-            error!(
+            // The failure that reached the limit is logged first, as OpenSSH does.
+            while let Some(ev) = self.auth.as_mut().and_then(|a| a.poll_event()) {
+                if let AEvent::Failed {
+                    user, method, key, ..
+                } = ev
+                {
+                    self.log_failure(&user, &method, key.as_ref());
+                }
+            }
+            info!(
                 "maximum authentication attempts exceeded for {user} from {} ssh2 [preauth]",
                 self.peer()
             );
@@ -433,12 +456,19 @@ impl Preauth<'_> {
     }
 
     /// As OpenSSH's auth_log: failures of invalid users, failed passwords, and
-    /// failures past half of MaxAuthTries, at INFO; the others at VERBOSE.
+    /// failures past half of MaxAuthTries, at INFO; the others at VERBOSE. A `none`
+    /// request only at DEBUG1: OpenSSH logs its failures nowhere (they never reach its
+    /// monitor), and a line for each would make fail2ban count every login attempt
+    /// twice; the same for a key offered for a user that does not exist.
     fn log_failure(&self, user: &str, method: &str, key: Option<&ssh_key::PublicKey>) {
         let valid = self.user.as_ref().is_some_and(|(_, v)| *v);
         let inv = if valid { "" } else { "invalid user " };
         let failures = self.auth.as_ref().map_or(0, |a| a.failures());
-        let level = if !valid || failures >= self.max_tries / 2 || method == "password" {
+        // Nor a key of a user that does not exist: OpenSSH writes no line for it
+        // (its "Invalid user" line has been written).
+        let level = if method == "none" || (!valid && method == "publickey") {
+            crate::log::Level::Debug1
+        } else if !valid || failures >= self.max_tries / 2 || method == "password" {
             crate::log::Level::Info
         } else {
             crate::log::Level::Verbose

@@ -172,3 +172,113 @@ pub fn fail2ban_recognises_failed_attempts() {
         "fail2ban (aggressive) matched {matched} lines:\n{text}"
     );
 }
+
+/// The same run of failures against sisu-sshd and OpenSSH's sshd: fail2ban's sshd
+/// filter (normal and aggressive modes) finds the same failures, by the same regular
+/// expressions, for the same addresses, in both logs. The failures: wrong passwords
+/// for a user and for a user that does not exist, a key that is not authorized, a key
+/// for a user that does not exist, and too many keys (MaxAuthTries).
+pub fn fail2ban_finds_the_same_failures_as_in_openssh_logs() {
+    let user = "sisupwf2b";
+    crate::common::ensure_account(user, &crate::common::AccountSpec::default());
+    crate::common::set_password(user, "the right one", "YESCRYPT");
+    let keep = crate::common::TestDir::new("f2b-compare");
+    let run = |kind: crate::common::ServerKind| -> std::path::PathBuf {
+        let mut p = Server::builder(&format!("f2b-{kind:?}"))
+            .config("MaxAuthTries 3")
+            .prepare();
+        if kind == crate::common::ServerKind::OpenSsh && p.kind != kind {
+            let mut text = std::fs::read_to_string(p.config_path()).unwrap();
+            text.push_str("UsePAM no\n");
+            std::fs::write(p.config_path(), text).unwrap();
+        }
+        p.kind = kind;
+        let server = p.start();
+        let others: Vec<_> = (0..4)
+            .map(|i| {
+                let k = server.dir().join(&format!("other{i}"));
+                generate_key(&k, "ed25519");
+                k
+            })
+            .collect();
+        for _ in 0..2 {
+            let out = server.ssh().login_as(user).password("wrong").run("true");
+            assert_eq!(out.code, Some(255), "{}", out.stderr);
+            let out = server
+                .ssh()
+                .login_as("sisunosuchf2b")
+                .password("wrong")
+                .run("true");
+            assert_eq!(out.code, Some(255), "{}", out.stderr);
+        }
+        let out = server.ssh().identity(&others[0]).run("true");
+        assert_eq!(out.code, Some(255), "{}", out.stderr);
+        let out = server.ssh().login_as("sisunosuchf2b").run("true");
+        assert_eq!(out.code, Some(255), "{}", out.stderr);
+        let mut many = server.ssh().identity(&others[0]);
+        for k in &others[1..] {
+            many = many.arg("-i").arg(k);
+        }
+        let out = many.run("true");
+        assert_eq!(out.code, Some(255), "{}", out.stderr);
+        server.wait_log_line(Duration::from_secs(10), |l| {
+            l.contains("maximum authentication attempts exceeded")
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        // Kept beyond the server's directory, which goes with it.
+        let path = keep.join(&format!("{kind:?}.syslog"));
+        std::fs::copy(as_syslog(&server), &path).unwrap();
+        path
+    };
+    let sisu = run(crate::common::ServerKind::Sisu);
+    let openssh = run(crate::common::ServerKind::OpenSsh);
+    for mode in ["normal", "aggressive"] {
+        let filter = format!("{FAIL2BAN_SSHD_FILTER}[mode={mode}]");
+        let hits = |log: &std::path::Path| -> (Vec<String>, Vec<String>) {
+            let mut cmd = std::process::Command::new("fail2ban-regex");
+            cmd.arg(log).arg(&filter);
+            let out = crate::common::run_bounded(
+                cmd,
+                crate::common::Input::Null,
+                None,
+                Duration::from_secs(120),
+            );
+            out.assert_success();
+            let text = out.stdout_str();
+            // "|  N) [HITS] regex" lines under "Failregex:", and the totals line.
+            let per_regex: Vec<String> = text
+                .lines()
+                .skip_while(|l| !l.starts_with("Failregex:"))
+                .take_while(|l| !l.starts_with("Ignoreregex:"))
+                .filter(|l| l.contains(") ["))
+                .map(|l| l.split(']').next().unwrap_or("").trim().to_string())
+                .collect();
+            let mut cmd = std::process::Command::new("fail2ban-regex");
+            cmd.args(["-o", "ip"]).arg(log).arg(&filter);
+            let out = crate::common::run_bounded(
+                cmd,
+                crate::common::Input::Null,
+                None,
+                Duration::from_secs(120),
+            );
+            out.assert_success();
+            let ips: Vec<String> = out.stdout_str().lines().map(str::to_string).collect();
+            (per_regex, ips)
+        };
+        let (s_hits, s_ips) = hits(&sisu);
+        let (o_hits, o_ips) = hits(&openssh);
+        assert!(
+            !o_ips.is_empty(),
+            "{mode}: fail2ban found nothing in OpenSSH's log:\n{}",
+            std::fs::read_to_string(&openssh).unwrap()
+        );
+        assert_eq!(
+            s_hits,
+            o_hits,
+            "{mode}: hits per failregex differ\nsisu:\n{}\nopenssh:\n{}",
+            std::fs::read_to_string(&sisu).unwrap(),
+            std::fs::read_to_string(&openssh).unwrap()
+        );
+        assert_eq!(s_ips, o_ips, "{mode}");
+    }
+}

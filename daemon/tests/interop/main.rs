@@ -121,6 +121,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         environment::user_environment_file_with_patterns => [Root],
         environment::client_environment_is_bounded => [Sisu],
         logs::user_name_cannot_forge_a_log_line => [Sisu, PyModule("paramiko"), Program("fail2ban-regex"), File(logs::FAIL2BAN_SSHD_FILTER)],
+        logs::fail2ban_finds_the_same_failures_as_in_openssh_logs => [Sisu, Root, Program("sshpass"), Program("fail2ban-regex"), Program("/usr/sbin/sshd"), File(logs::FAIL2BAN_SSHD_FILTER)],
         user_files::fifo_authorized_keys_neither_hangs_nor_blocks_the_next_file,
         user_files::link_to_dev_zero_is_refused_at_once,
         user_files::oversized_authorized_keys_is_refused_whole => [Sisu],

@@ -400,7 +400,8 @@ impl Rules {
         };
         let allowed = match found {
             None => {
-                info!("Invalid user {name} from {} [preauth]", self.peer());
+                // The monitor's line, as OpenSSH's: no [preauth].
+                info!("Invalid user {name} from {}", self.peer());
                 None
             }
             Some(u) => {
