@@ -11,6 +11,7 @@
 //!   (`getspnam_r`);
 //! - [`crypt`]: password hashes through the system's crypt(3) (`crypt_rn`);
 //! - [`resolve`]: verified host names of addresses (`getnameinfo`);
+//! - [`utmp`]: login records in utmp, wtmp and lastlog;
 //! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
 //! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
 //! - [`process`]: starting shells and commands as a user, with pipes or a pty, and
@@ -35,6 +36,7 @@
 //! - `getspnam_r`, which fills a C struct with pointers into a caller's buffer;
 //! - `crypt_rn`, which hashes into a caller's buffer and returns a pointer into it;
 //! - `getnameinfo`, which writes a host name into a caller's buffer ([`resolve`]);
+//! - `pututxline` and `updwtmpx`, which take a pointer to a C login record ([`utmp`]);
 //! - ioctls and calls that take raw pointers to local structs (`TIOCSWINSZ`,
 //!   `TIOCGWINSZ`, `TIOCSCTTY`, `tcgetattr`/`tcsetattr`, `poll`);
 //! - taking ownership of the pty master fd that `posix_openpt` returns.
@@ -63,6 +65,7 @@ pub mod system;
 pub mod term_modes;
 pub mod user;
 pub mod userfile;
+pub mod utmp;
 pub mod wait;
 
 pub use perms::{chroot_path_ok, private_key_mode_ok, secure_path};

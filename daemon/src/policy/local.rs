@@ -32,9 +32,9 @@ pub struct Local {
     session_id: Option<Vec<u8>>,
     user: Option<String>,
     authenticated: Option<(String, Grant)>,
-    /// Each terminal given out: its path and a copy of its master, held so that its
-    /// number is not reused before it is given back to root.
-    ptys: Vec<(String, OwnedFd)>,
+    /// Each terminal given out: its path, a copy of its master (held so that its
+    /// number is not reused before it is given back to root) and its login record.
+    ptys: Vec<(String, OwnedFd, Option<os::utmp::Login>)>,
 }
 
 impl Local {
@@ -88,7 +88,12 @@ impl Local {
     /// Gives every terminal handed out back to root (`root:root`, mode 0666, as
     /// OpenSSH's `pty_release`), then lets its number go.
     pub fn release_ptys(&mut self) {
-        for (tty, master) in self.ptys.drain(..) {
+        for (tty, master, login) in self.ptys.drain(..) {
+            if let Some(l) = login {
+                if let Err(e) = os::utmp::record_logout(&l) {
+                    debug!("utmp logout of {tty}: {e}");
+                }
+            }
             if os::is_root() {
                 if let Err(e) = os::release_tty(&tty) {
                     debug!("release {tty}: {e}");
@@ -357,15 +362,28 @@ impl Policy for Local {
             return Err(refuse("too many terminals"));
         }
         let pty = os::open_pty(size)?;
+        let mut login = None;
         if os::is_root() {
             let info = self
                 .rules
                 .user(&user)
                 .ok_or_else(|| refuse("the user is gone"))?;
             os::chown_tty(&pty.tty_name, info.uid, info.gid)?;
+            // utmp, wtmp and lastlog, as sshd writes them for a terminal.
+            let l = os::utmp::Login {
+                tty: pty.tty_name.clone(),
+                user: info.name.clone(),
+                uid: info.uid,
+                addr: self.ends.peer.map(|a| a.ip()),
+                pid: std::process::id() as i32,
+            };
+            if let Err(e) = os::utmp::record_login(&l) {
+                debug!("login records for {}: {e}", pty.tty_name);
+            }
+            login = Some(l);
         }
         let copy = pty.master.try_clone()?;
-        self.ptys.push((pty.tty_name.clone(), copy));
+        self.ptys.push((pty.tty_name.clone(), copy, login));
         Ok(pty)
     }
 }

@@ -69,3 +69,63 @@ pub fn a_missing_home_directory_is_said_and_the_session_starts_in_root() {
         out.stderr
     );
 }
+
+/// utmp, wtmp and lastlog: `who` inside a terminal session shows it, and once the
+/// connection is over `last` shows it ended and `lastlog` has it. (A dedicated user,
+/// so that other tests' sessions are not in the way.)
+pub fn utmp_wtmp_and_lastlog_record_a_terminal_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let user = "sisuutmp";
+    crate::common::ensure_account(user, &crate::common::AccountSpec::default());
+    // A system without utmp yet (a container with no init) gets an empty one, as
+    // systemd-update-utmp would make.
+    let utmp = std::path::Path::new("/var/run/utmp");
+    if !utmp.exists() {
+        fs::write(utmp, b"").unwrap();
+        fs::set_permissions(utmp, fs::Permissions::from_mode(0o664)).unwrap();
+    }
+    let server = Server::start("utmp");
+    let out = server.ssh().login_as(user).arg("-tt").run("tty; who");
+    out.assert_success();
+    let text = out.stdout_str().replace('\r', "");
+    let tty = text.lines().next().unwrap_or("").trim().to_string();
+    let line = tty.strip_prefix("/dev/").unwrap_or(&tty).to_string();
+    assert!(line.starts_with("pts/"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(user) && l.split_whitespace().nth(1) == Some(&line)),
+        "who does not show {user} on {line}:\n{text}"
+    );
+    let run = |prog: &str, args: &[&str]| {
+        let mut cmd = std::process::Command::new(prog);
+        cmd.args(args);
+        crate::common::run_bounded(
+            cmd,
+            crate::common::Input::Null,
+            None,
+            std::time::Duration::from_secs(30),
+        )
+        .stdout_str()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let last = loop {
+        let last = run("last", &["-w", user]);
+        let newest = last.lines().next().unwrap_or("").to_string();
+        if newest.contains(&line) && !newest.contains("still logged in") {
+            break newest;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "last shows no ended session on {line}:\n{last}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(last.contains("127.0.0.1"), "{last}");
+    let lastlog = run("lastlog", &["-u", user]);
+    assert!(
+        lastlog
+            .lines()
+            .any(|l| l.starts_with(user) && l.contains(&line) && l.contains("127.0.0.1")),
+        "{lastlog}"
+    );
+}

@@ -92,6 +92,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         tcp_wrappers::a_matching_rule_with_an_option_sisu_lacks_refuses => [Sisu, Root, Program("unshare")],
         login::nologin_refuses_sessions_and_shows_its_text => [Sisu, Root, Program("unshare")],
         login::a_missing_home_directory_is_said_and_the_session_starts_in_root => [Root],
+        login::utmp_wtmp_and_lastlog_record_a_terminal_login => [Root, Program("who"), Program("last"), Program("lastlog")],
         passwords::password_logins_with_every_hash_scheme => [Root, Program("sshpass")],
         passwords::wrong_passwords_unknown_and_locked_users_are_refused_and_logged => [Root, Program("sshpass")],
         passwords::password_authentication_no_and_in_a_match_block => [Root, Program("sshpass")],
