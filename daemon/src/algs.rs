@@ -65,17 +65,9 @@ const CA_SIGNATURE_NAMES: &[&str] = &[
     "ssh-dss",
 ];
 
-/// OpenSSH 9.2's default `CASignatureAlgorithms` (no SHA-1 signatures).
-const DEFAULT_CA_SIGNATURE: &[&str] = &[
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256@openssh.com",
-    "rsa-sha2-512",
-    "rsa-sha2-256",
-];
+/// OpenSSH 9.2's default `CASignatureAlgorithms`: the names above but the SHA-1
+/// ones (`ssh-rsa`, `ssh-dss`), which come last.
+const DEFAULT_CA_SIGNATURE: &[&str] = CA_SIGNATURE_NAMES.split_at(CA_SIGNATURE_NAMES.len() - 2).0;
 
 /// `ours` followed by the OpenSSH names it lacks.
 fn with_openssh_names(mut ours: Vec<&'static str>) -> Vec<&'static str> {

@@ -660,6 +660,17 @@ impl Server {
         Server::builder(name).start()
     }
 
+    /// Panics, showing the log, unless a line containing `needle` reaches the log
+    /// within ten seconds.
+    pub fn assert_logged(&self, needle: &str) {
+        assert!(
+            self.wait_log_line(Duration::from_secs(10), |l| l.contains(needle))
+                .is_some(),
+            "no {needle:?} in the log:\n{}",
+            self.log()
+        );
+    }
+
     /// What the server was started from: its directory, user and client key.
     pub fn prepared(&self) -> &Prepared {
         self.prepared.as_ref().expect("server is prepared")

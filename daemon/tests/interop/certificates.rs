@@ -10,9 +10,6 @@ use crate::common::{generate_key, keygen, Output, Prepared, Server};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-const LOG_WAIT: Duration = Duration::from_secs(10);
 
 /// A prepared server whose `authorized_keys` is empty, with a CA key pair `ca` of
 /// `ca_type` in its directory and `lines` added to its configuration (`{dir}` stands
@@ -41,16 +38,6 @@ fn certify(p: &Prepared, id: &str, args: &[&str]) {
     v.extend_from_slice(args);
     v.push(key_pub.to_str().unwrap());
     keygen(&v);
-}
-
-fn assert_logged(server: &Server, needle: &str) {
-    assert!(
-        server
-            .wait_log_line(LOG_WAIT, |l| l.contains(needle))
-            .is_some(),
-        "no {needle:?} in the log:\n{}",
-        server.log()
-    );
 }
 
 fn assert_refused(out: &Output) {
@@ -83,14 +70,12 @@ pub fn trusted_user_ca_keys_admits_certificates_for_the_user() {
         out.stdout_str(),
         format!("publickey {} {}\n", fields[0], fields[1])
     );
-    assert_logged(
-        &server,
-        &format!("Accepted publickey for {user} from 127.0.0.1 port "),
-    );
-    assert_logged(
-        &server,
-        &format!("ssh2: ED25519-CERT {key_fp} ID id-1 (serial 7) CA ED25519 {ca_fp}"),
-    );
+    server.assert_logged(&format!(
+        "Accepted publickey for {user} from 127.0.0.1 port "
+    ));
+    server.assert_logged(&format!(
+        "ssh2: ED25519-CERT {key_fp} ID id-1 (serial 7) CA ED25519 {ca_fp}"
+    ));
     // Another principal only: refused.
     fs::remove_file(&cert).unwrap();
     certify(server.prepared(), "id-2", &["-n", "someone-else"]);
@@ -157,7 +142,7 @@ pub fn cert_authority_lines_of_authorized_keys() {
     certify(&p, "dev-cert", &["-n", "dev"]);
     let server = p.start();
     server.ssh().run("true").assert_success();
-    assert_logged(&server, "ssh2: ED25519-CERT ");
+    server.assert_logged("ssh2: ED25519-CERT ");
     fs::remove_file(&cert).unwrap();
     certify(server.prepared(), "user-cert", &["-n", &user]);
     assert_refused(&server.ssh().run("true"));
@@ -253,7 +238,7 @@ pub fn revoked_certificates_and_cas_are_refused() {
     certify(&p, "revoked", &["-n", &user, "-z", "42"]);
     let server = p.start();
     assert_refused(&server.ssh().run("true"));
-    assert_logged(&server, "revoked by file");
+    server.assert_logged("revoked by file");
     fs::remove_file(&cert).unwrap();
     certify(server.prepared(), "fine", &["-n", &user, "-z", "43"]);
     server.ssh().run("true").assert_success();
@@ -269,7 +254,7 @@ pub fn rsa_ca_and_ca_signature_algorithms() {
     certify(&p, "rsa512", &["-n", &user, "-t", "rsa-sha2-512"]);
     let server = p.start();
     server.ssh().run("true").assert_success();
-    assert_logged(&server, "CA RSA SHA256:");
+    server.assert_logged("CA RSA SHA256:");
     fs::remove_file(&cert).unwrap();
     // A server that takes only ed25519 CA signatures refuses it.
     let p2 = prepared(
@@ -392,7 +377,7 @@ pub fn authorized_keys_command_with_tokens_and_without() {
     let s3 = p3.start();
     assert_refused(&s3.ssh().run("true"));
     if s3.kind() == crate::common::ServerKind::Sisu {
-        assert_logged(&s3, "failed, status 9");
+        s3.assert_logged("failed, status 9");
     }
 }
 

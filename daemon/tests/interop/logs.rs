@@ -48,6 +48,20 @@ fn as_syslog(server: &Server) -> std::path::PathBuf {
     path
 }
 
+/// `fail2ban-regex ARGS…` (bounded): its stdout.
+fn fail2ban_regex(args: &[&std::ffi::OsStr]) -> String {
+    let mut cmd = std::process::Command::new("fail2ban-regex");
+    cmd.args(args);
+    let out = crate::common::run_bounded(
+        cmd,
+        crate::common::Input::Null,
+        None,
+        Duration::from_secs(120),
+    );
+    out.assert_success();
+    out.stdout_str()
+}
+
 /// A user name carrying a newline and a forged failure line (what a log-injection
 /// attack sends): the server writes one escaped line, and fail2ban's sshd filter finds
 /// no failure for the forged address, only for the real one. (OpenSSH's sshd escapes
@@ -94,22 +108,17 @@ except paramiko.AuthenticationException:
         !log.lines().any(|l| l.starts_with("Failed password")),
         "a forged line:\n{log}"
     );
-    let mut cmd = std::process::Command::new("fail2ban-regex");
-    cmd.args(["-o", "ip"])
-        .arg(as_syslog(&server))
-        .arg(format!("{FAIL2BAN_SSHD_FILTER}[mode=aggressive]"));
-    let out = crate::common::run_bounded(
-        cmd,
-        crate::common::Input::Null,
-        None,
-        Duration::from_secs(60),
-    );
-    out.assert_success();
-    let ips: Vec<String> = out
-        .stdout_str()
-        .lines()
-        .map(|l| l.trim().to_string())
-        .collect();
+    let syslog = as_syslog(&server);
+    let filter = format!("{FAIL2BAN_SSHD_FILTER}[mode=aggressive]");
+    let ips: Vec<String> = fail2ban_regex(&[
+        "-o".as_ref(),
+        "ip".as_ref(),
+        syslog.as_ref(),
+        filter.as_ref(),
+    ])
+    .lines()
+    .map(|l| l.trim().to_string())
+    .collect();
     assert!(
         !ips.iter().any(|ip| ip == "6.6.6.6"),
         "forged failure found: {ips:?}"
@@ -135,17 +144,8 @@ pub fn fail2ban_recognises_failed_attempts() {
     // Debian's filter marks a failed publickey as "no failure" on its own in the normal
     // mode (key probing is normal); the aggressive mode counts it. Either way the
     // `^Failed ...` failregex must recognise every attempt.
-    let mut cmd = std::process::Command::new("fail2ban-regex");
-    cmd.arg(&path)
-        .arg(format!("{}[mode=aggressive]", filter.display()));
-    let out = crate::common::run_bounded(
-        cmd,
-        crate::common::Input::Null,
-        None,
-        Duration::from_secs(60),
-    );
-    out.assert_success();
-    let text = out.stdout_str();
+    let aggressive = format!("{}[mode=aggressive]", filter.display());
+    let text = fail2ban_regex(&[path.as_ref(), aggressive.as_ref()]);
     // "|   4) [3] ^Failed (?:<F-NOFAIL>publickey..." : the hit count of that regex.
     let hits: u32 = text
         .lines()
@@ -235,16 +235,7 @@ pub fn fail2ban_finds_the_same_failures_as_in_openssh_logs() {
     for mode in ["normal", "aggressive"] {
         let filter = format!("{FAIL2BAN_SSHD_FILTER}[mode={mode}]");
         let hits = |log: &std::path::Path| -> (Vec<String>, Vec<String>) {
-            let mut cmd = std::process::Command::new("fail2ban-regex");
-            cmd.arg(log).arg(&filter);
-            let out = crate::common::run_bounded(
-                cmd,
-                crate::common::Input::Null,
-                None,
-                Duration::from_secs(120),
-            );
-            out.assert_success();
-            let text = out.stdout_str();
+            let text = fail2ban_regex(&[log.as_ref(), filter.as_ref()]);
             // "|  N) [HITS] regex" lines under "Failregex:", and the totals line.
             let per_regex: Vec<String> = text
                 .lines()
@@ -253,16 +244,11 @@ pub fn fail2ban_finds_the_same_failures_as_in_openssh_logs() {
                 .filter(|l| l.contains(") ["))
                 .map(|l| l.split(']').next().unwrap_or("").trim().to_string())
                 .collect();
-            let mut cmd = std::process::Command::new("fail2ban-regex");
-            cmd.args(["-o", "ip"]).arg(log).arg(&filter);
-            let out = crate::common::run_bounded(
-                cmd,
-                crate::common::Input::Null,
-                None,
-                Duration::from_secs(120),
-            );
-            out.assert_success();
-            let ips: Vec<String> = out.stdout_str().lines().map(str::to_string).collect();
+            let ips: Vec<String> =
+                fail2ban_regex(&["-o".as_ref(), "ip".as_ref(), log.as_ref(), filter.as_ref()])
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
             (per_regex, ips)
         };
         let (s_hits, s_ips) = hits(&sisu);

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 /// The password every test account gets.
 const PASSWORD: &str = "correct horse 7";
-const LOG_WAIT: Duration = Duration::from_secs(10);
 
 /// Creates `name` with [`PASSWORD`] hashed by `chpasswd -c method`.
 fn account(name: &str, method: &str) {
@@ -31,16 +30,6 @@ fn start_with(name: &str, lines: &[&str]) -> Server {
         b = b.config(l);
     }
     b.start()
-}
-
-fn assert_logged(server: &Server, needle: &str) {
-    assert!(
-        server
-            .wait_log_line(LOG_WAIT, |l| l.contains(needle))
-            .is_some(),
-        "no {needle:?} in the log:\n{}",
-        server.log()
-    );
 }
 
 /// The client was refused, and the methods it was told it may go on with list
@@ -87,10 +76,9 @@ pub fn password_logins_with_every_hash_scheme() {
             .run("id -un; pwd");
         out.assert_success();
         assert_eq!(out.stdout_str(), format!("{user}\n/\n"), "{method}");
-        assert_logged(
-            &server,
-            &format!("Accepted password for {user} from 127.0.0.1 port "),
-        );
+        server.assert_logged(&format!(
+            "Accepted password for {user} from 127.0.0.1 port "
+        ));
     }
 }
 
@@ -103,18 +91,15 @@ pub fn wrong_passwords_unknown_and_locked_users_are_refused_and_logged() {
         .password("wrong")
         .run("true");
     assert_denied(&wrong, "publickey,password");
-    assert_logged(&server, "Failed password for sisupwr from 127.0.0.1 port ");
+    server.assert_logged("Failed password for sisupwr from 127.0.0.1 port ");
     let unknown = server
         .ssh()
         .login_as("sisunosuch")
         .password(PASSWORD)
         .run("true");
     assert_denied(&unknown, "publickey,password");
-    assert_logged(&server, "Invalid user sisunosuch from 127.0.0.1 port ");
-    assert_logged(
-        &server,
-        "Failed password for invalid user sisunosuch from 127.0.0.1 port ",
-    );
+    server.assert_logged("Invalid user sisunosuch from 127.0.0.1 port ");
+    server.assert_logged("Failed password for invalid user sisunosuch from 127.0.0.1 port ");
     // A locked account refuses even the right password.
     account("sisupwl", "YESCRYPT");
     let mut lock = Command::new("usermod");
@@ -126,11 +111,8 @@ pub fn wrong_passwords_unknown_and_locked_users_are_refused_and_logged() {
         .password(PASSWORD)
         .run("true");
     assert_denied(&locked, "publickey,password");
-    assert_logged(
-        &server,
-        "User sisupwl not allowed because account is locked",
-    );
-    assert_logged(&server, "Failed password for invalid user sisupwl from");
+    server.assert_logged("User sisupwl not allowed because account is locked");
+    server.assert_logged("Failed password for invalid user sisupwl from");
     // The right password still works after all that.
     server
         .ssh()
@@ -198,8 +180,8 @@ pub fn publickey_then_password_with_authentication_methods() {
         .run("id -un");
     both.assert_success();
     assert_eq!(both.stdout_str(), format!("{user}\n"));
-    assert_logged(&server, &format!("Partial publickey for {user} from"));
-    assert_logged(&server, &format!("Accepted password for {user} from"));
+    server.assert_logged(&format!("Partial publickey for {user} from"));
+    server.assert_logged(&format!("Accepted password for {user} from"));
     // The key alone: after it, only password is listed.
     let key_only = server.ssh().run("true");
     assert_denied(&key_only, "password");
@@ -287,7 +269,7 @@ pub fn paramiko_logs_in_with_a_password() {
     let server = Server::start("password-paramiko");
     assert_eq!(paramiko(&server, "sisupwp", PASSWORD), "sisupwp");
     assert_eq!(paramiko(&server, "sisupwp", "wrong"), "refused");
-    assert_logged(&server, "Failed password for sisupwp from 127.0.0.1 port ");
+    server.assert_logged("Failed password for sisupwp from 127.0.0.1 port ");
 }
 
 fn plink(server: &Server, user: &str, password: &str) -> Output {
@@ -312,5 +294,5 @@ pub fn plink_logs_in_with_a_password() {
     assert_eq!(out.stdout_str(), "sisupwk\n");
     let out = plink(&server, "sisupwk", "wrong");
     assert_ne!(out.code, Some(0), "{}", out.stderr);
-    assert_logged(&server, "Failed password for sisupwk from 127.0.0.1 port ");
+    server.assert_logged("Failed password for sisupwk from 127.0.0.1 port ");
 }

@@ -65,12 +65,7 @@ impl Rules {
                 }
             }
         }
-        let paths = crate::config::authorized_keys_paths(
-            &settings.authorized_keys_files,
-            &user.name,
-            user.uid,
-            &user.home,
-        );
+        let paths = self.authorized_keys_paths(&settings, &user);
         for path in paths {
             let as_user = os::is_root() && user.uid != 0;
             let text = match os::read_user_file(&path, &user, as_user, settings.strict_modes) {

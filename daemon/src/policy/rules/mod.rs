@@ -291,14 +291,7 @@ impl Rules {
             return None;
         }
         if user.uid == 0 && settings.permit_root_login != RootLogin::Yes {
-            if !self.root_refusal_logged {
-                self.root_refusal_logged = true;
-                info!(
-                    "ROOT LOGIN REFUSED FROM {} port {} [preauth]",
-                    self.ends.peer_ip(),
-                    self.ends.peer_port()
-                );
-            }
+            self.log_root_refusal();
             return None;
         }
         Some(user)
@@ -431,12 +424,7 @@ impl Rules {
     pub fn check_key(&mut self, name: &str, key: &PublicKey, verified: bool) -> Option<Grant> {
         let settings = self.settings_for(name);
         let user = self.key_may_be_tried(name, key, None, &settings)?;
-        let paths = crate::config::authorized_keys_paths(
-            &settings.authorized_keys_files,
-            &user.name,
-            user.uid,
-            &user.home,
-        );
+        let paths = self.authorized_keys_paths(&settings, &user);
         for path in paths {
             if let Some(g) = self.check_file(&settings, &path, &user, key, verified) {
                 return self.root_forced_commands_only(&user, &settings, g);
@@ -500,18 +488,37 @@ impl Rules {
         }
         if user.uid == 0 && settings.permit_root_login == RootLogin::No {
             // OpenSSH says PK_OK for root's key and refuses the signed request; Sisu
-            // refuses the query already (no PK_OK: nothing learnt), and logs it once.
-            if !self.root_refusal_logged {
-                self.root_refusal_logged = true;
-                info!(
-                    "ROOT LOGIN REFUSED FROM {} port {} [preauth]",
-                    self.ends.peer_ip(),
-                    self.ends.peer_port()
-                );
-            }
+            // refuses the query already (no PK_OK: nothing learnt).
+            self.log_root_refusal();
             return None;
         }
         Some(user)
+    }
+
+    /// "ROOT LOGIN REFUSED", once a connection (OpenSSH's line).
+    fn log_root_refusal(&mut self) {
+        if !self.root_refusal_logged {
+            self.root_refusal_logged = true;
+            info!(
+                "ROOT LOGIN REFUSED FROM {} port {} [preauth]",
+                self.ends.peer_ip(),
+                self.ends.peer_port()
+            );
+        }
+    }
+
+    /// The `AuthorizedKeysFile` paths of `user`, tokens expanded.
+    fn authorized_keys_paths(
+        &self,
+        settings: &AuthSettings,
+        user: &UserInfo,
+    ) -> Vec<std::path::PathBuf> {
+        crate::config::authorized_keys_paths(
+            &settings.authorized_keys_files,
+            &user.name,
+            user.uid,
+            &user.home,
+        )
     }
 
     /// `PermitRootLogin forced-commands-only`: root only with a forced command.
