@@ -338,6 +338,7 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         set_env: cfg.set_env.clone(),
         user_environment: user_environment(&cfg.permit_user_environment),
         print_motd: cfg.print_motd,
+        print_last_log: cfg.print_last_log,
         client_alive: nonzero(cfg.client_alive_interval)
             .map(|interval| (interval, cfg.client_alive_count_max)),
         chroot_directory: cfg.chroot_directory.clone(),

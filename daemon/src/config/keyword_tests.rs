@@ -98,6 +98,10 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "PrintLastLog",
+        &["tests/interop/login.rs::utmp_wtmp_and_lastlog_record_a_terminal_login"],
+    ),
+    (
         "PasswordAuthentication",
         &[
             "tests/interop/passwords.rs::password_logins_with_every_hash_scheme",

@@ -234,12 +234,7 @@ const TABLE: &[Row] = &[
     row("ListenAddress", "ListenAddress", Implemented, G),
     row("AddressFamily", "AddressFamily", Implemented, G),
     row("PrintMotd", "PrintMotd", Implemented, G),
-    row(
-        "PrintLastLog",
-        "PrintLastLog",
-        Absent("lastlog records (issue 11)"),
-        G,
-    ),
+    row("PrintLastLog", "PrintLastLog", Implemented, G),
     row(
         "IgnoreRhosts",
         "IgnoreRhosts",

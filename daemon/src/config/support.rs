@@ -65,7 +65,6 @@ pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
         "HostbasedAuthentication" if turns_on(args) => Support::Warn("hostbased authentication"),
         "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
         "GSSAPIAuthentication" if turns_on(args) => Support::Warn("GSSAPI authentication"),
-        "PrintLastLog" if turns_on(args) => Support::Warn("lastlog"),
         "PermitUserRC" if turns_on(args) => Support::Warn("~/.ssh/rc"),
         "ExposeAuthInfo" if turns_on(args) => Support::Warn("ExposeAuthInfo"),
         "X11Forwarding" if turns_on(args) => Support::Warn("X11 forwarding"),

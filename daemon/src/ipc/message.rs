@@ -176,6 +176,8 @@ pub enum FromMonitor {
     Pty {
         /// The slave's path.
         tty: String,
+        /// The user's previous login (`PrintLastLog`'s line).
+        last_login: Option<String>,
     },
     /// The request is refused (a signature that could not be made, a terminal that
     /// could not be had).
@@ -525,8 +527,12 @@ impl FromMonitor {
                 w.u8(tag::START).str(user).string(grant).string(state);
                 write_keys(&mut w, host_keys);
             }
-            FromMonitor::Pty { tty } => {
+            FromMonitor::Pty { tty, last_login } => {
                 w.u8(tag::PTY_READY).str(tty);
+                match last_login {
+                    Some(l) => w.bool(true).str(l),
+                    None => w.bool(false),
+                };
             }
             FromMonitor::Refused { reason } => {
                 w.u8(tag::REFUSED).str(reason);
@@ -607,7 +613,14 @@ impl FromMonitor {
                 state: blob(&mut r)?,
                 host_keys: read_keys(&mut r)?,
             },
-            tag::PTY_READY => FromMonitor::Pty { tty: text(&mut r)? },
+            tag::PTY_READY => FromMonitor::Pty {
+                tty: text(&mut r)?,
+                last_login: if flag(&mut r)? {
+                    Some(text(&mut r)?)
+                } else {
+                    None
+                },
+            },
             tag::REFUSED => FromMonitor::Refused {
                 reason: text(&mut r)?,
             },

@@ -470,7 +470,10 @@ impl Monitor {
                 match self.local.pty(size) {
                     Ok(pty) => {
                         let fds = [pty.master.as_raw_fd(), pty.slave.as_raw_fd()];
-                        let m = FromMonitor::Pty { tty: pty.tty_name };
+                        let m = FromMonitor::Pty {
+                            tty: pty.tty_name,
+                            last_login: pty.last_login,
+                        };
                         if self.send(&m, &fds).is_err() {
                             return attack(self, "a broken channel".into());
                         }

@@ -53,6 +53,9 @@ pub struct Pty {
     pub slave: OwnedFd,
     /// The slave's path, `/dev/pts/N`.
     pub tty_name: String,
+    /// The user's previous login, as `PrintLastLog` shows it (`Last login: … from …`),
+    /// when whoever recorded this login (the monitor) read one first.
+    pub last_login: Option<String>,
 }
 
 /// Allocate a pty with the given window size.
@@ -75,6 +78,7 @@ pub fn open_pty(size: WinSize) -> io::Result<Pty> {
         master,
         slave,
         tty_name,
+        last_login: None,
     })
 }
 

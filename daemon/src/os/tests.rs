@@ -404,6 +404,7 @@ fn pty_spawn_has_controlling_tty_and_follows_window_changes() {
         master,
         slave,
         tty_name,
+        ..
     } = pty;
     drop(slave); // the child holds the only copies now
     set_nonblocking(master.as_fd()).unwrap();

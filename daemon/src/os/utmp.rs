@@ -171,9 +171,55 @@ pub fn last_login(uid: u32) -> Option<(i64, String, String)> {
     Some((time, text(&r[4..36]), text(&r[36..])))
 }
 
+/// `PrintLastLog`'s line for `uid`'s previous login, as sshd writes it: `Last login:
+/// Wed Dec  2 05:00:00 2026 from 10.1.2.3` (local time); `None` without one.
+pub fn last_login_line(uid: u32) -> Option<String> {
+    let (time, _line, host) = last_login(uid)?;
+    let when = ctime(time)?;
+    Some(if host.is_empty() {
+        format!("Last login: {when}")
+    } else {
+        format!("Last login: {when} from {host}")
+    })
+}
+
+/// `ctime(3)`'s text without its newline, in local time: `Wed Dec  2 05:00:00 2026`.
+pub fn ctime(time: i64) -> Option<String> {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = time as libc::time_t;
+    // SAFETY: an all-zero `tm` is a valid value of this plain C struct; localtime_r
+    // reads `t` and writes only into `tm`, both live locals.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    Some(format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}",
+        DAYS.get(tm.tm_wday as usize)?,
+        MONTHS.get(tm.tm_mon as usize)?,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        i64::from(tm.tm_year) + 1900
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ctime_is_as_c_prints_it() {
+        if std::env::var_os("TZ").is_none() && !std::path::Path::new("/etc/localtime").exists() {
+            assert_eq!(ctime(0).unwrap(), "Thu Jan  1 00:00:00 1970");
+        }
+        let s = ctime(1_764_651_600).unwrap();
+        assert_eq!(s.len(), 24, "{s}");
+    }
 
     #[test]
     fn names_and_records() {

@@ -361,7 +361,7 @@ impl Policy for Local {
         if self.ptys.len() >= MAX_PTYS {
             return Err(refuse("too many terminals"));
         }
-        let pty = os::open_pty(size)?;
+        let mut pty = os::open_pty(size)?;
         let mut login = None;
         if os::is_root() {
             let info = self
@@ -377,6 +377,8 @@ impl Policy for Local {
                 addr: self.ends.peer.map(|a| a.ip()),
                 pid: std::process::id() as i32,
             };
+            // The previous login, read before this one replaces it (PrintLastLog).
+            pty.last_login = os::utmp::last_login_line(info.uid);
             if let Err(e) = os::utmp::record_login(&l) {
                 debug!("login records for {}: {e}", pty.tty_name);
             }

@@ -221,13 +221,14 @@ impl Policy for ViaMonitor {
         };
         let refused = |why: String| io::Error::new(io::ErrorKind::PermissionDenied, why);
         match self.call(q) {
-            Some((FromMonitor::Pty { tty }, fds)) if fds.len() == 2 => {
+            Some((FromMonitor::Pty { tty, last_login }, fds)) if fds.len() == 2 => {
                 let mut fds = fds.into_iter();
                 match (fds.next(), fds.next()) {
                     (Some(master), Some(slave)) => Ok(Pty {
                         master,
                         slave,
                         tty_name: tty,
+                        last_login,
                     }),
                     _ => Err(refused("no terminal".into())),
                 }

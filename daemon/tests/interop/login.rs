@@ -71,7 +71,8 @@ pub fn a_missing_home_directory_is_said_and_the_session_starts_in_root() {
 }
 
 /// utmp, wtmp and lastlog: `who` inside a terminal session shows it, and once the
-/// connection is over `last` shows it ended and `lastlog` has it. (A dedicated user,
+/// connection is over `last` shows it ended and `lastlog` has it; the next login
+/// shell is told of it (`PrintLastLog`). (A dedicated user,
 /// so that other tests' sessions are not in the way.)
 pub fn utmp_wtmp_and_lastlog_record_a_terminal_login() {
     use std::os::unix::fs::PermissionsExt;
@@ -127,5 +128,33 @@ pub fn utmp_wtmp_and_lastlog_record_a_terminal_login() {
             .lines()
             .any(|l| l.starts_with(user) && l.contains(&line) && l.contains("127.0.0.1")),
         "{lastlog}"
+    );
+    // The next login shell on a terminal is told of that one (PrintLastLog yes, the
+    // default); with PrintLastLog no it is not.
+    let shell = server
+        .ssh()
+        .login_as(user)
+        .arg("-tt")
+        .stdin_bytes("exit\n")
+        .run("");
+    assert!(
+        shell.stdout_str().contains("Last login: ")
+            && shell.stdout_str().contains(" from 127.0.0.1"),
+        "{}",
+        shell.stdout_str()
+    );
+    let quiet = Server::builder("utmp-quiet")
+        .config("PrintLastLog no")
+        .start();
+    let shell = quiet
+        .ssh()
+        .login_as(user)
+        .arg("-tt")
+        .stdin_bytes("exit\n")
+        .run("");
+    assert!(
+        !shell.stdout_str().contains("Last login"),
+        "{}",
+        shell.stdout_str()
     );
 }

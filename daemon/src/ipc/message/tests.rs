@@ -113,7 +113,8 @@ fn from_monitor() -> impl Strategy<Value = FromMonitor> {
                 host_keys
             }
         ),
-        s().prop_map(|tty| FromMonitor::Pty { tty }),
+        (s(), proptest::option::of(s()))
+            .prop_map(|(tty, last_login)| FromMonitor::Pty { tty, last_login }),
         s().prop_map(|reason| FromMonitor::Refused { reason }),
     ]
 }

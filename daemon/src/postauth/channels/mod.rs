@@ -54,6 +54,8 @@ pub struct ChannelSettings {
     pub user_environment: UserEnvironment,
     /// `PrintMotd`.
     pub print_motd: bool,
+    /// `PrintLastLog`.
+    pub print_last_log: bool,
     /// `ClientAliveInterval` (when not 0) and `ClientAliveCountMax`.
     pub client_alive: Option<(std::time::Duration, u32)>,
     /// `ChrootDirectory`, as written (with `%` tokens); applied by the post-auth child

@@ -228,21 +228,27 @@ impl Channels {
         env.into_vec()
     }
 
-    /// The message of the day for a login shell on a terminal: `/etc/motd` when
-    /// `PrintMotd` is on and the user has no `~/.hushlogin` (as OpenSSH's do_motd).
-    pub(super) fn motd(&self, u: &UserInfo) -> Option<Vec<u8>> {
+    /// What a login shell on a terminal shows first, unless the user has a
+    /// `~/.hushlogin`: the previous login (`PrintLastLog`, from the monitor's lastlog
+    /// read) and `/etc/motd` (`PrintMotd`), as OpenSSH's do_login.
+    pub(super) fn motd(&self, u: &UserInfo, last_login: Option<&str>) -> Option<Vec<u8>> {
         use std::io::Read;
-        if !self.settings.print_motd || u.home.join(".hushlogin").exists() {
+        if u.home.join(".hushlogin").exists() {
             return None;
         }
         let mut text = Vec::new();
-        std::fs::File::open(MOTD_FILE)
-            .and_then(|f| {
+        // As sshd: the last login first (PrintLastLog), then /etc/motd (PrintMotd).
+        if let (true, Some(line)) = (self.settings.print_last_log, last_login) {
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+        }
+        if self.settings.print_motd {
+            let _ = std::fs::File::open(MOTD_FILE).and_then(|f| {
                 f.take(os::process::MAX_GREETING_LEN as u64)
                     .read_to_end(&mut text)
-            })
-            .ok()?;
-        Some(text)
+            });
+        }
+        (!text.is_empty()).then_some(text)
     }
 
     /// `~/.ssh/environment`, when `PermitUserEnvironment` allows it: read as the user,
@@ -301,7 +307,7 @@ impl Channels {
         };
         let env = self.environment(c, original.as_deref(), forced);
         let motd = if c.pty.is_some() && command.is_none() {
-            self.motd(user)
+            self.motd(user, c.pty.as_ref().and_then(|p| p.last_login.as_deref()))
         } else {
             None
         };
