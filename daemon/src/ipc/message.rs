@@ -240,69 +240,11 @@ impl From<WireError> for DecodeError {
     }
 }
 
-fn text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
-    Ok(r.utf8()?.to_string())
-}
-
-/// A boolean that must be 0 or 1 (the encoding is canonical: one message, one form).
-fn flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
-    match r.u8()? {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(DecodeError::Malformed(WireError::BadValue("boolean"))),
-    }
-}
-
-fn blob(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
-    Ok(r.string()?.to_vec())
-}
-
 /// Most names in an algorithm list.
 pub const MAX_ALGORITHMS: usize = 128;
 
-/// Most methods in a list (each at most once).
-const MAX_METHODS: usize = 3;
-
-fn write_methods(w: &mut Writer, methods: &[Method]) {
-    let names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
-    w.str(&names.join(","));
-}
-
-fn read_methods(r: &mut Reader<'_>) -> Result<Vec<Method>, DecodeError> {
-    let list = r.utf8()?;
-    if list.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::new();
-    for name in list.split(',') {
-        let m =
-            Method::from_name(name).ok_or(DecodeError::Malformed(WireError::BadValue("method")))?;
-        if out.contains(&m) || out.len() >= MAX_METHODS {
-            return Err(DecodeError::TooLarge("method list"));
-        }
-        out.push(m);
-    }
-    Ok(out)
-}
-
-fn u16_field(r: &mut Reader<'_>) -> Result<u16, DecodeError> {
-    u16::try_from(r.u32()?).map_err(|_| DecodeError::Malformed(WireError::BadValue("u16")))
-}
-
-fn write_keys(w: &mut Writer, keys: &[Vec<u8>]) {
-    w.u32(keys.len() as u32);
-    for k in keys {
-        w.string(k);
-    }
-}
-
-fn read_keys(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError> {
-    let n = r.u32()? as usize;
-    if n > MAX_HOST_KEYS {
-        return Err(DecodeError::TooLarge("host key list"));
-    }
-    (0..n).map(|_| blob(r)).collect()
-}
+mod fields;
+use fields::*;
 
 impl ToMonitor {
     /// The message's name, for log lines about it.
