@@ -9,8 +9,11 @@
 //!
 //! Methods in this slice: `none` (always fails, listing the methods that can continue),
 //! `password` (RFC 4252 §8: [`Event::PasswordOffered`], the password in a [`Password`]
-//! that wipes itself; change requests fail) and `publickey` (RFC 4252 §7) for `ssh-ed25519`, `ecdsa-sha2-nistp256/384/521`,
-//! `rsa-sha2-256` and `rsa-sha2-512`. A key offered without a signature is only ever
+//! that wipes itself; change requests fail) and `publickey` (RFC 4252 §7) for
+//! `ssh-ed25519`, `ecdsa-sha2-nistp256/384/521`, `rsa-sha2-256` and `rsa-sha2-512`
+//! keys, and for OpenSSH user certificates of them (`*-cert-v01@openssh.com`,
+//! PROTOCOL.certkeys: the certified key signs; whether its CA is trusted is the
+//! daemon's question). A key offered without a signature is only ever
 //! [`Event::KeyOffered`] (at most SSH_MSG_USERAUTH_PK_OK); only a key whose signature
 //! verified becomes [`Event::KeyVerified`], the one question that can grant access.
 //!
