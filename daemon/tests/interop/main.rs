@@ -99,6 +99,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         passwords::empty_passwords_only_with_permit_empty_passwords => [Root, Program("sshpass")],
         passwords::publickey_then_password_with_authentication_methods => [Root, Program("sshpass")],
         passwords::expose_auth_info_lists_the_methods_used => [Root, Program("sshpass")],
+        passwords::permit_root_login_applies_to_passwords => [Root, Program("sshpass")],
         passwords::paramiko_logs_in_with_a_password => [Root, PyModule("paramiko")],
         passwords::plink_logs_in_with_a_password => [Root, Program("plink")],
         access::max_auth_tries_ends_the_connection,

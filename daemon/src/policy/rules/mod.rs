@@ -290,8 +290,10 @@ impl Rules {
         if !self.method_allowed_now(name, "password") {
             return None;
         }
+        // As OpenSSH's auth_password: refused with no line of its own (the "Failed
+        // password" line says it; a ROOT LOGIN REFUSED line would count twice in
+        // fail2ban).
         if user.uid == 0 && settings.permit_root_login != RootLogin::Yes {
-            self.log_root_refusal();
             return None;
         }
         Some(user)
