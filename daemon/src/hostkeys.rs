@@ -18,7 +18,6 @@ use sisu_kex::hostkey::keyfile::{decode_private_key, MAX_KEY_FILE_LEN};
 use sisu_kex::HostKey;
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -113,17 +112,11 @@ fn ensure_host_key(path: &Path, label: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads at most [`MAX_KEY_FILE_LEN`] bytes of a text file.
+/// A text file of at most [`MAX_KEY_FILE_LEN`] bytes.
 fn read_bounded(path: &Path) -> Result<String, String> {
-    let f = fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut text = String::new();
-    f.take(MAX_KEY_FILE_LEN as u64 + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| e.to_string())?;
-    if text.len() > MAX_KEY_FILE_LEN {
-        return Err("file too large".into());
-    }
-    Ok(text)
+    let bytes =
+        crate::os::system::read_bounded(path, MAX_KEY_FILE_LEN).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
 /// Loads one private host key file, refusing one that others can read.

@@ -388,18 +388,11 @@ fn glob(pattern: &str, s: &str) -> bool {
 /// A file's text: `None` when it does not exist; an error for anything else that
 /// keeps it from being read whole.
 pub fn read_bounded(path: &str) -> std::io::Result<Option<String>> {
-    use std::io::Read;
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut bytes = Vec::new();
-    f.take(MAX_FILE as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > MAX_FILE {
-        return Err(std::io::Error::other("file too large"));
+    match crate::os::system::read_bounded(std::path::Path::new(path), MAX_FILE) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Reads the two files and decides for the client at `peer` (`None`: not a network

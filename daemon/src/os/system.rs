@@ -49,3 +49,18 @@ pub fn set_process_name(name: &str) {
         let _ = nix::sys::prctl::set_name(&c);
     }
 }
+
+/// The whole of a file of at most `max` bytes; a longer one is an error ("longer than
+/// MAX bytes"), so that nobody judges a cut file. Read through one bounded `read`
+/// loop, whatever the file claims its size is.
+pub fn read_bounded(path: &Path, max: usize) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Err(io::Error::other(format!("longer than {max} bytes")));
+    }
+    Ok(bytes)
+}

@@ -444,15 +444,8 @@ fn grant_of(settings: &AuthSettings, r: &sisu_authkeys::Restrictions) -> Grant {
 /// A root-owned configuration file, at most [`super::certificates::MAX_FILE_LEN`]
 /// bytes.
 fn read_bounded(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    let f = std::fs::File::open(path)?;
-    f.take(super::certificates::MAX_FILE_LEN as u64 + 1)
-        .read_to_string(&mut text)?;
-    if text.len() > super::certificates::MAX_FILE_LEN {
-        return Err(std::io::Error::other("file too large"));
-    }
-    Ok(text)
+    let bytes = os::system::read_bounded(path, super::certificates::MAX_FILE_LEN)?;
+    String::from_utf8(bytes).map_err(std::io::Error::other)
 }
 
 /// Logs why a user's file was not read, in OpenSSH's words: a missing file only at
