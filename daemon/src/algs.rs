@@ -24,9 +24,9 @@ fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
 /// Every signature algorithm name OpenSSH 9 takes in `PubkeyAcceptedAlgorithms` and
 /// `HostKeyAlgorithms`: a list may name (or a pattern reach) any of them. Only those
 /// Sisu implements are ever used (user keys and certificates `sisu-userauth`
-/// verifies; host-key algorithms of the keys it has); the others (security keys until
-/// they are implemented) stay listed and unused, so a configuration written for OpenSSH
-/// still starts.
+/// verifies; host-key algorithms of the keys it has); the others (webauthn signatures,
+/// security-key host keys) stay listed and unused, so a configuration written for
+/// OpenSSH still starts.
 const OPENSSH_SIG_NAMES: &[&str] = &[
     "ssh-ed25519",
     "ssh-ed25519-cert-v01@openssh.com",
@@ -271,6 +271,10 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         pubkey_authentication: cfg.pubkey_authentication,
         password_authentication: cfg.password_authentication,
         permit_empty_passwords: cfg.permit_empty_passwords,
+        use_pam: cfg.use_pam,
+        pubkey_auth_options: cfg.pubkey_auth_options,
+        pam_service: cfg.pam_service_name.clone(),
+        kbd_interactive: cfg.kbd_interactive_authentication,
         permit_root_login: match cfg.permit_root_login {
             PermitRootLogin::Yes => crate::policy::RootLogin::Yes,
             PermitRootLogin::ProhibitPassword => crate::policy::RootLogin::ProhibitPassword,
@@ -339,11 +343,14 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         user_environment: user_environment(&cfg.permit_user_environment),
         print_motd: cfg.print_motd,
         print_last_log: cfg.print_last_log,
+        permit_user_rc: cfg.permit_user_rc,
         client_alive: nonzero(cfg.client_alive_interval)
             .map(|interval| (interval, cfg.client_alive_count_max)),
         chroot_directory: cfg.chroot_directory.clone(),
         expose_auth_info: cfg.expose_auth_info,
         nologin: None,
+        pam_env: Vec::new(),
+        pam_messages: String::new(),
     }
 }
 

@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
                 panic!("encrypt-and-MAC revealed a bad length")
             }
             Err(PacketError::Mac) if d.is_discarding() => {
-                assert!(data.len() >= DISCARD_LEN, "MAC error before the largest packet")
+                assert!(
+                    data.len() >= DISCARD_LEN,
+                    "MAC error before the largest packet"
+                )
             }
             Err(_) => break,
         }

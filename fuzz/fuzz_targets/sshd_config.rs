@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
         macs: a.clone(),
         kex: a.clone(),
         host_key: a.clone(),
-        pubkey: a,
+        pubkey: a.clone(),
+        ca_signature: a,
     };
     if let Ok((cfg, _)) = parse_config(text, Path::new("fuzz"), &[], &algs) {
         let dumped = cfg.dump();

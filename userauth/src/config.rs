@@ -17,7 +17,7 @@ pub enum Method {
     PublicKey,
     /// `password` (RFC 4252 §8); a password change request fails.
     Password,
-    /// `keyboard-interactive` (RFC 4256). TODO: not implemented yet; requests fail.
+    /// `keyboard-interactive` (RFC 4256): prompts the daemon chooses, and the user's responses.
     KeyboardInteractive,
 }
 
@@ -44,7 +44,7 @@ impl Method {
 }
 
 /// OpenSSH's default `PubkeyAcceptedAlgorithms` as far as this crate verifies it: the
-/// user-certificate algorithms, then the plain ones (no security keys yet, and no
+/// user-certificate algorithms, then the plain ones (security keys included; no
 /// legacy `ssh-rsa`/`ssh-dss` ones, which must be asked for).
 pub fn default_pubkey_algorithms() -> Vec<&'static str> {
     crate::publickey::CERTIFICATE_ALGORITHMS

@@ -6,8 +6,9 @@ use ssh_key::PublicKey;
 
 /// Something the daemon must know or decide.
 ///
-/// `KeyOffered`, `KeyVerified` and `PasswordOffered` are questions: answer each with
-/// [`Server::answer`](crate::Server::answer). The others are for logging.
+/// `KeyOffered`, `KeyVerified`, `PasswordOffered`, `KbdInteractive` and `InfoResponse`
+/// are questions: answer each with [`Server::answer`](crate::Server::answer) (the last
+/// two may also be answered with prompts). The others are for logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// "Is this key authorized for this user?" for a publickey query without a
@@ -43,6 +44,23 @@ pub enum Event {
         user: String,
         /// The password, wiped when dropped.
         password: crate::Password,
+    },
+    /// A `keyboard-interactive` request (RFC 4256): "what should the user be asked?".
+    /// Answer with [`Server::info_request`](crate::Server::info_request) (prompts) or
+    /// [`Server::answer_with`](crate::Server::answer_with) (a verdict).
+    KbdInteractive {
+        /// The user name from the request.
+        user: String,
+        /// The submethods the client asked for (a hint, often empty).
+        submethods: String,
+    },
+    /// The responses to the prompts sent, as many as there were prompts, each wiped
+    /// when dropped: answered as [`Event::KbdInteractive`] is.
+    InfoResponse {
+        /// The user name of the exchange.
+        user: String,
+        /// The responses, in the order of the prompts.
+        responses: Vec<crate::Password>,
     },
     /// An attempt failed ("Failed publickey for USER from ...").
     Failed {

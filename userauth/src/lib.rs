@@ -9,9 +9,16 @@
 //!
 //! Methods in this slice: `none` (always fails, listing the methods that can continue),
 //! `password` (RFC 4252 §8: [`Event::PasswordOffered`], the password in a [`Password`]
-//! that wipes itself; change requests fail) and `publickey` (RFC 4252 §7) for
+//! that wipes itself; change requests fail), `keyboard-interactive` (RFC 4256,
+//! [`kbdint`]: [`Event::KbdInteractive`], then as many rounds of prompts
+//! ([`Server::info_request`]) and [`Event::InfoResponse`] as the daemon wants) and
+//! `publickey` (RFC 4252 §7) for
 //! `ssh-ed25519`, `ecdsa-sha2-nistp256/384/521`, `rsa-sha2-256` and `rsa-sha2-512`
-//! keys, and for OpenSSH user certificates of them (`*-cert-v01@openssh.com`,
+//! keys, security keys (`sk-ssh-ed25519@openssh.com`,
+//! `sk-ecdsa-sha2-nistp256@openssh.com`, PROTOCOL.u2f: the signature is verified here,
+//! its user-presence and user-verification flags and counter are read out by
+//! [`publickey::sk_details`] for the daemon to judge), and for OpenSSH user
+//! certificates of them (`*-cert-v01@openssh.com`,
 //! PROTOCOL.certkeys: the certified key signs; whether its CA is trusted is the
 //! daemon's question). A key offered without a signature is only ever
 //! [`Event::KeyOffered`] (at most SSH_MSG_USERAUTH_PK_OK); only a key whose signature
@@ -67,6 +74,7 @@
 mod config;
 mod error;
 mod event;
+pub mod kbdint;
 pub mod limits;
 pub mod message;
 pub mod outcome;

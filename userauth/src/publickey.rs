@@ -14,6 +14,9 @@ use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey, Signature};
 use std::fmt;
 
+mod sk;
+pub use sk::{sk_details, SkDetails};
+
 /// A public key signature algorithm this crate can verify, by its SSH name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PubkeyAlgorithm {
@@ -29,6 +32,10 @@ pub enum PubkeyAlgorithm {
     RsaSha2_512,
     /// `rsa-sha2-256` (RFC 8332): an `ssh-rsa` key, SHA-256 signature.
     RsaSha2_256,
+    /// `sk-ssh-ed25519@openssh.com` (PROTOCOL.u2f): an Ed25519 security key (FIDO).
+    SkEd25519,
+    /// `sk-ecdsa-sha2-nistp256@openssh.com` (PROTOCOL.u2f): a P-256 security key.
+    SkEcdsaSha2Nistp256,
     /// Legacy: `ssh-rsa` (RFC 4253 §6.6), an RSA key with a SHA-1 signature. Only with
     /// the `legacy` feature, and only when `PubkeyAcceptedAlgorithms` names it.
     SshRsa,
@@ -38,11 +45,13 @@ pub enum PubkeyAlgorithm {
 
 impl PubkeyAlgorithm {
     /// The algorithms accepted by default, in OpenSSH's default preference order.
-    pub const DEFAULT: [PubkeyAlgorithm; 6] = [
+    pub const DEFAULT: [PubkeyAlgorithm; 8] = [
         PubkeyAlgorithm::Ed25519,
         PubkeyAlgorithm::EcdsaSha2Nistp256,
         PubkeyAlgorithm::EcdsaSha2Nistp384,
         PubkeyAlgorithm::EcdsaSha2Nistp521,
+        PubkeyAlgorithm::SkEd25519,
+        PubkeyAlgorithm::SkEcdsaSha2Nistp256,
         PubkeyAlgorithm::RsaSha2_512,
         PubkeyAlgorithm::RsaSha2_256,
     ];
@@ -54,6 +63,8 @@ impl PubkeyAlgorithm {
         PubkeyAlgorithm::EcdsaSha2Nistp256,
         PubkeyAlgorithm::EcdsaSha2Nistp384,
         PubkeyAlgorithm::EcdsaSha2Nistp521,
+        PubkeyAlgorithm::SkEd25519,
+        PubkeyAlgorithm::SkEcdsaSha2Nistp256,
         PubkeyAlgorithm::RsaSha2_512,
         PubkeyAlgorithm::RsaSha2_256,
         #[cfg(feature = "legacy")]
@@ -71,13 +82,15 @@ impl PubkeyAlgorithm {
             PubkeyAlgorithm::EcdsaSha2Nistp521 => "ecdsa-sha2-nistp521",
             PubkeyAlgorithm::RsaSha2_512 => "rsa-sha2-512",
             PubkeyAlgorithm::RsaSha2_256 => "rsa-sha2-256",
+            PubkeyAlgorithm::SkEd25519 => "sk-ssh-ed25519@openssh.com",
+            PubkeyAlgorithm::SkEcdsaSha2Nistp256 => "sk-ecdsa-sha2-nistp256@openssh.com",
             PubkeyAlgorithm::SshRsa => "ssh-rsa",
             PubkeyAlgorithm::SshDss => "ssh-dss",
         }
     }
 
     /// The algorithm with this name; `None` for names this crate cannot verify
-    /// (certificates, security keys, unknown names, and without the `legacy` feature
+    /// (certificates, unknown names, and without the `legacy` feature
     /// `ssh-rsa` with SHA-1 and `ssh-dss`).
     pub fn from_name(name: &str) -> Option<PubkeyAlgorithm> {
         Self::ALL.iter().copied().find(|a| a.name() == name)
@@ -102,6 +115,8 @@ impl PubkeyAlgorithm {
             PubkeyAlgorithm::RsaSha2_256 => Algorithm::Rsa {
                 hash: Some(HashAlg::Sha256),
             },
+            PubkeyAlgorithm::SkEd25519 => Algorithm::SkEd25519,
+            PubkeyAlgorithm::SkEcdsaSha2Nistp256 => Algorithm::SkEcdsaSha2NistP256,
             PubkeyAlgorithm::SshRsa => Algorithm::Rsa { hash: None },
             PubkeyAlgorithm::SshDss => Algorithm::Dsa,
         }
@@ -127,6 +142,8 @@ impl PubkeyAlgorithm {
                 KeyData::Rsa(_),
             ) => true,
             (PubkeyAlgorithm::SshDss, KeyData::Dsa(_)) => true,
+            (PubkeyAlgorithm::SkEd25519, KeyData::SkEd25519(_)) => true,
+            (PubkeyAlgorithm::SkEcdsaSha2Nistp256, KeyData::SkEcdsaSha2NistP256(_)) => true,
             _ => false,
         }
     }
@@ -134,12 +151,14 @@ impl PubkeyAlgorithm {
 
 /// The user-certificate algorithm names (`PROTOCOL.certkeys`) this crate verifies, in
 /// OpenSSH's default preference order: the legacy `ssh-rsa` and `ssh-dss` ones only
-/// with the `legacy` feature. The security-key ones are not here (not verified yet).
+/// with the `legacy` feature.
 pub const CERTIFICATE_ALGORITHMS: &[&str] = &[
     "ssh-ed25519-cert-v01@openssh.com",
     "ecdsa-sha2-nistp256-cert-v01@openssh.com",
     "ecdsa-sha2-nistp384-cert-v01@openssh.com",
     "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
     "rsa-sha2-512-cert-v01@openssh.com",
     "rsa-sha2-256-cert-v01@openssh.com",
     #[cfg(feature = "legacy")]
@@ -170,6 +189,14 @@ pub fn certificate_algorithm(name: &str) -> Option<(PubkeyAlgorithm, &'static st
         "ecdsa-sha2-nistp521-cert-v01@openssh.com" => (
             PubkeyAlgorithm::EcdsaSha2Nistp521,
             "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        ),
+        "sk-ssh-ed25519-cert-v01@openssh.com" => (
+            PubkeyAlgorithm::SkEd25519,
+            "sk-ssh-ed25519-cert-v01@openssh.com",
+        ),
+        "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com" => (
+            PubkeyAlgorithm::SkEcdsaSha2Nistp256,
+            "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
         ),
         "rsa-sha2-512-cert-v01@openssh.com" => {
             (PubkeyAlgorithm::RsaSha2_512, "ssh-rsa-cert-v01@openssh.com")
@@ -357,8 +384,9 @@ impl SignedRequest {
     }
 }
 
-/// Decodes a signature blob (`string algorithm, string signature`, nothing after it)
-/// and checks that its algorithm is `alg`.
+/// Decodes a signature blob (`string algorithm, string signature`, and for a security
+/// key `byte flags, uint32 counter`, nothing after it) and checks that its algorithm
+/// is `alg`.
 fn decode_signature(
     alg: PubkeyAlgorithm,
     key: &KeyData,
@@ -367,6 +395,17 @@ fn decode_signature(
     let mut r = Reader::new(blob);
     let name = r.string().map_err(|_| PubkeyError::BadSignatureEncoding)?;
     let mut data = r.string().map_err(|_| PubkeyError::BadSignatureEncoding)?;
+    let sk_data;
+    if alg.is_security_key() {
+        // ssh-key holds the flags and counter after the signature bytes.
+        let flags = r.u8().map_err(|_| PubkeyError::BadSignatureEncoding)?;
+        let counter = r.u32().map_err(|_| PubkeyError::BadSignatureEncoding)?;
+        let mut v = data.to_vec();
+        v.push(flags);
+        v.extend_from_slice(&counter.to_be_bytes());
+        sk_data = v;
+        data = &sk_data;
+    }
     r.finish().map_err(|_| PubkeyError::BadSignatureEncoding)?;
     if name != alg.name().as_bytes() {
         return Err(PubkeyError::SignatureAlgorithmMismatch);

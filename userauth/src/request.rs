@@ -9,6 +9,7 @@
 //! ....      method specific fields
 //! ```
 
+pub use crate::kbdint::KbdInteractiveRequest;
 use crate::limits::{
     MAX_KEY_BLOB_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN, MAX_SIGNATURE_LEN, MAX_USER_LEN,
 };
@@ -43,8 +44,9 @@ pub enum MethodRequest<'a> {
     PublicKey(PublicKeyRequest<'a>),
     /// `password` (RFC 4252 §8).
     Password(PasswordRequest<'a>),
-    /// Any other method name; its fields are not parsed.
-    /// TODO: `keyboard-interactive` and `hostbased` get their own variants.
+    /// `keyboard-interactive` (RFC 4256 §3.1).
+    KeyboardInteractive(KbdInteractiveRequest<'a>),
+    /// Any other method name (`hostbased`, …); its fields are not parsed.
     Other(&'a str),
 }
 
@@ -73,6 +75,7 @@ impl MethodRequest<'_> {
             MethodRequest::None => "none",
             MethodRequest::PublicKey(_) => "publickey",
             MethodRequest::Password(_) => "password",
+            MethodRequest::KeyboardInteractive(_) => "keyboard-interactive",
             MethodRequest::Other(name) => name,
         }
     }
@@ -150,6 +153,9 @@ impl<'a> UserauthRequest<'a> {
                     new_password,
                 })
             }
+            "keyboard-interactive" => {
+                MethodRequest::KeyboardInteractive(KbdInteractiveRequest::read(&mut r)?)
+            }
             other => return Ok(Self::with(user, service, MethodRequest::Other(other))),
         };
         field("end of message", r.finish())?;
@@ -182,6 +188,9 @@ impl<'a> UserauthRequest<'a> {
             if let Some(new) = p.new_password {
                 w.string(new);
             }
+        }
+        if let MethodRequest::KeyboardInteractive(k) = &self.method {
+            k.write(&mut w);
         }
         w.into_vec()
     }
@@ -238,14 +247,26 @@ mod tests {
     #[test]
     fn other_methods_keep_their_name() {
         let mut w = Writer::msg(SSH_MSG_USERAUTH_REQUEST);
-        w.str("bob")
-            .str("ssh-connection")
-            .str("keyboard-interactive")
-            .str("")
-            .str("");
+        w.str("bob").str("ssh-connection").str("hostbased").str("");
         let p = w.into_vec();
         let req = UserauthRequest::parse(&p).unwrap();
-        assert_eq!(req.method, MethodRequest::Other("keyboard-interactive"));
+        assert_eq!(req.method, MethodRequest::Other("hostbased"));
+    }
+
+    #[test]
+    fn keyboard_interactive_round_trip() {
+        let req = UserauthRequest::with(
+            "bob",
+            "ssh-connection",
+            MethodRequest::KeyboardInteractive(KbdInteractiveRequest {
+                language: "",
+                submethods: "pam",
+            }),
+        );
+        assert_eq!(UserauthRequest::parse(&req.encode()).unwrap(), req);
+        let mut cut = req.encode();
+        cut.truncate(cut.len() - 2);
+        assert!(UserauthRequest::parse(&cut).is_err());
     }
 
     #[test]

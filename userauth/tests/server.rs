@@ -852,8 +852,10 @@ proptest! {
                     Event::KeyVerified { .. } => pending_is_verified = true,
                     Event::Success { .. } => prop_assert!(verified_allowed),
                     Event::Failed { .. } => {}
-                    Event::PasswordOffered { .. } => {
-                        prop_assert!(false, "password is not enabled here")
+                    Event::PasswordOffered { .. }
+                    | Event::KbdInteractive { .. }
+                    | Event::InfoResponse { .. } => {
+                        prop_assert!(false, "only publickey is enabled here")
                     }
                 }
             }

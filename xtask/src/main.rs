@@ -51,14 +51,14 @@ tasks:
   matrix [--debug]
         every `sisu-sshd -Q cipher` x `-Q mac` pair through a real client (ssh, ssh1)
   regress [--openssh | --sshd PATH] [--list must-pass|known-failures|no-server]...
-          [--timeout SECS] [--port N] [--keep] [--pam] [--no-install] [TEST...]
+          [--timeout SECS] [--port N] [--keep] [--no-pam] [--no-install] [TEST...]
         OpenSSH's regress suite (Debian's openssh-tests, installed when missing) against
         sisu-sshd (release build), one test after the other, each in a fresh copy of the
         suite and a session of its own, with a time limit (default 600 s); prints
         PASS/FAIL/SKIP/TIMEOUT with seconds and each failure's first failing line, and
         checks xtask/regress/*.txt. Default: every test of the suite's LTESTS, and its
         putty-*/conch-* tests when plink+puttygen/conch3 exist. The copies have no
-        ENABLE_SK in config.h and UsePAM no (--pam keeps UsePAM yes). A test is stopped
+        security-key host keys (--no-pam also makes UsePAM no). A test is stopped
         past 512 MiB written. Logs stay in target/regress/<sisu|openssh>/<test>/.
         --openssh runs it against /usr/sbin/sshd; --sshd PATH against another binary.
   fuzz [--seconds N] [TARGET...]

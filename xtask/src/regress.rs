@@ -16,15 +16,17 @@
 //! test's processes running (they are in a session of their own); the next run of the
 //! same server stops them first (they name its directory in their command lines).
 //!
-//! Two changes are made to each copy, and printed by every run:
+//! One change is made to each copy, and printed by every run (a second one on request):
 //!
-//! - `ENABLE_SK` and `ENABLE_SK_INTERNAL` are removed from its `config.h`. Debian builds
-//!   OpenSSH with security-key support, which makes the suite create `sk-*` user and
-//!   host keys; sisu-sshd does not have them yet.
-//! - `UsePAM yes` in the server configuration `test-exec.sh` writes becomes `UsePAM no`
-//!   (for both servers, so the two runs compare): sisu-sshd refuses `UsePAM yes` until it
-//!   has PAM (issue 11), which would fail every test at its `sshd -t` check. `--pam`
-//!   keeps the suite's line.
+//! - `test-exec.sh` makes no security-key host keys and gives the servers no
+//!   `SecurityKeyProvider`. Debian builds OpenSSH with security-key support
+//!   (`ENABLE_SK`), so the suite makes `sk-*` keys of every kind with its dummy
+//!   provider; the user keys stay (sisu-sshd verifies them), the host keys would need
+//!   a provider in the server, which sisu-sshd does not load.
+//! - with `--no-pam` only: `UsePAM yes` in the server configuration `test-exec.sh`
+//!   writes becomes `UsePAM no` (for both servers), to tell a PAM problem from another.
+//!   By default the suite's line stays, and both servers run the host's PAM stack
+//!   (`/etc/pam.d/sshd`) as the suite intends.
 //!
 //! The copy leaves out `unittests/` (6.7 MB of data for the suite's unit tests, which
 //! test OpenSSH's own library, not a server, and which `t-exec` never reads).
@@ -72,9 +74,21 @@ const DEFAULT_TIMEOUT: u64 = 600;
 const DEFAULT_PORT: u16 = 24242;
 /// How many ports are tried.
 const PORT_TRIES: u16 = 200;
-/// The line `test-exec.sh` writes into the server configuration, and our change.
+/// The line `test-exec.sh` writes into the server configuration, and `--no-pam`'s
+/// change.
 const PAM_LINE: &str = "\tUsePAM\t\t\tyes";
 const NO_PAM_LINE: &str = "\tUsePAM\t\t\tno";
+/// The lines of `test-exec.sh` that make every key type, security keys included, a
+/// host key too, and our change: no security-key host keys (they need a provider in
+/// the server).
+const SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | maybe_filter_sk`";
+const NO_SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | grep -v ^sk`";
+/// The lines that give the servers the provider (only their security-key host keys
+/// would use it): left out.
+const SERVER_PROVIDER_LINES: [&str; 2] = [
+    "\techo \"SecurityKeyProvider $SSH_SK_PROVIDER\" >> $OBJ/sshd_config",
+    "\techo \"SecurityKeyProvider $SSH_SK_PROVIDER\" >> $OBJ/sshd_proxy",
+];
 /// A test whose directory grows past this is stopped (the suite's largest data file is
 /// 10 MB; a test directory holds a few MiB against OpenSSH).
 const MAX_TEST_BYTES: u64 = 512 << 20;
@@ -128,7 +142,7 @@ struct Options {
     port: u16,
     install: bool,
     keep: bool,
-    pam: bool,
+    no_pam: bool,
     lists: Vec<String>,
     tests: Vec<String>,
 }
@@ -141,7 +155,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         port: DEFAULT_PORT,
         install: true,
         keep: false,
-        pam: false,
+        no_pam: false,
         lists: Vec::new(),
         tests: Vec::new(),
     };
@@ -171,7 +185,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--no-install" => o.install = false,
             "--keep" => o.keep = true,
-            "--pam" => o.pam = true,
+            "--no-pam" => o.no_pam = true,
             s if s.starts_with('-') => return Err(format!("unknown option `{s}` for regress")),
             name => o.tests.push(name.trim_end_matches(".sh").to_string()),
         }
@@ -201,7 +215,7 @@ pub fn ci(openssh: bool) -> Result<(), String> {
         port: DEFAULT_PORT,
         install: false,
         keep: false,
-        pam: false,
+        no_pam: false,
         lists: vec!["must-pass".into(), "known-failures".into()],
         tests: Vec::new(),
     };
@@ -265,7 +279,7 @@ fn run_with(o: &Options) -> Result<(), String> {
     }
     fs::create_dir_all(&out).map_err(|e| format!("mkdir {}: {e}", out.display()))?;
     let pristine = out.join(".suite");
-    prepare_suite(&pristine, o.pam)?;
+    prepare_suite(&pristine, o.no_pam)?;
 
     eprintln!(
         "xtask: regress: {} tests against {} ({}), {} s limit each; logs in {}/<test>/",
@@ -276,13 +290,13 @@ fn run_with(o: &Options) -> Result<(), String> {
         out.display()
     );
     eprintln!(
-        "xtask: regress: ENABLE_SK and ENABLE_SK_INTERNAL removed from the copy's config.h \
-         (no sk-* keys: sisu-sshd has no security keys yet)"
+        "xtask: regress: no security-key host keys in test-exec.sh (they need a provider \
+         in the server); security-key user keys through the suite's sk-dummy"
     );
-    if !o.pam {
+    if o.no_pam {
         eprintln!(
             "xtask: regress: `UsePAM yes` in test-exec.sh's server config made `UsePAM no` \
-             (sisu-sshd refuses UsePAM yes until PAM, #11; --pam keeps it)"
+             (--no-pam)"
         );
     }
     let started = Instant::now();
@@ -388,31 +402,34 @@ fn check_lists(lists: &Lists, suite: &[String]) -> Result<(), String> {
 
 /// Copy the suite to `dir` without its unit tests, and make the changes the module
 /// docs describe.
-fn prepare_suite(dir: &Path, pam: bool) -> Result<(), String> {
+fn prepare_suite(dir: &Path, no_pam: bool) -> Result<(), String> {
     copy_tree(Path::new(SUITE), dir)?;
     let _ = fs::remove_dir_all(dir.join("unittests"));
-    let config = dir.join("config.h");
-    let text = fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("#define ENABLE_SK"))
-        .collect();
-    fs::write(&config, kept.join("\n") + "\n").map_err(|e| e.to_string())?;
-    if !pam {
-        let exec = dir.join("test-exec.sh");
-        let text = fs::read_to_string(&exec).map_err(|e| format!("{}: {e}", exec.display()))?;
-        if text.lines().filter(|l| *l == PAM_LINE).count() != 1 {
-            return Err(format!(
-                "{SUITE}/test-exec.sh has changed: no single `UsePAM yes` line to turn off"
-            ));
-        }
-        let changed: Vec<&str> = text
-            .lines()
-            .map(|l| if l == PAM_LINE { NO_PAM_LINE } else { l })
-            .collect();
-        fs::write(&exec, changed.join("\n") + "\n").map_err(|e| e.to_string())?;
+    let exec = dir.join("test-exec.sh");
+    let mut text = fs::read_to_string(&exec).map_err(|e| format!("{}: {e}", exec.display()))?;
+    text = replace_line(&text, SK_HOSTKEY_LINE, Some(NO_SK_HOSTKEY_LINE))?;
+    for line in SERVER_PROVIDER_LINES {
+        text = replace_line(&text, line, None)?;
     }
-    Ok(())
+    if no_pam {
+        text = replace_line(&text, PAM_LINE, Some(NO_PAM_LINE))?;
+    }
+    fs::write(&exec, text).map_err(|e| e.to_string())
+}
+
+/// `text` with its one line `from` replaced by `to` (or left out); an error naming the
+/// suite when there is not exactly one such line (the suite changed under us).
+fn replace_line(text: &str, from: &str, to: Option<&str>) -> Result<String, String> {
+    if text.lines().filter(|l| *l == from).count() != 1 {
+        return Err(format!(
+            "{SUITE}/test-exec.sh has changed: not one line {from:?} to change"
+        ));
+    }
+    let changed: Vec<&str> = text
+        .lines()
+        .filter_map(|l| if l == from { to } else { Some(l) })
+        .collect();
+    Ok(changed.join("\n") + "\n")
 }
 
 /// `cp -a FROM TO`.

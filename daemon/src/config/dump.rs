@@ -99,7 +99,7 @@ const LINES: &[(&str, Source)] = &[
         }),
     ),
     ("usepam", Kept(|c| one(yes_no(c.use_pam)))),
-    ("pamservicename", NotKept("sshd")),
+    ("pamservicename", Kept(|c| one(c.pam_service_name.clone()))),
     (
         "logingracetime",
         Kept(|c| one(c.login_grace_time.as_secs().to_string())),
@@ -153,7 +153,7 @@ const LINES: &[(&str, Source)] = &[
     ("x11forwarding", Kept(|c| one(yes_no(c.x11_forwarding)))),
     ("x11uselocalhost", NotKept("yes")),
     ("permittty", Kept(|c| one(yes_no(c.permit_tty)))),
-    ("permituserrc", NotKept("yes")),
+    ("permituserrc", Kept(|c| one(yes_no(c.permit_user_rc)))),
     ("strictmodes", Kept(|c| one(yes_no(c.strict_modes)))),
     ("tcpkeepalive", Kept(|c| one(yes_no(c.tcp_keep_alive)))),
     (
@@ -371,7 +371,24 @@ const LINES: &[(&str, Source)] = &[
         "permituserenvironment",
         Kept(|c| one(quote_if_needed(&c.permit_user_environment.to_string()))),
     ),
-    ("pubkeyauthoptions", NotKept("none")),
+    (
+        "pubkeyauthoptions",
+        Kept(|c| {
+            let (touch, verify) = c.pubkey_auth_options;
+            let mut v: Vec<&str> = Vec::new();
+            if touch {
+                v.push("touch-required");
+            }
+            if verify {
+                v.push("verify-required");
+            }
+            one(if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(" ")
+            })
+        }),
+    ),
     ("persourcepenalties", Off("no")),
     (
         "protocol",

@@ -11,8 +11,31 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
     (
         "UsePAM",
         &[
-            "src/config/tests.rs::debian_default_config_stops_at_use_pam_until_pam_exists",
-            "tests/interop/flags.rs::test_mode_refuses_restrictions_it_cannot_apply",
+            "src/config/tests.rs::debian_default_config_starts_as_it_is",
+            "tests/interop/pam.rs::passwords_and_keyboard_interactive_through_the_host_stack",
+            "tests/interop/pam.rs::an_expired_password_is_changed_through_keyboard_interactive",
+        ],
+    ),
+    (
+        "PubkeyAuthOptions",
+        &[
+            "tests/interop/security_keys.rs::user_presence_is_required_unless_the_line_says_no_touch_required",
+            "tests/interop/security_keys.rs::verify_required_needs_a_verified_user",
+        ],
+    ),
+    (
+        "PermitUserRC",
+        &["tests/interop/user_rc.rs::permit_user_rc_no_user_rc_and_force_command_keep_it_from_running"],
+    ),
+    (
+        "PAMServiceName",
+        &["tests/interop/pam.rs::account_and_session_modules_of_the_configured_service_apply"],
+    ),
+    (
+        "KbdInteractiveAuthentication",
+        &[
+            "tests/interop/pam.rs::passwords_and_keyboard_interactive_through_the_host_stack",
+            "tests/interop/pam.rs::publickey_then_keyboard_interactive_as_two_factors",
         ],
     ),
     (

@@ -11,7 +11,8 @@
 //! a feature Sisu does not have at all is [`Status::Absent`]: it holds because the
 //! feature is missing, and the issue that adds the feature must apply it. Only keywords
 //! that add something are [`Status::NotImplemented`] (accepted with a warning). Some
-//! keywords depend on their value (`UsePAM yes` is refused, `UsePAM no` is applied):
+//! keywords depend on their value (`ForceCommand internal-sftp` is refused, any other
+//! command is applied):
 //! see `config/support.rs`.
 
 /// What Sisu does with a keyword.
@@ -74,7 +75,7 @@ const fn row(spelling: &'static str, name: &'static str, status: Status, in_matc
 /// Every spelling, as OpenSSH 9.9's keyword table.
 const TABLE: &[Row] = &[
     row("UsePAM", "UsePAM", Implemented, G),
-    row("PAMServiceName", "PAMServiceName", NotImplemented, M),
+    row("PAMServiceName", "PAMServiceName", Implemented, M),
     row(
         "PAMAuthenticationViaKbdInt",
         "PAMAuthenticationViaKbdInt",
@@ -155,12 +156,7 @@ const TABLE: &[Row] = &[
         Implemented,
         M,
     ),
-    row(
-        "PubkeyAuthOptions",
-        "PubkeyAuthOptions",
-        Absent("security-key user keys (issue 11)"),
-        M,
-    ),
+    row("PubkeyAuthOptions", "PubkeyAuthOptions", Implemented, M),
     row("DSAAuthentication", "PubkeyAuthentication", Implemented, G),
     row(
         "KerberosAuthentication",
@@ -215,19 +211,19 @@ const TABLE: &[Row] = &[
     row(
         "KbdInteractiveAuthentication",
         "KbdInteractiveAuthentication",
-        Absent("keyboard-interactive authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(
         "ChallengeResponseAuthentication",
         "KbdInteractiveAuthentication",
-        Absent("keyboard-interactive authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(
         "SKeyAuthentication",
         "KbdInteractiveAuthentication",
-        Absent("keyboard-interactive authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row("CheckMail", "CheckMail", Deprecated, G),
@@ -365,12 +361,7 @@ const TABLE: &[Row] = &[
         M,
     ),
     row("PermitTTY", "PermitTTY", Implemented, M),
-    row(
-        "PermitUserRC",
-        "PermitUserRC",
-        Absent("~/.ssh/rc (issue 11)"),
-        M,
-    ),
+    row("PermitUserRC", "PermitUserRC", Implemented, M),
     row("Match", "Match", Match, M),
     row("PermitOpen", "PermitOpen", Implemented, M),
     row(
@@ -499,7 +490,7 @@ mod tests {
     fn lookup_is_case_insensitive_and_resolves_aliases() {
         let k = lookup("challengeresponseauthentication").unwrap();
         assert_eq!(k.name, "KbdInteractiveAuthentication");
-        assert!(matches!(k.status, Absent(_)));
+        assert_eq!(k.status, Implemented);
         assert_eq!(
             lookup("PUBKEYACCEPTEDKEYTYPES").unwrap().name,
             "PubkeyAcceptedAlgorithms"

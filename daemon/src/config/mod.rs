@@ -146,12 +146,17 @@ pub struct Config {
     pub permit_user_environment: PermitUserEnvironment,
     /// `StrictModes` (default yes).
     pub strict_modes: bool,
+    /// `PubkeyAuthOptions` (default `none`): `(touch-required, verify-required)`, what
+    /// a security key's signature must show for every key.
+    pub pubkey_auth_options: (bool, bool),
     /// `Banner` (default none).
     pub banner: Option<PathBuf>,
     /// `PrintMotd` (default yes).
     pub print_motd: bool,
     /// `PrintLastLog` (default yes).
     pub print_last_log: bool,
+    /// `PermitUserRC` (default yes): `~/.ssh/rc` runs before the session.
+    pub permit_user_rc: bool,
     /// `UseDNS` (default no).
     pub use_dns: bool,
     /// `Subsystem` entries (default none).
@@ -186,8 +191,11 @@ pub struct Config {
     pub allow_groups: Vec<String>,
     /// `DenyGroups` patterns.
     pub deny_groups: Vec<String>,
-    /// `UsePAM` (default no; `yes` is refused until PAM exists).
+    /// `UsePAM` (default no): passwords and keyboard-interactive through PAM, PAM's
+    /// account checks for every method, and PAM sessions.
     pub use_pam: bool,
+    /// `PAMServiceName` (default `sshd`, as OpenSSH's): the `/etc/pam.d` file used.
+    pub pam_service_name: String,
     /// `AuthenticationMethods` (default `any`: `None`): lists of methods, each of which
     /// must all succeed, in order, for one of the lists.
     pub authentication_methods: Option<Vec<Vec<String>>>,
@@ -451,9 +459,11 @@ impl Config {
             accept_env: Vec::new(),
             permit_user_environment: PermitUserEnvironment::No,
             strict_modes: true,
+            pubkey_auth_options: (false, false),
             banner: None,
             print_motd: true,
             print_last_log: true,
+            permit_user_rc: true,
             use_dns: false,
             subsystems: Vec::new(),
             x11_forwarding: false,
@@ -475,6 +485,7 @@ impl Config {
             allow_groups: Vec::new(),
             deny_groups: Vec::new(),
             use_pam: false,
+            pam_service_name: "sshd".into(),
             authentication_methods: None,
             revoked_keys: None,
             trusted_user_ca_keys: None,

@@ -32,7 +32,8 @@ const AUTH_METHOD_NAMES: &[&str] = &[
 /// The methods Sisu implements. `none` never succeeds (an empty password is tried
 /// with `password`, as OpenSSH's clients do), so a list that asks for it is never
 /// satisfied: nobody it applies to gets in.
-const IMPLEMENTED_AUTH_METHODS: &[&str] = &["none", "publickey", "password"];
+const IMPLEMENTED_AUTH_METHODS: &[&str] =
+    &["none", "publickey", "password", "keyboard-interactive"];
 
 /// `AuthenticationMethods any` (`None`) or its space-separated lists of comma-separated
 /// methods. A method Sisu does not have yet is refused ("not supported yet"): a
@@ -103,9 +104,11 @@ pub(crate) enum Setting {
     AcceptEnv(Vec<String>),
     PermitUserEnvironment(PermitUserEnvironment),
     StrictModes(bool),
+    PubkeyAuthOptions((bool, bool)),
     Banner(Option<PathBuf>),
     PrintMotd(bool),
     PrintLastLog(bool),
+    PermitUserRc(bool),
     UseDns(bool),
     Subsystem(Subsystem),
     X11Forwarding(bool),
@@ -124,6 +127,7 @@ pub(crate) enum Setting {
     AllowGroups(Vec<String>),
     DenyGroups(Vec<String>),
     UsePam(bool),
+    PamServiceName(String),
     AuthenticationMethods(Option<Vec<Vec<String>>>),
     RevokedKeys(Option<PathBuf>),
     TrustedUserCAKeys(Option<String>),
@@ -241,9 +245,11 @@ pub(crate) fn apply(
         Setting::ClientAliveCountMax(v) => once!(cfg.client_alive_count_max, v),
         Setting::PermitUserEnvironment(v) => once!(cfg.permit_user_environment, v),
         Setting::StrictModes(v) => once!(cfg.strict_modes, v),
+        Setting::PubkeyAuthOptions(v) => once!(cfg.pubkey_auth_options, v),
         Setting::Banner(v) => once!(cfg.banner, v),
         Setting::PrintMotd(v) => once!(cfg.print_motd, v),
         Setting::PrintLastLog(v) => once!(cfg.print_last_log, v),
+        Setting::PermitUserRc(v) => once!(cfg.permit_user_rc, v),
         Setting::UseDns(v) => once!(cfg.use_dns, v),
         Setting::X11Forwarding(v) => once!(cfg.x11_forwarding, v),
         Setting::AllowTcpForwarding(v) => once!(cfg.allow_tcp_forwarding, v),
@@ -257,6 +263,7 @@ pub(crate) fn apply(
         Setting::RekeyLimit(v) => once!(cfg.rekey_limit, v),
         Setting::ModuliFile(v) => once!(cfg.moduli_file, v),
         Setting::UsePam(v) => once!(cfg.use_pam, v),
+        Setting::PamServiceName(v) => once!(cfg.pam_service_name, v),
         Setting::AuthenticationMethods(v) => once!(cfg.authentication_methods, v),
         Setting::RevokedKeys(v) => once!(cfg.revoked_keys, v),
         Setting::TrustedUserCAKeys(v) => once!(cfg.trusted_user_ca_keys, v),
@@ -351,6 +358,8 @@ pub(crate) fn parse(
         m == "none"
             || (m == "publickey" && p.cfg.pubkey_authentication)
             || (m == "password" && p.cfg.password_authentication)
+            || (m.split(':').next() == Some("keyboard-interactive")
+                && p.cfg.kbd_interactive_authentication)
     };
     let satisfiable = p
         .cfg
@@ -725,9 +734,23 @@ fn parse_setting(
             Setting::PermitUserEnvironment(parse_permit_user_environment(one()?))
         }
         "StrictModes" => Setting::StrictModes(flag()?),
+        "PubkeyAuthOptions" => {
+            let (mut touch, mut verify) = (false, false);
+            let args = many()?;
+            for a in &args {
+                match a.as_str() {
+                    "none" if args.len() == 1 => {}
+                    "touch-required" => touch = true,
+                    "verify-required" => verify = true,
+                    other => return Err(invalid(other)),
+                }
+            }
+            Setting::PubkeyAuthOptions((touch, verify))
+        }
         "Banner" => Setting::Banner(none_or(one()?).map(PathBuf::from)),
         "PrintMotd" => Setting::PrintMotd(flag()?),
         "PrintLastLog" => Setting::PrintLastLog(flag()?),
+        "PermitUserRC" => Setting::PermitUserRc(flag()?),
         "UseDNS" => Setting::UseDns(flag()?),
         "Subsystem" => match args.as_slice() {
             [] => return Err(ConfigErrorKind::MissingArgument(key.into())),
@@ -820,6 +843,13 @@ fn parse_setting(
         "AllowGroups" => Setting::AllowGroups(many()?),
         "DenyGroups" => Setting::DenyGroups(many()?),
         "UsePAM" => Setting::UsePam(flag()?),
+        "PAMServiceName" => {
+            let v = one()?;
+            if v.is_empty() || v.contains('/') || v.starts_with('.') {
+                return Err(invalid(v));
+            }
+            Setting::PamServiceName(v.to_string())
+        }
         "AuthenticationMethods" => Setting::AuthenticationMethods(parse_auth_methods(&many()?)?),
         "RevokedKeys" => Setting::RevokedKeys(none_or(one()?).map(PathBuf::from)),
         "TrustedUserCAKeys" => Setting::TrustedUserCAKeys(none_or(one()?)),

@@ -1,6 +1,6 @@
 //! Which values of a keyword Sisu can honour: the checks that depend on the value, not
-//! only on the keyword (`UsePAM no` is applied, `UsePAM yes` is refused until PAM
-//! exists; `X11Forwarding no` holds, `X11Forwarding yes` is warned about).
+//! only on the keyword (`ForceCommand internal-sftp` is refused until there is an
+//! internal sftp server; `X11Forwarding no` holds, `X11Forwarding yes` is warned about).
 //!
 //! The rule is the one of [`super::keywords`]: a value that restricts access and that
 //! Sisu cannot apply stops start-up; a value that turns on a feature Sisu lacks is
@@ -51,21 +51,13 @@ pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
     let is = |v: &str| first.eq_ignore_ascii_case(v);
     match keyword {
         // Restrictions that cannot be applied yet: refused unless off.
-        "UsePAM" if turns_on(args) => Support::Refuse,
         // ForceCommand must run exactly what it says; there is no internal sftp server
         // to run yet, and running a program called `internal-sftp` is not what it means.
         "ForceCommand" if is("internal-sftp") => Support::Refuse,
         // Features that are not there: accepted, with a warning when turned on.
-        "PasswordAuthentication" | "PermitEmptyPasswords" if turns_on(args) => {
-            Support::Warn("password authentication")
-        }
-        "KbdInteractiveAuthentication" if turns_on(args) => {
-            Support::Warn("keyboard-interactive authentication")
-        }
         "HostbasedAuthentication" if turns_on(args) => Support::Warn("hostbased authentication"),
         "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
         "GSSAPIAuthentication" if turns_on(args) => Support::Warn("GSSAPI authentication"),
-        "PermitUserRC" if turns_on(args) => Support::Warn("~/.ssh/rc"),
         "ExposeAuthInfo" if turns_on(args) => Support::Warn("ExposeAuthInfo"),
         "X11Forwarding" if turns_on(args) => Support::Warn("X11 forwarding"),
         "AllowAgentForwarding" if turns_on(args) => Support::Warn("agent forwarding"),
@@ -94,7 +86,7 @@ mod tests {
 
     #[test]
     fn restricting_values_are_refused_and_off_values_pass() {
-        assert_eq!(check("UsePAM", &a(&["yes"])), Support::Refuse);
+        assert_eq!(check("UsePAM", &a(&["yes"])), Support::Full);
         assert_eq!(check("UsePAM", &a(&["no"])), Support::Full);
         assert!(!is_off("ChannelTimeout", &a(&["session=5m"])));
         assert!(is_off("ChannelTimeout", &a(&["none"])));

@@ -462,7 +462,7 @@ fn known_but_unimplemented_and_deprecated_keywords_warn() {
 }
 
 #[test]
-fn debian_default_config_stops_at_use_pam_until_pam_exists() {
+fn debian_default_config_starts_as_it_is() {
     let text = "\
 # This is the sshd server system-wide configuration file.
 # (Debian's includes /etc/ssh/sshd_config.d/*.conf; a directory that is absent here
@@ -476,17 +476,14 @@ PrintMotd no
 AcceptEnv LANG LC_*
 Subsystem\tsftp\t/usr/lib/openssh/sftp-server
 ";
-    // UsePAM yes restricts logins (account checks, pam_access): refused, not ignored.
-    assert_eq!(
-        parse(text).unwrap_err().to_string(),
-        "/etc/sisu/sshd_config line 7: UsePAM yes: not supported yet"
-    );
-    let (c, w) = parse(&text.replace("UsePAM yes", "UsePAM no")).unwrap();
+    // UsePAM yes is applied (PAM's stack for passwords, accounts and sessions).
+    let (c, w) = parse(text).unwrap();
     assert_eq!(
         w,
         ["/etc/sisu/sshd_config line 8: X11Forwarding yes: X11 forwarding is not implemented yet; ignored"]
     );
-    assert!(!c.use_pam && c.x11_forwarding && !c.print_motd && !c.kbd_interactive_authentication);
+    assert!(c.use_pam && c.x11_forwarding && !c.print_motd && !c.kbd_interactive_authentication);
+    assert_eq!(c.pam_service_name, "sshd");
     assert_eq!(c.subsystems[0].command, "/usr/lib/openssh/sftp-server");
 }
 
@@ -509,11 +506,6 @@ fn restrictions_sisu_cannot_apply_stop_start_up() {
         (
             "AuthenticationMethods publickey,hostbased",
             "AuthenticationMethods publickey,hostbased (method hostbased): not supported yet",
-        ),
-        (
-            "AuthenticationMethods publickey keyboard-interactive:pam",
-            "AuthenticationMethods publickey keyboard-interactive:pam \
-             (method keyboard-interactive:pam): not supported yet",
         ),
     ] {
         assert_eq!(err(text), format!("/etc/sisu/sshd_config line 1: {want}"));
@@ -546,6 +538,29 @@ fn restrictions_sisu_cannot_apply_stop_start_up() {
         )
     );
     assert!(err("AuthenticationMethods any publickey").contains("must appear alone"));
+    // keyboard-interactive (with or without its device) is a method Sisu has; a list
+    // naming it is unsatisfiable when it is turned off.
+    let c = cfg("AuthenticationMethods publickey,keyboard-interactive:pam password");
+    assert_eq!(
+        c.authentication_methods.unwrap()[0],
+        ["publickey", "keyboard-interactive:pam"]
+    );
+    assert!(
+        err("KbdInteractiveAuthentication no\nAuthenticationMethods keyboard-interactive")
+            .contains("cannot be satisfied")
+    );
+    assert!(err("PAMServiceName ../shadow").contains("invalid value"));
+    assert_eq!(
+        cfg("PubkeyAuthOptions verify-required touch-required").pubkey_auth_options,
+        (true, true)
+    );
+    assert_eq!(
+        cfg("PubkeyAuthOptions none").pubkey_auth_options,
+        (false, false)
+    );
+    assert!(err("PubkeyAuthOptions none touch-required").contains("invalid value"));
+    assert!(err("PubkeyAuthOptions bogus").contains("invalid value"));
+    assert_eq!(cfg("PAMServiceName sisu").pam_service_name, "sisu");
     // `none` is a method name, as in OpenSSH, and always counts as enabled (regress
     // multipubkey.sh sets it globally with PubkeyAuthentication no, and publickey in a
     // Match block).
@@ -571,10 +586,10 @@ fn absent_features_hold_and_turning_them_on_warns() {
          PasswordAuthentication yes\nAllowAgentForwarding yes\n",
     )
     .unwrap();
+    // PasswordAuthentication is implemented: no warning for it.
     assert_eq!(
         w,
         [
-            "/etc/sisu/sshd_config line 5: PasswordAuthentication yes: password authentication is not implemented yet; ignored",
             "/etc/sisu/sshd_config line 6: AllowAgentForwarding yes: agent forwarding is not implemented yet; ignored",
         ]
     );
@@ -1023,7 +1038,7 @@ fn include_reads_globbed_files_in_order_first_value_wins() {
     std::fs::create_dir_all(dir.join("conf.d")).unwrap();
     std::fs::write(
         dir.join("conf.d/20-late.conf"),
-        "PasswordAuthentication yes\nMaxAuthTries 9\n",
+        "PasswordAuthentication yes\nX11Forwarding yes\nMaxAuthTries 9\n",
     )
     .unwrap();
     std::fs::write(
@@ -1049,7 +1064,7 @@ fn include_reads_globbed_files_in_order_first_value_wins() {
     std::fs::write(dir.join("nested.conf"), "MaxAuthTries 4\n").unwrap();
     let (c, w) = parse(&main).unwrap();
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("20-late.conf line 1: PasswordAuthentication yes"));
+    assert!(w[0].contains("20-late.conf line 2: X11Forwarding yes"));
     // 10-early.conf comes first (lexical order), and its nested file before 20-late.
     assert!(!c.password_authentication);
     assert_eq!(c.max_auth_tries, 4);

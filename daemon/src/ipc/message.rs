@@ -12,9 +12,10 @@
 //! post-auth child) unasked, first.
 
 pub use crate::policy::Verdict;
+use sisu_userauth::kbdint::InfoRequest;
 use sisu_userauth::publickey::SignedRequest;
 use sisu_userauth::{Method, Password};
-use sisu_wire::{Reader, WireError, Writer};
+use sisu_wire::WireError;
 
 /// Most host keys described to a child.
 pub const MAX_HOST_KEYS: usize = 64;
@@ -79,6 +80,20 @@ pub enum ToMonitor {
     Methods {
         /// The user.
         user: String,
+    },
+    /// A `keyboard-interactive` request of `user`: what to ask (or the verdict)?
+    KbdStart {
+        /// The user.
+        user: String,
+        /// The submethods the client named (a hint).
+        submethods: String,
+    },
+    /// The responses to the prompts of the last [`FromMonitor::KbdPrompts`].
+    KbdRespond {
+        /// The user.
+        user: String,
+        /// The responses, in the order of the prompts.
+        responses: Vec<Password>,
     },
     /// After authentication: the exported transport, for the post-auth child.
     Handover {
@@ -156,7 +171,13 @@ pub enum FromMonitor {
         /// Whether the key may be tried.
         allowed: bool,
     },
-    /// The verdict on a verified key or a password.
+    /// Keyboard-interactive: prompts for the user (answered by
+    /// [`ToMonitor::KbdRespond`]).
+    KbdPrompts {
+        /// The SSH_MSG_USERAUTH_INFO_REQUEST to send.
+        request: InfoRequest,
+    },
+    /// The verdict on a verified key, a password or a keyboard-interactive exchange.
     Verified {
         /// The verdict.
         verdict: Verdict,
@@ -171,6 +192,11 @@ pub enum FromMonitor {
         state: Vec<u8>,
         /// Each host key's `K_S` blob, as in [`FromMonitor::Setup`].
         host_keys: Vec<Vec<u8>>,
+        /// `NAME=value` pairs PAM's modules set (pam_env), for the user's sessions.
+        pam_env: Vec<String>,
+        /// What PAM's modules said while the session opened (pam_motd, pam_mail),
+        /// shown at a login on a terminal.
+        pam_messages: String,
     },
     /// A pseudo-terminal (its master and slave descriptors come with the frame).
     Pty {
@@ -199,6 +225,8 @@ mod tag {
     pub const PROVE: u8 = 9;
     pub const PASSWORD: u8 = 10;
     pub const METHODS: u8 = 11;
+    pub const KBD_START: u8 = 12;
+    pub const KBD_RESPOND: u8 = 13;
 
     pub const SETUP: u8 = 101;
     pub const SIGNATURE: u8 = 102;
@@ -211,6 +239,7 @@ mod tag {
     pub const REFUSED: u8 = 109;
     pub const NO_GROUP: u8 = 110;
     pub const METHOD_LIST: u8 = 111;
+    pub const KBD_PROMPTS: u8 = 112;
 }
 
 /// Why a message did not decode.
@@ -244,7 +273,6 @@ impl From<WireError> for DecodeError {
 pub const MAX_ALGORITHMS: usize = 128;
 
 mod fields;
-use fields::*;
 
 impl ToMonitor {
     /// The message's name, for log lines about it.
@@ -258,320 +286,17 @@ impl ToMonitor {
             ToMonitor::KeyVerified(_) => "key verify",
             ToMonitor::Password { .. } => "password",
             ToMonitor::Methods { .. } => "methods",
+            ToMonitor::KbdStart { .. } => "keyboard-interactive",
+            ToMonitor::KbdRespond { .. } => "keyboard-interactive responses",
             ToMonitor::Handover { .. } => "handover",
             ToMonitor::Pty { .. } => "pty",
             ToMonitor::ProveHostKey { .. } => "host key proof",
         }
     }
-
-    /// The message as bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        match self {
-            ToMonitor::Log { level, line } => {
-                w.u8(tag::LOG).u8(*level).str(line);
-            }
-            ToMonitor::Sign {
-                key,
-                algorithm,
-                data,
-            } => {
-                w.u8(tag::SIGN).u32(*key).str(algorithm).string(data);
-            }
-            ToMonitor::GexGroup { min, n, max } => {
-                w.u8(tag::GEX).u32(*min).u32(*n).u32(*max);
-            }
-            ToMonitor::User { user } => {
-                w.u8(tag::USER).str(user);
-            }
-            ToMonitor::KeyOffered {
-                user,
-                algorithm,
-                key,
-            } => {
-                w.u8(tag::KEY_OFFERED).str(user).str(algorithm).string(key);
-            }
-            ToMonitor::KeyVerified(req) => {
-                w.u8(tag::KEY_VERIFIED)
-                    .str(&req.user)
-                    .str(&req.service)
-                    .str(&req.algorithm)
-                    .string(&req.key_blob)
-                    .string(&req.signature);
-            }
-            ToMonitor::Password { user, password } => {
-                w.u8(tag::PASSWORD).str(user).string(password.expose());
-            }
-            ToMonitor::Methods { user } => {
-                w.u8(tag::METHODS).str(user);
-            }
-            ToMonitor::Handover { state } => {
-                w.u8(tag::HANDOVER).string(state);
-            }
-            ToMonitor::Pty {
-                cols,
-                rows,
-                width_px,
-                height_px,
-            } => {
-                w.u8(tag::PTY);
-                for v in [cols, rows, width_px, height_px] {
-                    w.u32(u32::from(*v));
-                }
-            }
-            ToMonitor::ProveHostKey { key, algorithm } => {
-                w.u8(tag::PROVE).string(key).str(algorithm);
-            }
-        }
-        w.into_vec()
-    }
-
-    /// Decodes [`ToMonitor::encode`]'s bytes.
-    pub fn decode(bytes: &[u8]) -> Result<ToMonitor, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let m = match r.u8()? {
-            tag::LOG => {
-                let level = r.u8()?;
-                let line = text(&mut r)?;
-                if line.len() > MAX_LOG_LINE {
-                    return Err(DecodeError::TooLarge("log line"));
-                }
-                ToMonitor::Log { level, line }
-            }
-            tag::SIGN => ToMonitor::Sign {
-                key: r.u32()?,
-                algorithm: text(&mut r)?,
-                data: blob(&mut r)?,
-            },
-            tag::GEX => ToMonitor::GexGroup {
-                min: r.u32()?,
-                n: r.u32()?,
-                max: r.u32()?,
-            },
-            tag::USER => ToMonitor::User {
-                user: text(&mut r)?,
-            },
-            tag::KEY_OFFERED => ToMonitor::KeyOffered {
-                user: text(&mut r)?,
-                algorithm: text(&mut r)?,
-                key: blob(&mut r)?,
-            },
-            tag::KEY_VERIFIED => ToMonitor::KeyVerified(SignedRequest {
-                user: text(&mut r)?,
-                service: text(&mut r)?,
-                algorithm: text(&mut r)?,
-                key_blob: blob(&mut r)?,
-                signature: blob(&mut r)?,
-            }),
-            tag::PASSWORD => {
-                let user = text(&mut r)?;
-                let password = r.string()?;
-                if password.len() > sisu_userauth::limits::MAX_PASSWORD_LEN {
-                    return Err(DecodeError::TooLarge("password"));
-                }
-                ToMonitor::Password {
-                    user,
-                    password: Password::new(password),
-                }
-            }
-            tag::METHODS => ToMonitor::Methods {
-                user: text(&mut r)?,
-            },
-            tag::HANDOVER => ToMonitor::Handover {
-                state: blob(&mut r)?,
-            },
-            tag::PTY => ToMonitor::Pty {
-                cols: u16_field(&mut r)?,
-                rows: u16_field(&mut r)?,
-                width_px: u16_field(&mut r)?,
-                height_px: u16_field(&mut r)?,
-            },
-            tag::PROVE => ToMonitor::ProveHostKey {
-                key: blob(&mut r)?,
-                algorithm: text(&mut r)?,
-            },
-            t => return Err(DecodeError::UnknownType(t)),
-        };
-        r.finish()?;
-        Ok(m)
-    }
 }
 
-impl FromMonitor {
-    /// The message as bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        match self {
-            FromMonitor::Setup {
-                host_keys,
-                identity,
-                chroot,
-            } => {
-                w.u8(tag::SETUP);
-                write_keys(&mut w, host_keys);
-                match identity {
-                    Some((uid, gid)) => w.bool(true).u32(*uid).u32(*gid),
-                    None => w.bool(false),
-                };
-                match chroot {
-                    Some(dir) => w.bool(true).str(dir),
-                    None => w.bool(false),
-                };
-            }
-            FromMonitor::Signature { blob } => {
-                w.u8(tag::SIGNATURE).string(blob);
-            }
-            FromMonitor::Group { p, g } => {
-                w.u8(tag::GROUP).string(p).string(g);
-            }
-            FromMonitor::NoGroup => {
-                w.u8(tag::NO_GROUP);
-            }
-            FromMonitor::User {
-                valid,
-                refuse,
-                banner,
-                methods,
-                pubkey_algorithms,
-            } => {
-                w.u8(tag::USER_INFO).bool(*valid).bool(*refuse);
-                match banner {
-                    Some(b) => w.bool(true).str(b),
-                    None => w.bool(false),
-                };
-                write_methods(&mut w, methods);
-                w.u32(pubkey_algorithms.len() as u32);
-                for a in pubkey_algorithms {
-                    w.str(a);
-                }
-            }
-            FromMonitor::Methods { methods } => {
-                w.u8(tag::METHOD_LIST);
-                write_methods(&mut w, methods);
-            }
-            FromMonitor::Offered { allowed } => {
-                w.u8(tag::OFFERED).bool(*allowed);
-            }
-            FromMonitor::Verified { verdict } => {
-                let v = match verdict {
-                    Verdict::Deny => 0,
-                    Verdict::Allow => 1,
-                    Verdict::Partial => 2,
-                };
-                w.u8(tag::VERIFIED).u8(v);
-            }
-            FromMonitor::Start {
-                user,
-                grant,
-                state,
-                host_keys,
-            } => {
-                w.u8(tag::START).str(user).string(grant).string(state);
-                write_keys(&mut w, host_keys);
-            }
-            FromMonitor::Pty { tty, last_login } => {
-                w.u8(tag::PTY_READY).str(tty);
-                match last_login {
-                    Some(l) => w.bool(true).str(l),
-                    None => w.bool(false),
-                };
-            }
-            FromMonitor::Refused { reason } => {
-                w.u8(tag::REFUSED).str(reason);
-            }
-        }
-        w.into_vec()
-    }
-
-    /// Decodes [`FromMonitor::encode`]'s bytes.
-    pub fn decode(bytes: &[u8]) -> Result<FromMonitor, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let m = match r.u8()? {
-            tag::SETUP => {
-                let host_keys = read_keys(&mut r)?;
-                let identity = if flag(&mut r)? {
-                    Some((r.u32()?, r.u32()?))
-                } else {
-                    None
-                };
-                let chroot = if flag(&mut r)? {
-                    Some(text(&mut r)?)
-                } else {
-                    None
-                };
-                FromMonitor::Setup {
-                    host_keys,
-                    identity,
-                    chroot,
-                }
-            }
-            tag::SIGNATURE => FromMonitor::Signature {
-                blob: blob(&mut r)?,
-            },
-            tag::GROUP => FromMonitor::Group {
-                p: blob(&mut r)?,
-                g: blob(&mut r)?,
-            },
-            tag::NO_GROUP => FromMonitor::NoGroup,
-            tag::USER_INFO => {
-                let valid = flag(&mut r)?;
-                let refuse = flag(&mut r)?;
-                let banner = if flag(&mut r)? {
-                    Some(text(&mut r)?)
-                } else {
-                    None
-                };
-                let methods = read_methods(&mut r)?;
-                let n = r.u32()? as usize;
-                if n > MAX_ALGORITHMS {
-                    return Err(DecodeError::TooLarge("algorithm list"));
-                }
-                let pubkey_algorithms = (0..n).map(|_| text(&mut r)).collect::<Result<_, _>>()?;
-                FromMonitor::User {
-                    valid,
-                    refuse,
-                    banner,
-                    methods,
-                    pubkey_algorithms,
-                }
-            }
-            tag::METHOD_LIST => FromMonitor::Methods {
-                methods: read_methods(&mut r)?,
-            },
-            tag::OFFERED => FromMonitor::Offered {
-                allowed: flag(&mut r)?,
-            },
-            tag::VERIFIED => FromMonitor::Verified {
-                verdict: match r.u8()? {
-                    0 => Verdict::Deny,
-                    1 => Verdict::Allow,
-                    2 => Verdict::Partial,
-                    _ => return Err(DecodeError::Malformed(WireError::BadValue("verdict"))),
-                },
-            },
-            tag::START => FromMonitor::Start {
-                user: text(&mut r)?,
-                grant: blob(&mut r)?,
-                state: blob(&mut r)?,
-                host_keys: read_keys(&mut r)?,
-            },
-            tag::PTY_READY => FromMonitor::Pty {
-                tty: text(&mut r)?,
-                last_login: if flag(&mut r)? {
-                    Some(text(&mut r)?)
-                } else {
-                    None
-                },
-            },
-            tag::REFUSED => FromMonitor::Refused {
-                reason: text(&mut r)?,
-            },
-            t => return Err(DecodeError::UnknownType(t)),
-        };
-        r.finish()?;
-        Ok(m)
-    }
-}
+mod from_monitor;
+mod to_monitor;
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ mod tests;
 use crate::conn::{Endpoints, SessionSettings, EXIT_FAILED};
 use crate::ipc::{Channel, FromMonitor, ToMonitor};
 use crate::os::{self, ExitKind, Identity, SessionImage, WinSize};
-use crate::policy::{Local, Policy, Rules};
+use crate::policy::{KbdAnswer, KbdStep, Local, Policy, Rules};
 use crate::reactor::Reactor;
 use phase::Phase;
 use sisu_kex::moduli::GroupRequest;
@@ -179,6 +179,18 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         );
         return Ok(EXIT_FAILED);
     }
+    // UsePAM: the session opens before the user's processes exist, so that they
+    // inherit what it sets up (pam_limits); a session that cannot open is no login.
+    let (pam_env, pam_messages) = match m.local.open_pam_session() {
+        Ok(v) => v,
+        Err(e) => {
+            error!(
+                "PAM: {e} for {user} from {}; closing the connection",
+                m.peer
+            );
+            return Ok(EXIT_FAILED);
+        }
+    };
     // With ChrootDirectory the child starts as root and becomes the user itself, right
     // after its chroot and before it reads the network: the held binary could not be
     // started from inside the chroot.
@@ -205,6 +217,8 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         grant: grant.to_bytes(),
         state: std::mem::take(&mut state),
         host_keys: key_blobs,
+        pam_env,
+        pam_messages,
     };
     let sent = m.send(&start, &[]);
     if let FromMonitor::Start { mut state, .. } = start {
@@ -221,6 +235,7 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         End::Handover(_) | End::Over => EXIT_FAILED,
     };
     m.local.release_ptys();
+    m.local.close_pam_session();
     Ok(status)
 }
 
@@ -233,6 +248,21 @@ fn with_role(args: &[String], role: &str) -> Vec<String> {
 }
 
 impl Monitor {
+    /// A keyboard-interactive step: prompts, or the verdict.
+    fn kbd(&mut self, user: &str, step: KbdStep) -> FromMonitor {
+        let reply = match self.local.kbd_interactive(user, step) {
+            KbdAnswer::Prompts(request) => FromMonitor::KbdPrompts { request },
+            KbdAnswer::Verdict(verdict) => FromMonitor::Verified { verdict },
+        };
+        if self.local.authenticated().is_some() {
+            self.phase = Phase::Preauth {
+                user_named: true,
+                authenticated: true,
+            };
+        }
+        reply
+    }
+
     fn send(&self, m: &FromMonitor, fds: &[i32]) -> io::Result<()> {
         self.ch.send(&m.encode(), fds)
     }
@@ -427,6 +457,12 @@ impl Monitor {
             ToMonitor::Methods { user } => FromMonitor::Methods {
                 methods: self.local.next_methods(&user),
             },
+            ToMonitor::KbdStart { user, submethods } => {
+                self.kbd(&user, KbdStep::Start { submethods })
+            }
+            ToMonitor::KbdRespond { user, responses } => {
+                self.kbd(&user, KbdStep::Respond(responses))
+            }
             ToMonitor::KeyOffered {
                 user,
                 algorithm,

@@ -44,7 +44,12 @@ impl Phase {
                     user_named: true,
                     authenticated: false,
                 },
-                M::KeyOffered { .. } | M::KeyVerified(_) | M::Password { .. } | M::Methods { .. },
+                M::KeyOffered { .. }
+                | M::KeyVerified(_)
+                | M::Password { .. }
+                | M::Methods { .. }
+                | M::KbdStart { .. }
+                | M::KbdRespond { .. },
             ) => Ok(()),
             (
                 Phase::Preauth {
@@ -56,7 +61,12 @@ impl Phase {
             (Phase::Preauth { .. }, M::Handover { .. }) => Err("nobody has authenticated"),
             (
                 Phase::Preauth { .. },
-                M::KeyOffered { .. } | M::KeyVerified(_) | M::Password { .. } | M::Methods { .. },
+                M::KeyOffered { .. }
+                | M::KeyVerified(_)
+                | M::Password { .. }
+                | M::Methods { .. }
+                | M::KbdStart { .. }
+                | M::KbdRespond { .. },
             ) => Err("no user named, or already authenticated"),
             (Phase::Preauth { .. }, M::Pty { .. } | M::ProveHostKey { .. }) => {
                 Err("only after authentication")
@@ -116,6 +126,14 @@ pub(crate) fn every_request() -> Vec<ToMonitor> {
         ToMonitor::Methods {
             user: String::new(),
         },
+        ToMonitor::KbdStart {
+            user: String::new(),
+            submethods: String::new(),
+        },
+        ToMonitor::KbdRespond {
+            user: String::new(),
+            responses: vec![],
+        },
         ToMonitor::Handover { state: vec![] },
         ToMonitor::Pty {
             cols: 0,
@@ -158,7 +176,9 @@ mod tests {
                 "key query",
                 "key verify",
                 "password",
-                "methods"
+                "methods",
+                "keyboard-interactive",
+                "keyboard-interactive responses"
             ]
         );
         let in_ = Phase::Preauth {

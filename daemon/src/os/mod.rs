@@ -10,12 +10,15 @@
 //! - [`shadow`]: whether an account is locked or expired, and its password hash
 //!   (`getspnam_r`);
 //! - [`crypt`]: password hashes through the system's crypt(3) (`crypt_rn`);
+//! - [`pam`]: PAM transactions (Linux-PAM), each on a thread of its own;
 //! - [`resolve`]: verified host names of addresses (`getnameinfo`);
 //! - [`utmp`]: login records in utmp, wtmp and lastlog;
 //! - [`pty`]: pseudo-terminals (`/dev/ptmx`), window sizes and tty ownership;
 //! - [`term_modes`]: RFC 4254 §8 encoded terminal modes applied to a termios;
 //! - [`process`]: starting shells and commands as a user, with pipes or a pty, and
 //!   re-executing the daemon for a session;
+//! - [`rc`]: `~/.ssh/rc` and `/etc/ssh/sshrc`, run in the session's child before its
+//!   shell;
 //! - [`wait`]: child exit status (`waitpid`) and RFC 4254 §6.10 signal names;
 //! - [`poll`]: readiness over a small set of fds (`poll(2)`) and non-blocking mode;
 //! - [`signals`]: signals turned into readable bytes on a self-pipe;
@@ -35,6 +38,8 @@
 //!   writing one byte with `write(2)`, and installing it with `sigaction(2)`;
 //! - `getspnam_r`, which fills a C struct with pointers into a caller's buffer;
 //! - `crypt_rn`, which hashes into a caller's buffer and returns a pointer into it;
+//! - PAM's calls, and the conversation function it calls back with C arrays whose
+//!   answers must be `malloc`'d ([`pam`]);
 //! - `getnameinfo`, which writes a host name into a caller's buffer ([`resolve`]);
 //! - `pututxline` and `updwtmpx`, which take a pointer to a C login record ([`utmp`]);
 //! - ioctls and calls that take raw pointers to local structs (`TIOCSWINSZ`,
@@ -53,10 +58,12 @@
 //! ```
 
 pub mod crypt;
+pub mod pam;
 pub mod perms;
 pub mod poll;
 pub mod process;
 pub mod pty;
+pub mod rc;
 pub mod resolve;
 pub mod sandbox;
 pub mod shadow;

@@ -57,6 +57,10 @@ pub struct SpawnRequest<'a> {
     /// user, instead of running anything: the child then exits with status 254 (the
     /// text of `/etc/nologin`, as sshd's `do_nologin`). At most [`MAX_GREETING_LEN`].
     pub refusal: Option<&'a [u8]>,
+    /// Whether `~/.ssh/rc` may run before the shell or command (`PermitUserRC`, no
+    /// `no-user-rc`, no `ForceCommand`, not a subsystem); the system's
+    /// `/etc/ssh/sshrc` runs otherwise, when it exists ([`super::rc`]).
+    pub user_rc: bool,
 }
 
 /// Writes all of `bytes` to `fd` with write(2), giving up on an error: for the child
@@ -105,6 +109,8 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
     };
     let shell_base: &OsStr = shell.file_name().unwrap_or(shell.as_os_str());
     let mut cmd = Command::new(shell);
+    let mut login_argv0 = OsString::from("-");
+    login_argv0.push(shell_base);
     match req.command {
         Some(command) => {
             if command.len() > MAX_COMMAND_LEN {
@@ -121,9 +127,7 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
                 .arg(OsStr::from_bytes(command));
         }
         None => {
-            let mut argv0 = OsString::from("-");
-            argv0.push(shell_base);
-            cmd.arg0(argv0);
+            cmd.arg0(&login_argv0);
         }
     }
 
@@ -155,6 +159,8 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
         None
     };
     let with_pty = req.pty.is_some();
+    let rc = super::rc::RcFiles::new(req.user_rc, shell, shell_base, req.env)
+        .ok_or_else(|| invalid("NUL in the environment".into()))?;
     let greeting: Vec<u8> = req
         .greeting
         .map(|g| g[..g.len().min(MAX_GREETING_LEN)].to_vec())
@@ -206,13 +212,15 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
             unsafe { libc::_exit(254) };
         }
         write_all_fd(1, &greeting);
+        rc.run();
         Ok(())
     };
     // SAFETY: the closure runs in the forked child before exec. It allocates nothing and
     // takes no locks: it only makes system calls (sigaction, sigprocmask, close_range,
-    // setsid, ioctl, setgroups, setgid, setuid, chdir, write, _exit) on data built
-    // before the fork (`identity`, `cwd`, `greeting`, `refusal`, `no_home`), and errors
-    // are built from raw errno values.
+    // setsid, ioctl, setgroups, setgid, setuid, chdir, write, _exit, and the rc file's
+    // stat, clone, execve and waitpid) on data built before the fork (`identity`,
+    // `cwd`, `greeting`, `refusal`, `no_home`, `rc`), and errors are built from raw
+    // errno values.
     unsafe {
         cmd.pre_exec(child_setup);
     }

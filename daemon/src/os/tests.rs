@@ -56,6 +56,7 @@ fn request<'a>(
         cwd,
         greeting: None,
         refusal: None,
+        user_rc: false,
     }
 }
 

@@ -29,8 +29,9 @@ use sisu_wire::Reader;
 use ssh_key::PublicKey;
 
 /// The critical options Sisu knows; a certificate with any other is refused, as
-/// OpenSSH refuses it. (`verify-required` is known, and refused further on: Sisu
-/// has no security keys yet, so no signature can carry user verification.)
+/// OpenSSH refuses it. (`verify-required` is known: a security key's signature must
+/// then show user verification; a certificate of any other key with it is refused,
+/// since its signatures cannot.)
 pub const KNOWN_CRITICAL_OPTIONS: &[&str] = &["force-command", "source-address", "verify-required"];
 
 /// Longest `TrustedUserCAKeys` or `AuthorizedPrincipalsFile` file read.
@@ -54,7 +55,11 @@ pub fn refuse_outright(cert: &Cert, ca_algorithms: &[String]) -> Option<String> 
             "Certificate invalid: unsupported critical option {name}"
         ));
     }
-    if cert.critical_option("verify-required").is_some() {
+    let sk = matches!(
+        cert.key,
+        ssh_key::public::KeyData::SkEd25519(_) | ssh_key::public::KeyData::SkEcdsaSha2NistP256(_)
+    );
+    if cert.critical_option("verify-required").is_some() && !sk {
         return Some(
             "Certificate requires user verification, which only security keys give".into(),
         );

@@ -18,6 +18,9 @@ pub struct Grant {
     pub no_pty: bool,
     /// Port forwarding allowed (not `no-port-forwarding`, nor `restrict` alone).
     pub port_forwarding: bool,
+    /// `~/.ssh/rc` may run (not `no-user-rc`, nor `restrict` alone; a certificate's
+    /// `permit-user-rc`).
+    pub user_rc: bool,
     /// `permitopen=` destinations (empty: no restriction).
     pub permitopen: Vec<PermitTarget>,
     /// What `ExposeAuthInfo` writes to the file `SSH_USER_AUTH` names: one line per
@@ -32,6 +35,7 @@ impl Grant {
     pub fn unrestricted(auth_info: &str) -> Grant {
         Grant {
             port_forwarding: true,
+            user_rc: true,
             auth_info: vec![auth_info.to_string()],
             ..Grant::default()
         }
@@ -63,6 +67,7 @@ impl Grant {
             environment,
             no_pty: self.no_pty || other.no_pty,
             port_forwarding: self.port_forwarding && other.port_forwarding,
+            user_rc: self.user_rc && other.user_rc,
             permitopen,
             auth_info,
         })
@@ -81,7 +86,9 @@ impl Grant {
         for (k, v) in &self.environment {
             w.str(k).str(v);
         }
-        w.bool(self.no_pty).bool(self.port_forwarding);
+        w.bool(self.no_pty)
+            .bool(self.port_forwarding)
+            .bool(self.user_rc);
         w.u32(self.permitopen.len() as u32);
         for t in &self.permitopen {
             let port = match &t.port {
@@ -119,6 +126,7 @@ impl Grant {
         }
         let no_pty = r.bool().map_err(bad)?;
         let port_forwarding = r.bool().map_err(bad)?;
+        let user_rc = r.bool().map_err(bad)?;
         let n = r.u32().map_err(bad)? as usize;
         if n > MAX_GRANT_ITEMS {
             return Err(format!("grant: {n} targets"));
@@ -143,6 +151,7 @@ impl Grant {
             environment,
             no_pty,
             port_forwarding,
+            user_rc,
             permitopen,
             auth_info,
         })
@@ -161,6 +170,7 @@ mod tests {
             environment: vec![("A".into(), "b c".into())],
             no_pty: true,
             port_forwarding: true,
+            user_rc: true,
             permitopen: vec![
                 PermitTarget::parse("[::1]:22", false).unwrap(),
                 PermitTarget::parse("*:*", false).unwrap(),

@@ -2,7 +2,10 @@
 //! an in-process loop). It holds the host keys and checks every signed request again,
 //! over the session id it signed, before it lets the rules decide.
 
-use super::{Grant, Policy, Progress, Rules, SignedRequest, UserAnswer, Verdict};
+use super::pam::{KbdOutcome, PamAuth};
+use super::{
+    Grant, KbdAnswer, KbdStep, Policy, Progress, Rules, SignedRequest, UserAnswer, Verdict,
+};
 use crate::algs::ModuliGroups;
 use crate::conn::Endpoints;
 use crate::os::{self, Pty, WinSize};
@@ -35,6 +38,8 @@ pub struct Local {
     /// Each terminal given out: its path, a copy of its master (held so that its
     /// number is not reused before it is given back to root) and its login record.
     ptys: Vec<(String, OwnedFd, Option<os::utmp::Login>)>,
+    /// `UsePAM yes`: the transaction, once the user is named.
+    pam: Option<PamAuth>,
 }
 
 impl Local {
@@ -56,6 +61,7 @@ impl Local {
             user: None,
             authenticated: None,
             ptys: Vec::new(),
+            pam: None,
         }
     }
 
@@ -103,6 +109,36 @@ impl Local {
         }
     }
 
+    /// `UsePAM yes`, once a user is in: opens the PAM session (before the user's
+    /// processes start, so that pam_limits' limits reach them). The modules'
+    /// environment and messages; `Err` when the session cannot open, which must end
+    /// the connection.
+    pub fn open_pam_session(&mut self) -> Result<(Vec<String>, String), String> {
+        match self.pam.as_mut() {
+            Some(p) if self.authenticated.is_some() => p.open_session(),
+            _ => Ok((Vec::new(), String::new())),
+        }
+    }
+
+    /// Closes the PAM session, if one was opened.
+    pub fn close_pam_session(&mut self) {
+        if let Some(p) = self.pam.as_mut() {
+            p.close_session();
+        }
+    }
+
+    /// Every method needed succeeded: PAM's account check (`UsePAM yes`), then the
+    /// user is in.
+    fn admit(&mut self, user: String, grant: Grant) -> Verdict {
+        if let Some(p) = self.pam.as_mut() {
+            if !p.account() {
+                return Verdict::Deny;
+            }
+        }
+        self.authenticated = Some((user, grant));
+        Verdict::Allow
+    }
+
     fn is_our_user(&self, user: &str) -> bool {
         self.user.as_deref() == Some(user)
     }
@@ -114,22 +150,27 @@ impl Local {
         } else {
             None
         };
-        let stored = match &account {
-            Some(u) => match os::stored_password(&u.name) {
-                Ok(h) => h,
-                Err(e) => {
-                    error!("password of {}: {e}", u.name);
-                    None
-                }
-            },
-            None => None,
+        let right = if let Some(pam) = self.pam.as_mut() {
+            let permit_empty = self.rules.permit_empty_passwords(user);
+            pam.password(password, account.is_some(), permit_empty)
+        } else {
+            let stored = match &account {
+                Some(u) => match os::stored_password(&u.name) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        error!("password of {}: {e}", u.name);
+                        None
+                    }
+                },
+                None => None,
+            };
+            let permit_empty = account.is_some();
+            super::password::check(
+                password,
+                stored.as_deref().map(|s| s.as_str()),
+                permit_empty,
+            )
         };
-        let permit_empty = account.is_some();
-        let right = super::password::check(
-            password,
-            stored.as_deref().map(|s| s.as_str()),
-            permit_empty,
-        );
         if !right || account.is_none() {
             return Verdict::Deny;
         }
@@ -137,10 +178,7 @@ impl Local {
             .rules
             .method_succeeded(user, "password", None, Grant::unrestricted("password"))
         {
-            Ok(Progress::Complete(g)) => {
-                self.authenticated = Some((user.to_string(), g));
-                Verdict::Allow
-            }
+            Ok(Progress::Complete(g)) => self.admit(user.to_string(), g),
             Ok(Progress::Partial) => {
                 verbose!(
                     "Partial password for {user} from {} ssh2 [preauth]",
@@ -151,6 +189,50 @@ impl Local {
             Err(why) => {
                 info!("{why} [preauth]");
                 Verdict::Deny
+            }
+        }
+    }
+
+    /// One keyboard-interactive step, through PAM (there is no other device).
+    fn kbd_step(&mut self, user: &str, step: KbdStep) -> KbdAnswer {
+        let deny = KbdAnswer::Verdict(Verdict::Deny);
+        if !self.is_our_user(user) || self.authenticated.is_some() || self.pam.is_none() {
+            return deny;
+        }
+        let valid = self.rules.kbd_account(user).is_some();
+        let permit_empty = self.rules.permit_empty_passwords(user);
+        let Some(pam) = self.pam.as_mut() else {
+            return deny;
+        };
+        let outcome = match step {
+            KbdStep::Start { .. } => pam.kbd_start(valid, permit_empty),
+            KbdStep::Respond(responses) => pam.kbd_respond(responses),
+        };
+        match outcome {
+            KbdOutcome::Prompts(request) => KbdAnswer::Prompts(request),
+            KbdOutcome::Refused => deny,
+            KbdOutcome::Authenticated if !valid => deny,
+            KbdOutcome::Authenticated => {
+                let grant = Grant::unrestricted("keyboard-interactive");
+                match self
+                    .rules
+                    .method_succeeded(user, "keyboard-interactive", None, grant)
+                {
+                    Ok(Progress::Complete(g)) => {
+                        KbdAnswer::Verdict(self.admit(user.to_string(), g))
+                    }
+                    Ok(Progress::Partial) => {
+                        verbose!(
+                            "Partial keyboard-interactive/pam for {user} from {} ssh2 [preauth]",
+                            self.ends.peer_desc()
+                        );
+                        KbdAnswer::Verdict(Verdict::Partial)
+                    }
+                    Err(why) => {
+                        info!("{why} [preauth]");
+                        deny
+                    }
+                }
             }
         }
     }
@@ -217,7 +299,18 @@ impl Policy for Local {
 
     fn user(&mut self, user: &str) -> UserAnswer {
         match &self.user {
-            None => self.user = Some(user.to_string()),
+            None => {
+                self.user = Some(user.to_string());
+                if let Some(service) = self.rules.pam_service(user) {
+                    let rhost = self.ends.peer.map(|a| a.ip().to_string());
+                    self.pam = Some(PamAuth::new(
+                        &service,
+                        user,
+                        rhost.as_deref().unwrap_or("UNKNOWN"),
+                        &self.ends.peer_desc(),
+                    ));
+                }
+            }
             // The user is fixed by the first request.
             Some(u) if u != user => return UserAnswer::default(),
             Some(_) => {}
@@ -278,6 +371,9 @@ impl Policy for Local {
                 return Verdict::Deny;
             }
         };
+        // A security key's flags are checked against the matching line's options.
+        self.rules
+            .set_sk_signature(sisu_userauth::publickey::sk_details(&request.signature));
         let grant = if is_certificate_algorithm(&request.algorithm) {
             match sisu_authkeys::Cert::from_bytes(&request.key_blob) {
                 Ok(cert) => self.rules.check_certificate(&user, &cert, true),
@@ -292,6 +388,7 @@ impl Policy for Local {
         } else {
             self.rules.check_key(&user, &key, true)
         };
+        self.rules.set_sk_signature(None);
         let Some(mut grant) = grant else {
             return Verdict::Deny;
         };
@@ -300,10 +397,7 @@ impl Policy for Local {
             .rules
             .method_succeeded(&user, "publickey", Some(&key), grant)
         {
-            Ok(Progress::Complete(g)) => {
-                self.authenticated = Some((user, g));
-                Verdict::Allow
-            }
+            Ok(Progress::Complete(g)) => self.admit(user, g),
             Ok(Progress::Partial) => {
                 verbose!(
                     "Partial publickey for {user} from {} ssh2: {} {} [preauth]",
@@ -325,6 +419,16 @@ impl Policy for Local {
         let user = user_without_style(user).to_string();
         let verdict = self.check_password(&user, password);
         if verdict == Verdict::Deny {
+            super::password::wait_out_failure(&self.delay_secret(), &user, start);
+        }
+        verdict
+    }
+
+    fn kbd_interactive(&mut self, user: &str, step: KbdStep) -> KbdAnswer {
+        let start = std::time::Instant::now();
+        let user = user_without_style(user).to_string();
+        let verdict = self.kbd_step(&user, step);
+        if matches!(verdict, KbdAnswer::Verdict(Verdict::Deny)) {
             super::password::wait_out_failure(&self.delay_secret(), &user, start);
         }
         verdict

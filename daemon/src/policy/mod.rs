@@ -3,8 +3,10 @@
 //!
 //! [`Policy`] is the seam of privilege separation. The pre-authentication loop asks it
 //! for host-key signatures, group-exchange groups, whether a user exists, whether a
-//! key may log in and whether a password is right ([`password`]); the post-authentication loop asks for signatures on rekeys, proofs
-//! of host keys and pseudo-terminals. Two implementations answer:
+//! key may log in, whether a password is right ([`password`], or PAM's verdict with
+//! `UsePAM yes`: [`pam`]) and what to ask in a keyboard-interactive exchange
+//! ([`KbdStep`], [`KbdAnswer`]); the post-authentication loop asks for signatures on
+//! rekeys, proofs of host keys and pseudo-terminals. Two implementations answer:
 //!
 //! - [`Local`]: the answers themselves, from the configuration, the user database and
 //!   the users' `authorized_keys` ([`rules`]), with the host keys in hand. The monitor
@@ -24,6 +26,7 @@ pub mod certificates;
 mod grant;
 pub mod keys_command;
 mod local;
+pub mod pam;
 pub mod password;
 mod remote;
 pub mod rules;
@@ -72,6 +75,27 @@ pub enum Verdict {
     Partial,
 }
 
+/// A step of a keyboard-interactive exchange, as the network side saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KbdStep {
+    /// The request (RFC 4256 §3.1), with the submethods the client named.
+    Start {
+        /// The client's hint.
+        submethods: String,
+    },
+    /// The responses to the prompts last sent.
+    Respond(Vec<Password>),
+}
+
+/// What to do next in a keyboard-interactive exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KbdAnswer {
+    /// Ask the user these prompts.
+    Prompts(sisu_userauth::kbdint::InfoRequest),
+    /// The exchange is over.
+    Verdict(Verdict),
+}
+
 /// The questions a network-facing process asks. See the module documentation.
 pub trait Policy {
     /// Signs `data` (an exchange hash) with host key `key` (an index into the list the
@@ -97,6 +121,13 @@ pub trait Policy {
 
     /// A `password` request: is this the user's password (and may it be used)?
     fn password(&mut self, user: &str, password: &Password) -> Verdict;
+
+    /// A keyboard-interactive request or responses of `user`: more prompts, or the
+    /// verdict. Without PAM there is nothing to ask: refused.
+    fn kbd_interactive(&mut self, user: &str, step: KbdStep) -> KbdAnswer {
+        let _ = (user, step);
+        KbdAnswer::Verdict(Verdict::Deny)
+    }
 
     /// After a [`Verdict::Partial`]: the methods that may continue.
     fn next_methods(&mut self, user: &str) -> Vec<Method>;

@@ -5,7 +5,7 @@
 //! answer is a refusal and [`Policy::failed`] says so: the loop then ends the
 //! connection.
 
-use super::{Policy, SignedRequest, UserAnswer, Verdict};
+use super::{KbdAnswer, KbdStep, Policy, SignedRequest, UserAnswer, Verdict};
 use crate::ipc::{Channel, FromMonitor, ToMonitor};
 use crate::os::{Pty, WinSize};
 use sisu_kex::hostkey::HostKeyError;
@@ -180,6 +180,23 @@ impl Policy for ViaMonitor {
                 Verdict::Deny
             }
             None => Verdict::Deny,
+        }
+    }
+
+    fn kbd_interactive(&mut self, user: &str, step: KbdStep) -> KbdAnswer {
+        let user = user.to_string();
+        let q = match step {
+            KbdStep::Start { submethods } => ToMonitor::KbdStart { user, submethods },
+            KbdStep::Respond(responses) => ToMonitor::KbdRespond { user, responses },
+        };
+        match self.call(q) {
+            Some((FromMonitor::KbdPrompts { request }, _)) => KbdAnswer::Prompts(request),
+            Some((FromMonitor::Verified { verdict }, _)) => KbdAnswer::Verdict(verdict),
+            Some(_) => {
+                self.out_of_turn();
+                KbdAnswer::Verdict(Verdict::Deny)
+            }
+            None => KbdAnswer::Verdict(Verdict::Deny),
         }
     }
 

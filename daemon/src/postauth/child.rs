@@ -37,12 +37,15 @@ pub fn main(cfg: &Config) -> i32 {
         grant,
         state,
         host_keys,
+        pam_env,
+        pam_messages,
     } = start
     else {
         error!("post-auth child: the monitor's first message is not the start");
         return EXIT_FAILED;
     };
-    match serve(cfg, &user, &grant, &state, &host_keys, &mut policy) {
+    let pam = (pam_env, pam_messages);
+    match serve(cfg, &user, &grant, &state, &host_keys, pam, &mut policy) {
         Ok(status) => status,
         Err(e) => {
             error!("post-auth child: {e}");
@@ -57,6 +60,7 @@ fn serve(
     grant: &[u8],
     state: &[u8],
     host_keys: &[Vec<u8>],
+    (pam_env, pam_messages): (Vec<String>, String),
     policy: &mut ViaMonitor,
 ) -> Result<i32, String> {
     let grant = Grant::from_bytes(grant)?;
@@ -74,6 +78,8 @@ fn serve(
         .ok_or_else(|| format!("user {user} vanished after authentication"))?;
     let mut channels = channels;
     channels.nologin = super::channels::nologin_text(&info);
+    channels.pam_env = super::environ::pam_pairs(&pam_env);
+    channels.pam_messages = pam_messages;
     enter_chroot(&mut channels, &info)?;
     let state = TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
     let transport = Transport::import(

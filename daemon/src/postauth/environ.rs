@@ -104,6 +104,18 @@ impl Env {
     }
 }
 
+/// PAM's `NAME=value` strings as pairs, without the names OpenSSH keeps PAM from
+/// setting (`SSH_AUTH_INFO*`, `SSH_CONNECTION*`) and without malformed entries.
+pub fn pam_pairs(list: &[String]) -> Vec<(String, String)> {
+    list.iter()
+        .filter_map(|e| e.split_once('='))
+        .filter(|(k, _)| {
+            !k.is_empty() && !k.starts_with("SSH_AUTH_INFO") && !k.starts_with("SSH_CONNECTION")
+        })
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// The `NAME=value` lines of an environment file (`~/.ssh/environment`): blank lines and
 /// `#` comments skipped, lines without `=` skipped, at most
 /// [`MAX_ENVIRONMENT_FILE_LINES`] lines read; `allow` decides which names are kept.

@@ -14,7 +14,7 @@ pub mod child;
 
 use crate::conn::{answer_host_key_question, log_disconnect, log_transport_error, Endpoints};
 use crate::netio::{ReadOutcome, SocketIo, MAX_PENDING_SOCKET_OUTPUT};
-use crate::policy::{Policy, Verdict};
+use crate::policy::{KbdAnswer, KbdStep, Policy, Verdict};
 use crate::reactor::Reactor;
 use sisu_kex::{Event as TEvent, Transport};
 use sisu_userauth::{Answer, Event as AEvent, Server as AuthServer, ServerConfig as AuthConfig};
@@ -66,6 +66,8 @@ struct Preauth<'p> {
     /// How the log lines of the question being answered describe its certificate
     /// (` ID … (serial …) CA …`), when the key is one.
     certificate: Option<String>,
+    /// The flags and counter of the security key's signature of the current request.
+    sk_details: Option<sisu_userauth::publickey::SkDetails>,
     /// The client's identification line came.
     identified: bool,
     done: bool,
@@ -95,6 +97,7 @@ pub fn run(
         user: None,
         authenticated: None,
         certificate: None,
+        sk_details: None,
         identified: false,
         done: false,
         grace_deadline: settings.grace_deadline,
@@ -383,6 +386,22 @@ impl Preauth<'_> {
         self.answer_auth(answer);
     }
 
+    /// Answers a keyboard-interactive step: more prompts, or the verdict.
+    fn answer_kbd(&mut self, user: &str, answer: KbdAnswer) {
+        match answer {
+            KbdAnswer::Prompts(request) => {
+                let r = match self.auth.as_mut() {
+                    Some(a) => a.info_request(&request),
+                    None => Ok(()),
+                };
+                if let Err(e) = r {
+                    self.auth_failed(e);
+                }
+            }
+            KbdAnswer::Verdict(v) => self.answer_verdict(user, v),
+        }
+    }
+
     fn auth_failed(&mut self, e: sisu_userauth::AuthError) {
         let user = self
             .user
@@ -427,6 +446,7 @@ impl Preauth<'_> {
             }
             AEvent::KeyVerified { user, request, .. } => {
                 self.certificate = certificate_description(&request.algorithm, &request.key_blob);
+                self.sk_details = sisu_userauth::publickey::sk_details(&request.signature);
                 let verdict = self.policy.key_verified(&request);
                 self.answer_verdict(&user, verdict);
             }
@@ -435,6 +455,19 @@ impl Preauth<'_> {
                 let verdict = self.policy.password(&user, &password);
                 self.answer_verdict(&user, verdict);
             }
+            AEvent::KbdInteractive { user, submethods } => {
+                self.certificate = None;
+                let answer = self
+                    .policy
+                    .kbd_interactive(&user, KbdStep::Start { submethods });
+                self.answer_kbd(&user, answer);
+            }
+            AEvent::InfoResponse { user, responses } => {
+                let answer = self
+                    .policy
+                    .kbd_interactive(&user, KbdStep::Respond(responses));
+                self.answer_kbd(&user, answer);
+            }
             AEvent::Failed {
                 user, method, key, ..
             } => {
@@ -442,8 +475,17 @@ impl Preauth<'_> {
                 self.certificate = None;
             }
             AEvent::Success { user, method, key } => {
+                if let (Some(d), Some(_)) = (self.sk_details, &key) {
+                    // OpenSSH's words (its debug line; the accepted line has neither).
+                    verbose!(
+                        "userauth_pubkey: sk_counter = {}, sk_flags = 0x{:02x}",
+                        d.counter,
+                        d.flags
+                    );
+                }
                 info!(
-                    "Accepted {method} for {user} from {} ssh2{}",
+                    "Accepted {} for {user} from {} ssh2{}",
+                    logged_method(&method),
                     self.peer(),
                     self.describe_key(key.as_ref())
                 );
@@ -476,7 +518,8 @@ impl Preauth<'_> {
         crate::log::log(
             level,
             &format!(
-                "Failed {method} for {inv}{user} from {} ssh2{}",
+                "Failed {} for {inv}{user} from {} ssh2{}",
+                logged_method(method),
                 self.peer(),
                 self.describe_key(key)
             ),
@@ -514,6 +557,16 @@ fn certificate_description(algorithm: &str, blob: &[u8]) -> Option<String> {
         crate::policy::rules::key_type_label(&ca),
         ca.fingerprint(Default::default())
     ))
+}
+
+/// A method as OpenSSH's log lines name it: `keyboard-interactive/pam` (the device
+/// is always PAM), the others by their names.
+fn logged_method(method: &str) -> &str {
+    if method == "keyboard-interactive" {
+        "keyboard-interactive/pam"
+    } else {
+        method
+    }
 }
 
 /// `: TYPE SHA256:...` for a key in a log line, or nothing.

@@ -381,9 +381,17 @@ pub struct ServerBuilder {
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
     as_test_user: bool,
+    use_pam: bool,
 }
 
 impl ServerBuilder {
+    /// `UsePAM yes`, for both servers (OpenSSH's is otherwise given `UsePAM no`, as
+    /// Sisu's default is).
+    pub fn use_pam(mut self) -> Self {
+        self.use_pam = true;
+        self
+    }
+
     /// Run the server as the test user (an ordinary user) although the tests run as
     /// root: its files are given to that user.
     pub fn run_as_test_user(mut self) -> Self {
@@ -427,7 +435,9 @@ impl ServerBuilder {
             "ListenAddress {LOOPBACK}\nAuthorizedKeysFile {}\nStrictModes no\nPidFile none\nLogLevel VERBOSE\n",
             dir.join("authorized_keys").display()
         );
-        if kind == ServerKind::OpenSsh {
+        if self.use_pam {
+            config.push_str("UsePAM yes\n");
+        } else if kind == ServerKind::OpenSsh {
             config.push_str("UsePAM no\n");
         }
         let mut host_pubs = Vec::new();
@@ -501,6 +511,23 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Empties `authorized_keys` (so that only what a test adds lets anyone in) and
+    /// appends `lines` to the configuration, `{dir}` in them standing for the test
+    /// directory.
+    pub fn without_keys_and_with(self, lines: &[&str]) -> Self {
+        use std::io::Write;
+        fs::write(self.dir.join("authorized_keys"), "").expect("empty authorized_keys");
+        let dir = self.dir.path().display().to_string();
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(self.config_path())
+            .expect("open sshd_config");
+        for l in lines {
+            writeln!(f, "{}", l.replace("{dir}", &dir)).expect("append to sshd_config");
+        }
+        self
+    }
+
     /// Runs the server in a private mount namespace of its own (`unshare -m`), after
     /// `setup` (shell commands, run as root inside it; `{dir}` is the test directory):
     /// how a test gives the server a file at a system path (`/run/nologin`,
@@ -652,6 +679,7 @@ impl Server {
             args: Vec::new(),
             envs: Vec::new(),
             as_test_user: false,
+            use_pam: false,
         }
     }
 
@@ -1091,4 +1119,9 @@ fn spawn_when_not_busy(cmd: &mut Command) -> std::io::Result<Child> {
             other => return other,
         }
     }
+}
+
+/// The Python the peer scripts run with (`SISU_TEST_PYTHON`, else `python3`).
+pub fn python() -> String {
+    std::env::var("SISU_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
 }

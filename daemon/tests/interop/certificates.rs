@@ -15,17 +15,8 @@ use std::path::{Path, PathBuf};
 /// `ca_type` in its directory and `lines` added to its configuration (`{dir}` stands
 /// for the test directory).
 fn prepared(name: &str, ca_type: &str, lines: &[&str]) -> Prepared {
-    let p = Server::builder(name).prepare();
-    fs::write(p.dir.join("authorized_keys"), "").unwrap();
+    let p = Server::builder(name).prepare().without_keys_and_with(lines);
     generate_key(&p.dir.join("ca"), ca_type);
-    let dir = p.dir.path().display().to_string();
-    let mut f = fs::OpenOptions::new()
-        .append(true)
-        .open(p.config_path())
-        .unwrap();
-    for l in lines {
-        writeln!(f, "{}", l.replace("{dir}", &dir)).unwrap();
-    }
     p
 }
 

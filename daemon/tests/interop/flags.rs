@@ -55,7 +55,10 @@ pub fn test_mode_rejects_a_bad_config_with_file_and_line() {
 /// start-up) with the file, the line and "not supported yet" — never a warning.
 pub fn test_mode_refuses_restrictions_it_cannot_apply() {
     for (line, why) in [
-        ("UsePAM yes", "UsePAM yes: not supported yet"),
+        (
+            "ForceCommand internal-sftp",
+            "ForceCommand internal-sftp: not supported yet",
+        ),
         (
             "AuthenticationMethods publickey,hostbased",
             "AuthenticationMethods publickey,hostbased (method hostbased): not supported yet",

@@ -4,7 +4,7 @@
 //! `plink` for its families. Legacy methods are enabled per server with
 //! `KexAlgorithms +...`. Each connection runs `echo` and checks the negotiated method.
 
-use crate::common::{run_bounded, Input, Server};
+use crate::common::{python, run_bounded, Input, Server};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -32,10 +32,6 @@ const OPENSSH_METHODS: &[&str] = &[
     "diffie-hellman-group1-sha1",
     "diffie-hellman-group-exchange-sha1",
 ];
-
-fn python() -> String {
-    std::env::var("SISU_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
 
 /// A server with the legacy methods on and, besides ed25519, the host keys `extra`
 /// (`ssh-keygen -t` arguments) that the builder does not make itself.

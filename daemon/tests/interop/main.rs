@@ -40,10 +40,12 @@ mod login;
 mod logs;
 mod match_blocks;
 mod max_startups;
+mod pam;
 mod passwords;
 mod peers;
 mod privsep;
 mod rekey;
+mod security_keys;
 mod session;
 mod sftp;
 mod stalls;
@@ -51,6 +53,7 @@ mod tcp_wrappers;
 mod transfer;
 mod transport_logs;
 mod user_files;
+mod user_rc;
 
 use harness::Need::*;
 
@@ -102,6 +105,17 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         passwords::permit_root_login_applies_to_passwords => [Root, Program("sshpass")],
         passwords::paramiko_logs_in_with_a_password => [Root, PyModule("paramiko")],
         passwords::plink_logs_in_with_a_password => [Root, Program("plink")],
+        pam::passwords_and_keyboard_interactive_through_the_host_stack => [Root, Program("sshpass"), File("/etc/pam.d/sshd")],
+        pam::publickey_then_keyboard_interactive_as_two_factors => [Root, Program("sshpass"), File("/etc/pam.d/sshd")],
+        pam::an_expired_password_is_changed_through_keyboard_interactive => [Root, Program("sshpass"), PyModule("asyncssh"), File("/etc/pam.d/sshd")],
+        pam::account_and_session_modules_of_the_configured_service_apply => [Sisu, Root],
+        user_rc::user_rc_runs_before_the_command => [Root],
+        user_rc::permit_user_rc_no_user_rc_and_force_command_keep_it_from_running => [Root],
+        user_rc::the_system_sshrc_runs_when_the_user_has_none => [Root, Program("unshare")],
+        security_keys::ed25519_and_ecdsa_security_keys_log_in_with_their_counter => [File(security_keys::SK_DUMMY)],
+        security_keys::user_presence_is_required_unless_the_line_says_no_touch_required => [File(security_keys::SK_DUMMY)],
+        security_keys::verify_required_needs_a_verified_user => [File(security_keys::SK_DUMMY)],
+        security_keys::a_certificate_of_a_security_key_logs_in => [File(security_keys::SK_DUMMY)],
         access::max_auth_tries_ends_the_connection,
         access::pubkey_accepted_algorithms_limit_key_types,
         access::use_dns_no_matches_addresses_not_names,

@@ -1,16 +1,12 @@
 //! Other SSH implementations as clients: paramiko and AsyncSSH (scripts in
 //! `daemon/tests/peers/`), each running an exec with stdin, stderr and an exit status.
 
-use crate::common::{run_bounded, Input, Server};
+use crate::common::{python, run_bounded, Input, Server};
 use std::process::Command;
 use std::time::Duration;
 
 /// The command every peer runs: echo stdin back, write to stderr, exit 7.
 const COMMAND: &str = "cat; echo to-stderr >&2; exit 7";
-
-fn python() -> String {
-    std::env::var("SISU_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
 
 fn run_peer(script: &str, name: &str) {
     let server = Server::start(name);

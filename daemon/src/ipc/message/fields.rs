@@ -3,7 +3,9 @@
 
 use super::DecodeError;
 use super::MAX_HOST_KEYS;
-use sisu_userauth::Method;
+use sisu_userauth::kbdint::{InfoRequest, Prompt, MAX_PROMPTS, MAX_PROMPT_LEN};
+use sisu_userauth::limits::MAX_PASSWORD_LEN;
+use sisu_userauth::{Method, Password};
 use sisu_wire::{Reader, WireError, Writer};
 
 pub(super) fn text(r: &mut Reader<'_>) -> Result<String, DecodeError> {
@@ -65,4 +67,79 @@ pub(super) fn read_keys(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError>
         return Err(DecodeError::TooLarge("host key list"));
     }
     (0..n).map(|_| blob(r)).collect()
+}
+
+/// Most `NAME=value` pairs PAM may hand to a session.
+pub(super) const MAX_ENV: usize = 256;
+
+pub(super) fn write_env(w: &mut Writer, env: &[String]) {
+    w.u32(env.len() as u32);
+    for e in env {
+        w.str(e);
+    }
+}
+
+pub(super) fn read_env(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
+    let n = r.u32()? as usize;
+    if n > MAX_ENV {
+        return Err(DecodeError::TooLarge("environment"));
+    }
+    (0..n).map(|_| text(r)).collect()
+}
+
+pub(super) fn write_responses(w: &mut Writer, responses: &[Password]) {
+    w.u32(responses.len() as u32);
+    for p in responses {
+        w.string(p.expose());
+    }
+}
+
+pub(super) fn read_responses(r: &mut Reader<'_>) -> Result<Vec<Password>, DecodeError> {
+    let n = r.u32()? as usize;
+    if n > MAX_PROMPTS {
+        return Err(DecodeError::TooLarge("responses"));
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let s = r.string()?;
+        if s.len() > MAX_PASSWORD_LEN {
+            return Err(DecodeError::TooLarge("response"));
+        }
+        out.push(Password::new(s));
+    }
+    Ok(out)
+}
+
+pub(super) fn write_prompts(w: &mut Writer, req: &InfoRequest) {
+    w.str(&req.name).str(&req.instruction);
+    w.u32(req.prompts.len() as u32);
+    for p in &req.prompts {
+        w.str(&p.text).bool(p.echo);
+    }
+}
+
+pub(super) fn read_prompts(r: &mut Reader<'_>) -> Result<InfoRequest, DecodeError> {
+    let long = |s: &str| s.len() > MAX_PROMPT_LEN;
+    let name = text(r)?;
+    let instruction = text(r)?;
+    let n = r.u32()? as usize;
+    if n > MAX_PROMPTS || long(&name) || long(&instruction) {
+        return Err(DecodeError::TooLarge("prompts"));
+    }
+    let mut prompts = Vec::with_capacity(n);
+    for _ in 0..n {
+        let text = text(r)?;
+        if long(&text) {
+            return Err(DecodeError::TooLarge("prompt"));
+        }
+        prompts.push(Prompt {
+            text,
+            echo: flag(r)?,
+        });
+    }
+    Ok(InfoRequest {
+        name,
+        instruction,
+        prompts,
+    })
 }

@@ -1,5 +1,8 @@
 use super::*;
 use proptest::prelude::*;
+use sisu_userauth::kbdint::Prompt;
+use sisu_userauth::Method;
+use sisu_wire::Writer;
 
 fn s() -> impl Strategy<Value = String> {
     "[ -~]{0,40}"
@@ -53,6 +56,11 @@ fn to_monitor() -> impl Strategy<Value = ToMonitor> {
             password: sisu_userauth::Password::new(&pw)
         }),
         s().prop_map(|user| ToMonitor::Methods { user }),
+        (s(), s()).prop_map(|(user, submethods)| ToMonitor::KbdStart { user, submethods }),
+        (s(), proptest::collection::vec(b(), 0..4)).prop_map(|(user, r)| ToMonitor::KbdRespond {
+            user,
+            responses: r.iter().map(|x| sisu_userauth::Password::new(x)).collect()
+        }),
         b().prop_map(|state| ToMonitor::Handover { state }),
         (any::<u16>(), any::<u16>(), any::<u16>(), any::<u16>()).prop_map(
             |(cols, rows, width_px, height_px)| ToMonitor::Pty {
@@ -105,14 +113,39 @@ fn from_monitor() -> impl Strategy<Value = FromMonitor> {
             Just(Verdict::Partial)
         ]
         .prop_map(|verdict| FromMonitor::Verified { verdict }),
-        (s(), b(), b(), proptest::collection::vec(b(), 0..3)).prop_map(
-            |(user, grant, state, host_keys)| FromMonitor::Start {
-                user,
-                grant,
-                state,
-                host_keys
-            }
-        ),
+        (
+            s(),
+            b(),
+            b(),
+            proptest::collection::vec(b(), 0..3),
+            proptest::collection::vec(s(), 0..3),
+            s()
+        )
+            .prop_map(|(user, grant, state, host_keys, pam_env, pam_messages)| {
+                FromMonitor::Start {
+                    user,
+                    grant,
+                    state,
+                    host_keys,
+                    pam_env,
+                    pam_messages,
+                }
+            }),
+        (
+            s(),
+            s(),
+            proptest::collection::vec((s(), any::<bool>()), 0..4)
+        )
+            .prop_map(|(name, instruction, prompts)| FromMonitor::KbdPrompts {
+                request: InfoRequest {
+                    name,
+                    instruction,
+                    prompts: prompts
+                        .into_iter()
+                        .map(|(text, echo)| Prompt { text, echo })
+                        .collect(),
+                }
+            }),
         (s(), proptest::option::of(s()))
             .prop_map(|(tty, last_login)| FromMonitor::Pty { tty, last_login }),
         s().prop_map(|reason| FromMonitor::Refused { reason }),

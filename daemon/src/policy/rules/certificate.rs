@@ -2,7 +2,7 @@
 //! (with `AuthorizedPrincipalsFile` and `AuthorizedPrincipalsCommand`) or a
 //! `cert-authority` line (of `authorized_keys` or `AuthorizedKeysCommand`'s output).
 
-use super::{grant_of, key_type_label, log_user_file_error, read_bounded, AuthSettings, Rules};
+use super::{key_type_label, log_user_file_error, read_bounded, AuthSettings, Rules};
 use crate::os::{self, UserInfo};
 use crate::policy::Grant;
 use ssh_key::PublicKey;
@@ -54,7 +54,7 @@ impl Rules {
                                 path.display()
                             );
                         }
-                        let g = grant_of(&settings, &a.restrictions);
+                        let g = self.grant_for(&settings, &a.restrictions, &user.name, &key)?;
                         return self.root_forced_commands_only(&user, &settings, g);
                     }
                     None => info!(
@@ -86,7 +86,7 @@ impl Rules {
                         cert.serial
                     );
                 }
-                let g = grant_of(&settings, &a.restrictions);
+                let g = self.grant_for(&settings, &a.restrictions, &user.name, &key)?;
                 return self.root_forced_commands_only(&user, &settings, g);
             }
         }
@@ -95,7 +95,7 @@ impl Rules {
         let a = sisu_authkeys::parse_file(&text)
             .authorize_certificate(cert, &user.name, &conn)
             .ok()?;
-        let g = grant_of(&settings, &a.restrictions);
+        let g = self.grant_for(&settings, &a.restrictions, &user.name, &key)?;
         self.root_forced_commands_only(&user, &settings, g)
     }
 

@@ -1,7 +1,7 @@
 //! [`Rules::check_key`]: a plain key through the `AuthorizedKeysFile` files (and
 //! `AuthorizedKeysCommand`), and the checks every key passes first.
 
-use super::{grant_of, key_is_revoked, key_type_label, log_user_file_error, rsa_bits};
+use super::{key_is_revoked, key_type_label, log_user_file_error, rsa_bits};
 use super::{AuthSettings, RootLogin, Rules};
 use crate::os::{self, UserInfo};
 use crate::policy::Grant;
@@ -34,7 +34,7 @@ impl Rules {
                 key.fingerprint(Default::default())
             );
         }
-        let g = grant_of(&settings, &a.restrictions);
+        let g = self.grant_for(&settings, &a.restrictions, &user.name, key)?;
         self.root_forced_commands_only(&user, &settings, g)
     }
 
@@ -185,7 +185,7 @@ impl Rules {
                         key.fingerprint(Default::default())
                     );
                 }
-                Some(grant_of(settings, &a.restrictions))
+                self.grant_for(settings, &a.restrictions, &user.name, key)
             }
             Err(_) => None,
         }

@@ -67,6 +67,21 @@ pub struct AuthSettings {
     pub keys_command: Option<(String, Option<String>)>,
     /// `AuthorizedPrincipalsCommand` and its `AuthorizedPrincipalsCommandUser`.
     pub principals_command: Option<(String, Option<String>)>,
+    /// `PubkeyAuthOptions`: `(touch-required, verify-required)`.
+    pub pubkey_auth_options: (bool, bool),
+    /// `UsePAM`.
+    pub use_pam: bool,
+    /// `PAMServiceName`.
+    pub pam_service: String,
+    /// `KbdInteractiveAuthentication` (only through PAM: without `UsePAM` the method
+    /// is not offered).
+    pub kbd_interactive: bool,
+}
+
+/// Whether an `AuthenticationMethods` entry names `method`: its own name, or
+/// `keyboard-interactive:pam` (PAM is Sisu's one keyboard-interactive device).
+fn entry_is(entry: &str, method: &str) -> bool {
+    entry == method || (method == "keyboard-interactive" && entry == "keyboard-interactive:pam")
 }
 
 /// The `RevokedKeys` file, read afresh for each check (as OpenSSH does); `Err` says
@@ -171,6 +186,9 @@ pub struct Rules {
     grant: Option<Grant>,
     /// "ROOT LOGIN REFUSED" was logged for this connection.
     root_refusal_logged: bool,
+    /// While a security key's verified signature is checked: its flags and counter,
+    /// which the matching line's options and `PubkeyAuthOptions` must accept.
+    sk_signature: Option<sisu_userauth::publickey::SkDetails>,
 }
 
 /// The size of an RSA key's modulus in bits (`None` for other keys).
@@ -216,6 +234,7 @@ impl Rules {
             used_keys: Vec::new(),
             grant: None,
             root_refusal_logged: false,
+            sk_signature: None,
         }
     }
 
@@ -244,7 +263,7 @@ impl Rules {
         };
         let remaining = self.remaining.get_or_insert(lists);
         for list in remaining.iter_mut() {
-            if list.first().is_some_and(|m| m == method) {
+            if list.first().is_some_and(|m| entry_is(m, method)) {
                 list.remove(0);
             }
         }
@@ -264,11 +283,61 @@ impl Rules {
         [
             (Method::PublicKey, settings.pubkey_authentication),
             (Method::Password, settings.password_authentication),
+            (
+                Method::KeyboardInteractive,
+                settings.kbd_interactive && settings.use_pam,
+            ),
         ]
         .into_iter()
         .filter(|&(m, enabled)| enabled && self.method_allowed_now(user, m.name()))
         .map(|(m, _)| m)
         .collect()
+    }
+
+    /// The PAM service for `user` (`PAMServiceName` after `Match` blocks), when
+    /// `UsePAM` is on.
+    pub fn pam_service(&mut self, user: &str) -> Option<String> {
+        let s = self.settings_for(user);
+        s.use_pam.then_some(s.pam_service)
+    }
+
+    /// Whether `PermitEmptyPasswords` holds for `user`.
+    pub fn permit_empty_passwords(&mut self, user: &str) -> bool {
+        self.settings_for(user).permit_empty_passwords
+    }
+
+    /// Whether keyboard-interactive may authenticate `name`: as
+    /// [`Rules::password_account`], for that method (PAM's prompts ask for a password,
+    /// so `PermitRootLogin` treats it as one).
+    pub fn kbd_account(&mut self, name: &str) -> Option<UserInfo> {
+        let settings = self.settings_for(name);
+        let on = settings.kbd_interactive && settings.use_pam;
+        self.secret_account(name, "keyboard-interactive", on, &settings)
+    }
+
+    /// The account of `name` when `method` (a password, or prompts for one) is `on`,
+    /// may be tried now, and `PermitRootLogin` lets root in with a password.
+    fn secret_account(
+        &mut self,
+        name: &str,
+        method: &str,
+        on: bool,
+        settings: &AuthSettings,
+    ) -> Option<UserInfo> {
+        if !on {
+            return None;
+        }
+        let user = self.user(name)?;
+        if !self.method_allowed_now(name, method) {
+            return None;
+        }
+        // As OpenSSH's auth_password: refused with no line of its own (the "Failed
+        // password" line says it; a ROOT LOGIN REFUSED line would count twice in
+        // fail2ban).
+        if user.uid == 0 && settings.permit_root_login != RootLogin::Yes {
+            return None;
+        }
+        Some(user)
     }
 
     /// `PubkeyAcceptedAlgorithms` for `user`, after `Match` blocks.
@@ -283,20 +352,8 @@ impl Rules {
     /// password is refused unless `PermitEmptyPasswords`.
     pub fn password_account(&mut self, name: &str, empty: bool) -> Option<UserInfo> {
         let settings = self.settings_for(name);
-        if !settings.password_authentication || (empty && !settings.permit_empty_passwords) {
-            return None;
-        }
-        let user = self.user(name)?;
-        if !self.method_allowed_now(name, "password") {
-            return None;
-        }
-        // As OpenSSH's auth_password: refused with no line of its own (the "Failed
-        // password" line says it; a ROOT LOGIN REFUSED line would count twice in
-        // fail2ban).
-        if user.uid == 0 && settings.permit_root_login != RootLogin::Yes {
-            return None;
-        }
-        Some(user)
+        let on = settings.password_authentication && (!empty || settings.permit_empty_passwords);
+        self.secret_account(name, "password", on, &settings)
     }
 
     /// The banner for `user` (after `Match` blocks): the `Banner` file's text, at most
@@ -348,7 +405,9 @@ impl Rules {
                 Some(l) => l,
             },
         };
-        lists.iter().any(|l| l.first().is_some_and(|m| m == method))
+        lists
+            .iter()
+            .any(|l| l.first().is_some_and(|m| entry_is(m, method)))
     }
 
     /// The settings after `Match` blocks for `user` (or the connection's, without any).
@@ -425,6 +484,49 @@ impl Rules {
 
 /// What the options of a matching line (and a certificate's) grant, with the
 /// `environment=` variables `PermitUserEnvironment` lets through.
+impl Rules {
+    /// Sets (or clears) the security-key signature whose flags the next verified
+    /// [`Rules::check_key`] or [`Rules::check_certificate`] must accept.
+    pub fn set_sk_signature(&mut self, details: Option<sisu_userauth::publickey::SkDetails>) {
+        self.sk_signature = details;
+    }
+
+    /// What the matching line `r` grants `user`'s `key`, unless the security-key
+    /// signature being checked lacks what the line (`no-touch-required`,
+    /// `verify-required`, a certificate's `verify-required`) or `PubkeyAuthOptions`
+    /// demands: user presence by default, user verification when asked.
+    fn grant_for(
+        &self,
+        settings: &AuthSettings,
+        r: &sisu_authkeys::Restrictions,
+        user: &str,
+        key: &PublicKey,
+    ) -> Option<Grant> {
+        if let Some(d) = self.sk_signature {
+            let (touch, verify) = settings.pubkey_auth_options;
+            let unmet = if (touch || r.touch_required) && !d.user_present() {
+                Some("user presence (authenticator touch) requirement not met")
+            } else if (verify || r.verify_required) && !d.user_verified() {
+                Some("user verification requirement not met")
+            } else {
+                None
+            };
+            if let Some(why) = unmet {
+                // OpenSSH's line (with its trailing blank).
+                error!(
+                    "public key {} {} signature for {user} from {} port {} rejected: {why} ",
+                    key_type_label(key),
+                    key.fingerprint(Default::default()),
+                    self.ends.peer_ip(),
+                    self.ends.peer_port()
+                );
+                return None;
+            }
+        }
+        Some(grant_of(settings, r))
+    }
+}
+
 fn grant_of(settings: &AuthSettings, r: &sisu_authkeys::Restrictions) -> Grant {
     Grant {
         command: r.command.clone(),
@@ -436,6 +538,7 @@ fn grant_of(settings: &AuthSettings, r: &sisu_authkeys::Restrictions) -> Grant {
             .collect(),
         no_pty: !r.pty,
         port_forwarding: r.port_forwarding,
+        user_rc: r.user_rc,
         permitopen: r.permitopen.clone(),
         auth_info: Vec::new(),
     }

@@ -56,6 +56,8 @@ pub struct ChannelSettings {
     pub print_motd: bool,
     /// `PrintLastLog`.
     pub print_last_log: bool,
+    /// `PermitUserRC`.
+    pub permit_user_rc: bool,
     /// `ClientAliveInterval` (when not 0) and `ClientAliveCountMax`.
     pub client_alive: Option<(std::time::Duration, u32)>,
     /// `ChrootDirectory`, as written (with `%` tokens); applied by the post-auth child
@@ -67,6 +69,12 @@ pub struct ChannelSettings {
     /// when the post-auth child starts, before any `ChrootDirectory` (as sshd reads
     /// it): every session shows it instead of running anything.
     pub nologin: Option<Vec<u8>>,
+    /// `UsePAM`: what PAM's modules set in the environment (pam_env's
+    /// `/etc/environment` and `/etc/security/pam_env.conf`), from the monitor.
+    pub pam_env: Vec<(String, String)>,
+    /// `UsePAM`: what PAM's modules said while the session opened (pam_motd's message of
+    /// the day, pam_mail's "You have mail"), shown as the motd is.
+    pub pam_messages: String,
 }
 
 /// What a polled descriptor is to its channel.

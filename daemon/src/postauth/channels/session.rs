@@ -201,6 +201,10 @@ impl Channels {
         for name in dropped {
             verbose!("Dropped environment variable {name}: a command is forced");
         }
+        // What PAM's modules set (the administrator's), as OpenSSH copies it.
+        for (k, v) in &self.settings.pam_env {
+            env.set(k, v);
+        }
         let e = &self.ends;
         env.set(
             "SSH_CLIENT",
@@ -237,7 +241,15 @@ impl Channels {
             return None;
         }
         let mut text = Vec::new();
-        // As sshd: the last login first (PrintLastLog), then /etc/motd (PrintMotd).
+        // As sshd with UsePAM: what PAM's session modules said (pam_motd's message of
+        // the day on Debian, where PrintMotd is no), then the last login
+        // (PrintLastLog), then /etc/motd (PrintMotd).
+        if !self.settings.pam_messages.is_empty() {
+            text.extend_from_slice(self.settings.pam_messages.as_bytes());
+            if !text.ends_with(b"\n") {
+                text.push(b'\n');
+            }
+        }
         if let (true, Some(line)) = (self.settings.print_last_log, last_login) {
             text.extend_from_slice(line.as_bytes());
             text.push(b'\n');
@@ -327,6 +339,10 @@ impl Channels {
             cwd: &user.home,
             greeting: motd.as_deref(),
             refusal: refusal.as_deref(),
+            user_rc: self.settings.permit_user_rc
+                && self.grant.user_rc
+                && self.settings.force_command.is_none()
+                && what != "subsystem",
         };
         let child = match os::spawn(&req) {
             Ok(ch) => ch,

@@ -11,10 +11,12 @@ use crate::request::{
     user_without_style, MethodRequest, PasswordRequest, PublicKeyRequest, UserauthRequest,
 };
 use crate::{AuthError, Authenticated, Event, Method, Password, ServerConfig};
-use sisu_wire::msg::SSH_MSG_USERAUTH_REQUEST;
+use sisu_wire::msg::{SSH_MSG_USERAUTH_INFO_RESPONSE, SSH_MSG_USERAUTH_REQUEST};
 use sisu_wire::{NameList, WireError};
 use ssh_key::PublicKey;
 use std::collections::VecDeque;
+
+mod kbd;
 
 /// The daemon's answer to a question ([`Event::KeyOffered`], [`Event::KeyVerified`] or
 /// [`Event::PasswordOffered`]).
@@ -49,6 +51,9 @@ enum Question {
     },
     /// A password: allow → SSH_MSG_USERAUTH_SUCCESS.
     Password { user: String, service: String },
+    /// A keyboard-interactive request or its responses: allow →
+    /// SSH_MSG_USERAUTH_SUCCESS; or more prompts ([`Server::info_request`]).
+    KbdInteractive { user: String, service: String },
 }
 
 /// The server role of SSH user authentication (RFC 4252).
@@ -100,6 +105,9 @@ pub struct Server {
     attempts: u32,
     failures: u32,
     pending: Option<Question>,
+    /// During a keyboard-interactive exchange: the user, and how many responses the
+    /// INFO_REQUEST sent asks for.
+    info_expected: Option<(String, usize)>,
     authenticated: Option<Authenticated>,
     error: Option<AuthError>,
     inbox: VecDeque<Vec<u8>>,
@@ -118,6 +126,7 @@ impl Server {
             attempts: 0,
             failures: 0,
             pending: None,
+            info_expected: None,
             authenticated: None,
             error: None,
             inbox: VecDeque::new(),
@@ -277,18 +286,13 @@ impl Server {
                 });
             }
             (Question::Password { user, service }, true) => {
-                self.push_event(Event::Success {
-                    user: user.clone(),
-                    method: Method::Password.name().to_owned(),
-                    key: None,
-                })?;
-                self.push_transmit(ServerMessage::Success.encode())?;
-                self.authenticated = Some(Authenticated {
-                    user,
-                    service,
-                    method: Method::Password,
-                    key: None,
-                });
+                self.succeed(user, service, Method::Password)?
+            }
+            (Question::KbdInteractive { user, service }, true) => {
+                self.succeed(user, service, Method::KeyboardInteractive)?
+            }
+            (Question::KbdInteractive { user, .. }, false) => {
+                self.fail(user, Method::KeyboardInteractive.name(), None, true)?
             }
             (Question::KeyOffered { user, key, .. }, false)
             | (Question::KeyVerified { user, key, .. }, false) => {
@@ -327,11 +331,16 @@ impl Server {
             // RFC 4252 §5.1: requests after success are silently ignored.
             return Ok(());
         }
+        if n == SSH_MSG_USERAUTH_INFO_RESPONSE && self.info_expected.is_some() {
+            return self.on_info_response(payload);
+        }
         if n != SSH_MSG_USERAUTH_REQUEST {
             // TODO: OpenSSH answers SSH_MSG_UNIMPLEMENTED here; that needs the packet's
             // sequence number, which only the transport has.
             return Err(AuthError::UnexpectedMessage(n));
         }
+        // A new request abandons a keyboard-interactive exchange (RFC 4256 §3.4).
+        self.info_expected = None;
         self.on_request(payload)
     }
 
@@ -367,7 +376,12 @@ impl Server {
             MethodRequest::Password(p) if self.config.methods.contains(&Method::Password) => {
                 self.on_password(user, req.service, &p)
             }
-            // TODO: keyboard-interactive, hostbased.
+            MethodRequest::KeyboardInteractive(k)
+                if self.config.methods.contains(&Method::KeyboardInteractive) =>
+            {
+                self.on_kbd_interactive(user, req.service, &k)
+            }
+            // TODO: hostbased.
             other => self.fail(user, other.name(), None, true),
         }
     }
@@ -458,6 +472,23 @@ impl Server {
         self.pending = Some(Question::Password {
             user,
             service: service.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// The method succeeded and nothing more is required: SSH_MSG_USERAUTH_SUCCESS.
+    fn succeed(&mut self, user: String, service: String, method: Method) -> Result<(), AuthError> {
+        self.push_event(Event::Success {
+            user: user.clone(),
+            method: method.name().to_owned(),
+            key: None,
+        })?;
+        self.push_transmit(ServerMessage::Success.encode())?;
+        self.authenticated = Some(Authenticated {
+            user,
+            service,
+            method,
+            key: None,
         });
         Ok(())
     }
