@@ -273,6 +273,11 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
         permit_empty_passwords: cfg.permit_empty_passwords,
         use_pam: cfg.use_pam,
         pubkey_auth_options: cfg.pubkey_auth_options,
+        hostbased_authentication: cfg.hostbased_authentication,
+        hostbased_algorithms: cfg.hostbased_accepted_algorithms.clone(),
+        hostbased_uses_name_from_packet_only: cfg.hostbased_uses_name_from_packet_only,
+        ignore_rhosts: cfg.ignore_rhosts,
+        ignore_user_known_hosts: cfg.ignore_user_known_hosts,
         pam_service: cfg.pam_service_name.clone(),
         kbd_interactive: cfg.kbd_interactive_authentication,
         permit_root_login: match cfg.permit_root_login {

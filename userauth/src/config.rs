@@ -19,6 +19,8 @@ pub enum Method {
     Password,
     /// `keyboard-interactive` (RFC 4256): prompts the daemon chooses, and the user's responses.
     KeyboardInteractive,
+    /// `hostbased` (RFC 4252 §9): the client host's key vouches for its user.
+    Hostbased,
 }
 
 impl Method {
@@ -28,6 +30,7 @@ impl Method {
             Method::PublicKey => "publickey",
             Method::Password => "password",
             Method::KeyboardInteractive => "keyboard-interactive",
+            Method::Hostbased => "hostbased",
         }
     }
 
@@ -37,6 +40,7 @@ impl Method {
             Method::PublicKey,
             Method::Password,
             Method::KeyboardInteractive,
+            Method::Hostbased,
         ]
         .into_iter()
         .find(|m| m.name() == name)
@@ -68,6 +72,9 @@ pub struct ServerConfig {
     pub pubkey_algorithms: Vec<String>,
     /// Sent in SSH_MSG_USERAUTH_BANNER in answer to the first request, if set.
     pub banner: Option<String>,
+    /// `HostbasedAcceptedAlgorithms`: the host-key algorithms `hostbased` accepts,
+    /// expanded (plain keys only: certificate names are never accepted there).
+    pub hostbased_algorithms: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +89,10 @@ impl Default for ServerConfig {
                 .map(str::to_owned)
                 .collect(),
             banner: None,
+            hostbased_algorithms: PubkeyAlgorithm::DEFAULT
+                .iter()
+                .map(|a| a.name().to_owned())
+                .collect(),
         }
     }
 }
@@ -96,11 +107,13 @@ mod tests {
             Method::PublicKey,
             Method::Password,
             Method::KeyboardInteractive,
+            Method::Hostbased,
         ] {
             assert_eq!(Method::from_name(m.name()), Some(m));
         }
         assert_eq!(Method::from_name("none"), None);
-        assert_eq!(Method::from_name("hostbased"), None);
+        assert_eq!(Method::from_name("hostbased"), Some(Method::Hostbased));
+        assert_eq!(Method::from_name("gssapi-with-mic"), None);
     }
 
     #[test]

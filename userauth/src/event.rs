@@ -62,6 +62,17 @@ pub enum Event {
         /// The responses, in the order of the prompts.
         responses: Vec<crate::Password>,
     },
+    /// A `hostbased` request whose host-key signature verified: "does the server trust
+    /// this client host for this client user, and know its key?". Allowing it sends
+    /// SSH_MSG_USERAUTH_SUCCESS.
+    HostbasedVerified {
+        /// The user name from the request.
+        user: String,
+        /// The client host's key.
+        key: PublicKey,
+        /// The request as signed, for a privileged party to verify again.
+        request: crate::hostbased::SignedHostbased,
+    },
     /// An attempt failed ("Failed publickey for USER from ...").
     Failed {
         /// The user name from the request.
@@ -96,6 +107,6 @@ pub struct Authenticated {
     pub service: String,
     /// The method that succeeded (the last one, when several were required).
     pub method: Method,
-    /// The key, for `publickey`.
+    /// The key, for `publickey` (the host's key, for `hostbased`).
     pub key: Option<PublicKey>,
 }

@@ -74,6 +74,7 @@
 mod config;
 mod error;
 mod event;
+pub mod hostbased;
 pub mod kbdint;
 pub mod limits;
 pub mod message;

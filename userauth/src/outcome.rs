@@ -109,8 +109,10 @@ impl Authenticated {
             }
             _ => return Err(ResultError::Invalid("boolean other than 0 or 1")),
         };
-        if key.is_some() != (method == Method::PublicKey) {
-            return Err(ResultError::Invalid("a key exactly for publickey"));
+        if key.is_some() != matches!(method, Method::PublicKey | Method::Hostbased) {
+            return Err(ResultError::Invalid(
+                "a key exactly for publickey and hostbased",
+            ));
         }
         r.finish()?;
         Ok(Authenticated {

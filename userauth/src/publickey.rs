@@ -499,7 +499,7 @@ mod tests {
         }
         for other in [
             "ssh-ed25519-cert-v01@openssh.com",
-            "sk-ssh-ed25519@openssh.com",
+            "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
             "",
         ] {
             assert_eq!(PubkeyAlgorithm::from_name(other), None);

@@ -9,6 +9,7 @@
 //! ....      method specific fields
 //! ```
 
+pub use crate::hostbased::HostbasedRequest;
 pub use crate::kbdint::KbdInteractiveRequest;
 use crate::limits::{
     MAX_KEY_BLOB_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN, MAX_SIGNATURE_LEN, MAX_USER_LEN,
@@ -46,7 +47,9 @@ pub enum MethodRequest<'a> {
     Password(PasswordRequest<'a>),
     /// `keyboard-interactive` (RFC 4256 §3.1).
     KeyboardInteractive(KbdInteractiveRequest<'a>),
-    /// Any other method name (`hostbased`, …); its fields are not parsed.
+    /// `hostbased` (RFC 4252 §9).
+    Hostbased(HostbasedRequest<'a>),
+    /// Any other method name (`gssapi-with-mic`, …); its fields are not parsed.
     Other(&'a str),
 }
 
@@ -76,6 +79,7 @@ impl MethodRequest<'_> {
             MethodRequest::PublicKey(_) => "publickey",
             MethodRequest::Password(_) => "password",
             MethodRequest::KeyboardInteractive(_) => "keyboard-interactive",
+            MethodRequest::Hostbased(_) => "hostbased",
             MethodRequest::Other(name) => name,
         }
     }
@@ -156,6 +160,7 @@ impl<'a> UserauthRequest<'a> {
             "keyboard-interactive" => {
                 MethodRequest::KeyboardInteractive(KbdInteractiveRequest::read(&mut r)?)
             }
+            "hostbased" => MethodRequest::Hostbased(HostbasedRequest::read(&mut r)?),
             other => return Ok(Self::with(user, service, MethodRequest::Other(other))),
         };
         field("end of message", r.finish())?;
@@ -191,6 +196,9 @@ impl<'a> UserauthRequest<'a> {
         }
         if let MethodRequest::KeyboardInteractive(k) = &self.method {
             k.write(&mut w);
+        }
+        if let MethodRequest::Hostbased(h) = &self.method {
+            h.write(&mut w);
         }
         w.into_vec()
     }
@@ -247,10 +255,10 @@ mod tests {
     #[test]
     fn other_methods_keep_their_name() {
         let mut w = Writer::msg(SSH_MSG_USERAUTH_REQUEST);
-        w.str("bob").str("ssh-connection").str("hostbased").str("");
+        w.str("bob").str("ssh-connection").str("gssapi-with-mic");
         let p = w.into_vec();
         let req = UserauthRequest::parse(&p).unwrap();
-        assert_eq!(req.method, MethodRequest::Other("hostbased"));
+        assert_eq!(req.method, MethodRequest::Other("gssapi-with-mic"));
     }
 
     #[test]

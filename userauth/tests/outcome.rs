@@ -92,11 +92,11 @@ fn anything_else_is_refused() {
         ),
         (
             encode("alice", "ssh-connection", "publickey", None),
-            ResultError::Invalid("a key exactly for publickey"),
+            ResultError::Invalid("a key exactly for publickey and hostbased"),
         ),
         (
             encode("alice", "ssh-connection", "password", Some((1, &blob))),
-            ResultError::Invalid("a key exactly for publickey"),
+            ResultError::Invalid("a key exactly for publickey and hostbased"),
         ),
         (
             encode("alice", "ssh-connection", "publickey", Some((2, &blob))),

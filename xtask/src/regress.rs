@@ -22,7 +22,9 @@
 //!   `SecurityKeyProvider`. Debian builds OpenSSH with security-key support
 //!   (`ENABLE_SK`), so the suite makes `sk-*` keys of every kind with its dummy
 //!   provider; the user keys stay (sisu-sshd verifies them), the host keys would need
-//!   a provider in the server, which sisu-sshd does not load.
+//!   a provider in the server, which sisu-sshd does not load. For the same reason
+//!   `keytype` pairs a security-key user key with an ed25519 host key and
+//!   `cert-hostkey` makes no security-key host certificates.
 //! - with `--no-pam` only: `UsePAM yes` in the server configuration `test-exec.sh`
 //!   writes becomes `UsePAM no` (for both servers), to tell a PAM problem from another.
 //!   By default the suite's line stays, and both servers run the host's PAM stack
@@ -83,6 +85,21 @@ const NO_PAM_LINE: &str = "\tUsePAM\t\t\tno";
 /// the server).
 const SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | maybe_filter_sk`";
 const NO_SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | grep -v ^sk`";
+/// The lines of two tests that make host keys of every user-key type, and our change:
+/// an ed25519 host key where the user key is a security key (`keytype`), no
+/// security-key host certificates (`cert-hostkey`).
+const SK_HOSTKEY_TESTS: [(&str, &str, &str); 2] = [
+    (
+        "keytype.sh",
+        "\thtypes=\"$ut\"",
+        "\tcase \"$ut\" in *sk) htypes=ed25519-512 ;; *) htypes=\"$ut\" ;; esac",
+    ),
+    (
+        "cert-hostkey.sh",
+        "PLAIN_TYPES=`echo \"$SSH_KEYTYPES\" | sed 's/^ssh-dss/ssh-dsa/g;s/^ssh-//'`",
+        "PLAIN_TYPES=`echo \"$SSH_KEYTYPES\" | grep -v '^sk-' | sed 's/^ssh-dss/ssh-dsa/g;s/^ssh-//'`",
+    ),
+];
 /// The lines that give the servers the provider (only their security-key host keys
 /// would use it): left out.
 const SERVER_PROVIDER_LINES: [&str; 2] = [
@@ -414,7 +431,13 @@ fn prepare_suite(dir: &Path, no_pam: bool) -> Result<(), String> {
     if no_pam {
         text = replace_line(&text, PAM_LINE, Some(NO_PAM_LINE))?;
     }
-    fs::write(&exec, text).map_err(|e| e.to_string())
+    fs::write(&exec, text).map_err(|e| e.to_string())?;
+    for (file, from, to) in SK_HOSTKEY_TESTS {
+        let path = dir.join(file);
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        fs::write(&path, replace_line(&text, from, Some(to))?).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// `text` with its one line `from` replaced by `to` (or left out); an error naming the
@@ -422,7 +445,7 @@ fn prepare_suite(dir: &Path, no_pam: bool) -> Result<(), String> {
 fn replace_line(text: &str, from: &str, to: Option<&str>) -> Result<String, String> {
     if text.lines().filter(|l| *l == from).count() != 1 {
         return Err(format!(
-            "{SUITE}/test-exec.sh has changed: not one line {from:?} to change"
+            "the suite in {SUITE} has changed: not one line {from:?} to change"
         ));
     }
     let changed: Vec<&str> = text

@@ -125,10 +125,19 @@ const LINES: &[(&str, Source)] = &[
         "permitrootlogin",
         Kept(|c| one(c.permit_root_login.to_string())),
     ),
-    ("ignorerhosts", NotKept("yes")),
-    ("ignoreuserknownhosts", NotKept("no")),
-    ("hostbasedauthentication", NotKept("no")),
-    ("hostbasedusesnamefrompacketonly", NotKept("no")),
+    ("ignorerhosts", Kept(|c| one(c.ignore_rhosts.to_string()))),
+    (
+        "ignoreuserknownhosts",
+        Kept(|c| one(yes_no(c.ignore_user_known_hosts))),
+    ),
+    (
+        "hostbasedauthentication",
+        Kept(|c| one(yes_no(c.hostbased_authentication))),
+    ),
+    (
+        "hostbasedusesnamefrompacketonly",
+        Kept(|c| one(yes_no(c.hostbased_uses_name_from_packet_only))),
+    ),
     (
         "pubkeyauthentication",
         Kept(|c| one(yes_no(c.pubkey_authentication))),
@@ -260,7 +269,7 @@ const LINES: &[(&str, Source)] = &[
     ),
     (
         "hostbasedacceptedalgorithms",
-        NotKept(OPENSSH_PUBKEY_ALGORITHMS),
+        Kept(|c| one(c.hostbased_accepted_algorithms.join(","))),
     ),
     (
         "hostkeyalgorithms",
@@ -402,15 +411,6 @@ const LINES: &[(&str, Source)] = &[
         }),
     ),
 ];
-
-/// OpenSSH 9.2's default `HostbasedAcceptedAlgorithms` (and `PubkeyAcceptedAlgorithms`).
-const OPENSSH_PUBKEY_ALGORITHMS: &str = "ssh-ed25519-cert-v01@openssh.com,\
-ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384-cert-v01@openssh.com,\
-ecdsa-sha2-nistp521-cert-v01@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,\
-sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,\
-rsa-sha2-256-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,\
-ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,\
-rsa-sha2-512,rsa-sha2-256";
 
 /// Keywords Sisu knows that `-T` does not print (besides the deprecated and unsupported
 /// ones, `Match` and `Include`, which no `sshd -T` prints), with the reason.

@@ -24,6 +24,26 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "HostbasedAuthentication",
+        &["tests/interop/hostbased.rs::hostbased_authentication_and_ignore_rhosts_keep_it_off"],
+    ),
+    (
+        "IgnoreRhosts",
+        &["tests/interop/hostbased.rs::hostbased_authentication_and_ignore_rhosts_keep_it_off"],
+    ),
+    (
+        "HostbasedUsesNameFromPacketOnly",
+        &["tests/interop/hostbased.rs::names_algorithms_and_known_hosts_options_apply"],
+    ),
+    (
+        "HostbasedAcceptedAlgorithms",
+        &["tests/interop/hostbased.rs::names_algorithms_and_known_hosts_options_apply"],
+    ),
+    (
+        "IgnoreUserKnownHosts",
+        &["tests/interop/hostbased.rs::names_algorithms_and_known_hosts_options_apply"],
+    ),
+    (
         "PermitUserRC",
         &["tests/interop/user_rc.rs::permit_user_rc_no_user_rc_and_force_command_keep_it_from_running"],
     ),

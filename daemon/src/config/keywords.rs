@@ -115,25 +115,25 @@ const TABLE: &[Row] = &[
     row(
         "HostbasedAuthentication",
         "HostbasedAuthentication",
-        Absent("hostbased authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(
         "HostbasedUsesNameFromPacketOnly",
         "HostbasedUsesNameFromPacketOnly",
-        Absent("hostbased authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(
         "HostbasedAcceptedAlgorithms",
         "HostbasedAcceptedAlgorithms",
-        Absent("hostbased authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row(
         "HostbasedAcceptedKeyTypes",
         "HostbasedAcceptedAlgorithms",
-        Absent("hostbased authentication (issue 11)"),
+        Implemented,
         M,
     ),
     row("HostKeyAlgorithms", "HostKeyAlgorithms", Implemented, G),
@@ -231,16 +231,11 @@ const TABLE: &[Row] = &[
     row("AddressFamily", "AddressFamily", Implemented, G),
     row("PrintMotd", "PrintMotd", Implemented, G),
     row("PrintLastLog", "PrintLastLog", Implemented, G),
-    row(
-        "IgnoreRhosts",
-        "IgnoreRhosts",
-        Absent("hostbased authentication (issue 11)"),
-        M,
-    ),
+    row("IgnoreRhosts", "IgnoreRhosts", Implemented, M),
     row(
         "IgnoreUserKnownHosts",
         "IgnoreUserKnownHosts",
-        Absent("hostbased authentication (issue 11)"),
+        Implemented,
         G,
     ),
     row(

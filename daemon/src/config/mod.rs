@@ -69,9 +69,9 @@ pub use matching::{
     GroupLookup, ListMatch, NoGroups,
 };
 pub use values::{
-    AddressFamily, AllowTcpForwarding, GatewayPorts, ListenAddress, LogLevel, MaxStartups,
-    PermitOpen, PermitOpenTarget, PermitRootLogin, PermitUserEnvironment, ProtocolVersion,
-    RekeyLimit, Subsystem, SyslogFacility,
+    AddressFamily, AllowTcpForwarding, GatewayPorts, IgnoreRhosts, ListenAddress, LogLevel,
+    MaxStartups, PermitOpen, PermitOpenTarget, PermitRootLogin, PermitUserEnvironment,
+    ProtocolVersion, RekeyLimit, Subsystem, SyslogFacility,
 };
 
 /// Largest configuration text accepted, in bytes.
@@ -253,6 +253,17 @@ pub struct Config {
     pub host_key_algorithms: Vec<String>,
     /// `PubkeyAcceptedAlgorithms` (alias `PubkeyAcceptedKeyTypes`), resolved.
     pub pubkey_accepted_algorithms: Vec<String>,
+    /// `HostbasedAcceptedAlgorithms` (alias `HostbasedAcceptedKeyTypes`), resolved.
+    pub hostbased_accepted_algorithms: Vec<String>,
+    /// `HostbasedAuthentication` (default no).
+    pub hostbased_authentication: bool,
+    /// `HostbasedUsesNameFromPacketOnly` (default no).
+    pub hostbased_uses_name_from_packet_only: bool,
+    /// `IgnoreRhosts` (default yes): which of `~/.shosts` and `~/.rhosts` hostbased
+    /// ignores.
+    pub ignore_rhosts: IgnoreRhosts,
+    /// `IgnoreUserKnownHosts` (default no).
+    pub ignore_user_known_hosts: bool,
     /// `Protocol` (default `2`), in order of preference.
     pub protocol: Vec<ProtocolVersion>,
     /// The `Match` blocks, in file order.
@@ -509,6 +520,11 @@ impl Config {
             kex_algorithms: algs.kex.default.clone(),
             host_key_algorithms: algs.host_key.default.clone(),
             pubkey_accepted_algorithms: algs.pubkey.default.clone(),
+            hostbased_accepted_algorithms: algs.pubkey.default.clone(),
+            hostbased_authentication: false,
+            hostbased_uses_name_from_packet_only: false,
+            ignore_rhosts: IgnoreRhosts::Yes,
+            ignore_user_known_hosts: false,
             protocol: vec![ProtocolVersion::V2],
             matches: Vec::new(),
         }

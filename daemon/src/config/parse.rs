@@ -32,8 +32,13 @@ const AUTH_METHOD_NAMES: &[&str] = &[
 /// The methods Sisu implements. `none` never succeeds (an empty password is tried
 /// with `password`, as OpenSSH's clients do), so a list that asks for it is never
 /// satisfied: nobody it applies to gets in.
-const IMPLEMENTED_AUTH_METHODS: &[&str] =
-    &["none", "publickey", "password", "keyboard-interactive"];
+const IMPLEMENTED_AUTH_METHODS: &[&str] = &[
+    "none",
+    "publickey",
+    "password",
+    "keyboard-interactive",
+    "hostbased",
+];
 
 /// `AuthenticationMethods any` (`None`) or its space-separated lists of comma-separated
 /// methods. A method Sisu does not have yet is refused ("not supported yet"): a
@@ -151,6 +156,11 @@ pub(crate) enum Setting {
     KexAlgorithms(Vec<String>),
     HostKeyAlgorithms(Vec<String>),
     PubkeyAcceptedAlgorithms(Vec<String>),
+    HostbasedAcceptedAlgorithms(Vec<String>),
+    HostbasedAuthentication(bool),
+    HostbasedUsesNameFromPacketOnly(bool),
+    IgnoreRhosts(super::IgnoreRhosts),
+    IgnoreUserKnownHosts(bool),
     Protocol(Vec<ProtocolVersion>),
 }
 
@@ -289,6 +299,13 @@ pub(crate) fn apply(
         Setting::KexAlgorithms(v) => once!(cfg.kex_algorithms, v),
         Setting::HostKeyAlgorithms(v) => once!(cfg.host_key_algorithms, v),
         Setting::PubkeyAcceptedAlgorithms(v) => once!(cfg.pubkey_accepted_algorithms, v),
+        Setting::HostbasedAcceptedAlgorithms(v) => once!(cfg.hostbased_accepted_algorithms, v),
+        Setting::HostbasedAuthentication(v) => once!(cfg.hostbased_authentication, v),
+        Setting::HostbasedUsesNameFromPacketOnly(v) => {
+            once!(cfg.hostbased_uses_name_from_packet_only, v)
+        }
+        Setting::IgnoreRhosts(v) => once!(cfg.ignore_rhosts, v),
+        Setting::IgnoreUserKnownHosts(v) => once!(cfg.ignore_user_known_hosts, v),
         Setting::Protocol(v) => once!(cfg.protocol, v),
     }
     Ok(())
@@ -360,6 +377,7 @@ pub(crate) fn parse(
             || (m == "password" && p.cfg.password_authentication)
             || (m.split(':').next() == Some("keyboard-interactive")
                 && p.cfg.kbd_interactive_authentication)
+            || (m == "hostbased" && p.cfg.hostbased_authentication)
     };
     let satisfiable = p
         .cfg
@@ -616,7 +634,6 @@ impl Parser<'_> {
     }
 }
 
-/// Parses the arguments of one implemented keyword.
 /// Parses the arguments of one implemented (or [`Status::Absent`]) keyword; `None` for
 /// an absent feature's keyword whose value Sisu does not keep (its arguments are only
 /// checked for presence).
@@ -935,6 +952,20 @@ fn parse_setting(
         "KexAlgorithms" => Setting::KexAlgorithms(algs_of(&algs.kex)?),
         "HostKeyAlgorithms" => Setting::HostKeyAlgorithms(algs_of(&algs.host_key)?),
         "PubkeyAcceptedAlgorithms" => Setting::PubkeyAcceptedAlgorithms(algs_of(&algs.pubkey)?),
+        "HostbasedAcceptedAlgorithms" => {
+            Setting::HostbasedAcceptedAlgorithms(algs_of(&algs.pubkey)?)
+        }
+        "HostbasedAuthentication" => Setting::HostbasedAuthentication(flag()?),
+        "HostbasedUsesNameFromPacketOnly" => Setting::HostbasedUsesNameFromPacketOnly(flag()?),
+        "IgnoreRhosts" => Setting::IgnoreRhosts(match one()? {
+            "shosts-only" => super::IgnoreRhosts::ShostsOnly,
+            v => match parse_flag(v) {
+                Ok(true) => super::IgnoreRhosts::Yes,
+                Ok(false) => super::IgnoreRhosts::No,
+                Err(()) => return Err(invalid(v)),
+            },
+        }),
+        "IgnoreUserKnownHosts" => Setting::IgnoreUserKnownHosts(flag()?),
         "Protocol" => {
             let v = one()?;
             Setting::Protocol(parse_protocol(v).map_err(|()| invalid(v))?)

@@ -55,7 +55,6 @@ pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
         // to run yet, and running a program called `internal-sftp` is not what it means.
         "ForceCommand" if is("internal-sftp") => Support::Refuse,
         // Features that are not there: accepted, with a warning when turned on.
-        "HostbasedAuthentication" if turns_on(args) => Support::Warn("hostbased authentication"),
         "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
         "GSSAPIAuthentication" if turns_on(args) => Support::Warn("GSSAPI authentication"),
         "ExposeAuthInfo" if turns_on(args) => Support::Warn("ExposeAuthInfo"),

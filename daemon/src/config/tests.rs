@@ -504,8 +504,8 @@ fn restrictions_sisu_cannot_apply_stop_start_up() {
             "ForceCommand internal-sftp: not supported yet",
         ),
         (
-            "AuthenticationMethods publickey,hostbased",
-            "AuthenticationMethods publickey,hostbased (method hostbased): not supported yet",
+            "AuthenticationMethods publickey,gssapi-with-mic",
+            "AuthenticationMethods publickey,gssapi-with-mic (method gssapi-with-mic): not supported yet",
         ),
     ] {
         assert_eq!(err(text), format!("/etc/sisu/sshd_config line 1: {want}"));

@@ -75,6 +75,28 @@ pub enum SyslogFacility {
     Local(u8),
 }
 
+/// `IgnoreRhosts`: which user files `hostbased` ignores (`/etc/hosts.equiv` and
+/// `/etc/ssh/shosts.equiv` are always read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnoreRhosts {
+    /// `yes`: both `~/.shosts` and `~/.rhosts` (the default).
+    Yes,
+    /// `no`: neither.
+    No,
+    /// `shosts-only`: `~/.rhosts` (only `~/.shosts` is read).
+    ShostsOnly,
+}
+
+impl fmt::Display for IgnoreRhosts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IgnoreRhosts::Yes => "yes",
+            IgnoreRhosts::No => "no",
+            IgnoreRhosts::ShostsOnly => "shosts-only",
+        })
+    }
+}
+
 /// `PermitRootLogin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PermitRootLogin {

@@ -12,6 +12,7 @@
 //! post-auth child) unasked, first.
 
 pub use crate::policy::Verdict;
+use sisu_userauth::hostbased::SignedHostbased;
 use sisu_userauth::kbdint::InfoRequest;
 use sisu_userauth::publickey::SignedRequest;
 use sisu_userauth::{Method, Password};
@@ -68,6 +69,9 @@ pub enum ToMonitor {
     /// A signed publickey request, as it came: the monitor checks the signature itself,
     /// over data that holds the session id it signed.
     KeyVerified(SignedRequest),
+    /// A hostbased request whose host-key signature verified, as it came: the monitor
+    /// checks it again and decides.
+    HostbasedVerified(SignedHostbased),
     /// A `password` request: is this `user`'s password? (The frame that carried it is
     /// not wiped: the channel's buffers hold it until they are reused.)
     Password {
@@ -160,6 +164,8 @@ pub enum FromMonitor {
         methods: Vec<Method>,
         /// `PubkeyAcceptedAlgorithms` for the user (at most [`MAX_ALGORITHMS`]).
         pubkey_algorithms: Vec<String>,
+        /// `HostbasedAcceptedAlgorithms` for the user (at most [`MAX_ALGORITHMS`]).
+        hostbased_algorithms: Vec<String>,
     },
     /// The methods that may be tried next.
     Methods {
@@ -227,6 +233,7 @@ mod tag {
     pub const METHODS: u8 = 11;
     pub const KBD_START: u8 = 12;
     pub const KBD_RESPOND: u8 = 13;
+    pub const HOSTBASED: u8 = 14;
 
     pub const SETUP: u8 = 101;
     pub const SIGNATURE: u8 = 102;
@@ -284,6 +291,7 @@ impl ToMonitor {
             ToMonitor::User { .. } => "user",
             ToMonitor::KeyOffered { .. } => "key query",
             ToMonitor::KeyVerified(_) => "key verify",
+            ToMonitor::HostbasedVerified(_) => "hostbased verify",
             ToMonitor::Password { .. } => "password",
             ToMonitor::Methods { .. } => "methods",
             ToMonitor::KbdStart { .. } => "keyboard-interactive",

@@ -442,6 +442,7 @@ impl Monitor {
                     banner: a.banner,
                     methods: a.methods,
                     pubkey_algorithms: a.pubkey_algorithms,
+                    hostbased_algorithms: a.hostbased_algorithms,
                 }
             }
             ToMonitor::Password { user, password } => {
@@ -470,6 +471,16 @@ impl Monitor {
             } => FromMonitor::Offered {
                 allowed: self.local.key_offered(&user, &algorithm, &key),
             },
+            ToMonitor::HostbasedVerified(request) => {
+                let verdict = self.local.hostbased_verified(&request);
+                if self.local.authenticated().is_some() {
+                    self.phase = Phase::Preauth {
+                        user_named: true,
+                        authenticated: true,
+                    };
+                }
+                FromMonitor::Verified { verdict }
+            }
             ToMonitor::KeyVerified(request) => {
                 let verdict = self.local.key_verified(&request);
                 if self.local.authenticated().is_some() {

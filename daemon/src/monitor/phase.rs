@@ -46,6 +46,7 @@ impl Phase {
                 },
                 M::KeyOffered { .. }
                 | M::KeyVerified(_)
+                | M::HostbasedVerified(_)
                 | M::Password { .. }
                 | M::Methods { .. }
                 | M::KbdStart { .. }
@@ -63,6 +64,7 @@ impl Phase {
                 Phase::Preauth { .. },
                 M::KeyOffered { .. }
                 | M::KeyVerified(_)
+                | M::HostbasedVerified(_)
                 | M::Password { .. }
                 | M::Methods { .. }
                 | M::KbdStart { .. }
@@ -117,6 +119,15 @@ pub(crate) fn every_request() -> Vec<ToMonitor> {
             service: String::new(),
             algorithm: String::new(),
             key_blob: vec![],
+            signature: vec![],
+        }),
+        ToMonitor::HostbasedVerified(sisu_userauth::hostbased::SignedHostbased {
+            user: String::new(),
+            service: String::new(),
+            algorithm: String::new(),
+            key_blob: vec![],
+            client_host: String::new(),
+            client_user: String::new(),
             signature: vec![],
         }),
         ToMonitor::Password {
@@ -175,6 +186,7 @@ mod tests {
                 "moduli",
                 "key query",
                 "key verify",
+                "hostbased verify",
                 "password",
                 "methods",
                 "keyboard-interactive",

@@ -471,6 +471,22 @@ pub fn spawn_monitor_child(
 
 /// In the child, before exec: become `uid` for good (as OpenSSH's
 /// `permanently_set_uid`). Async-signal-safe: three system calls and a check.
+/// Makes `cmd` run as `identity`, with its supplementary groups (as initgroups(3)
+/// sets them), switched to in the child before exec. Needs root.
+pub fn run_as(cmd: &mut Command, identity: &Identity) {
+    let mut groups: Vec<Gid> = identity.groups.iter().map(|&g| Gid::from_raw(g)).collect();
+    if groups.is_empty() {
+        groups.push(Gid::from_raw(identity.gid));
+    }
+    groups.truncate(MAX_GROUPS);
+    let (gid, uid) = (Gid::from_raw(identity.gid), Uid::from_raw(identity.uid));
+    // SAFETY: the closure runs in the forked child before exec and only makes the
+    // setgroups, setgid and setuid system calls on data built before the fork.
+    unsafe {
+        cmd.pre_exec(move || switch_identity(&groups, gid, uid));
+    }
+}
+
 fn switch_identity(groups: &[Gid], gid: Gid, uid: Uid) -> io::Result<()> {
     setgroups(groups)?;
     setgid(gid)?;

@@ -5,8 +5,9 @@
 //! As OpenSSH's: the command line is split like an `sshd_config` line and its `%`
 //! tokens expanded; with no arguments the user name is the one argument. The program
 //! must be an absolute path to a regular file that root owns and nobody else can
-//! write, nor any directory above it. It runs as the `…CommandUser` (no
-//! supplementary groups), with stdin from `/dev/null`, stderr discarded, and an
+//! write, nor any directory above it. It runs as the `…CommandUser` (with that user's
+//! supplementary groups, as OpenSSH's initgroups), with stdin from `/dev/null`,
+//! stderr discarded, and an
 //! environment of only `PATH` (a fixed, safe one). What it prints is read as an
 //! `authorized_keys` file (or a principals file) only when it exits 0, within
 //! [`COMMAND_TIMEOUT`] and [`MAX_OUTPUT`] bytes; otherwise nothing it said counts.
@@ -21,7 +22,6 @@
 
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -92,9 +92,9 @@ pub fn safe_program(program: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `argv` as `uid`/`gid` (see the module docs): its output when it exits 0 in
+/// Runs `argv` as `identity` (see the module docs): its output when it exits 0 in
 /// time; `Err` says why not (for the log line).
-pub fn run(argv: &[String], uid: u32, gid: u32) -> Result<Vec<u8>, String> {
+pub fn run(argv: &[String], identity: &crate::os::Identity) -> Result<Vec<u8>, String> {
     let (program, args) = argv.split_first().ok_or("empty command")?;
     safe_program(Path::new(program))?;
     let mut cmd = Command::new(program);
@@ -106,8 +106,7 @@ pub fn run(argv: &[String], uid: u32, gid: u32) -> Result<Vec<u8>, String> {
         .stderr(Stdio::null())
         .current_dir("/");
     if crate::os::is_root() {
-        // std clears the supplementary groups when root switches ids.
-        cmd.uid(uid).gid(gid);
+        crate::os::process::run_as(&mut cmd, identity);
     }
     let mut child = cmd.spawn().map_err(|e| format!("{program}: {e}"))?;
     let mut stdout = child.stdout.take().ok_or("no stdout")?;
@@ -178,11 +177,21 @@ mod tests {
         assert!(safe_program(Path::new("/")).is_err());
         if crate::os::is_root() {
             assert!(safe_program(Path::new("/bin/echo")).is_ok());
-            let out = run(&["/bin/echo".into(), "a b".into()], 65534, 65534).unwrap();
+            let nobody = crate::os::Identity {
+                groups: vec![65534, 4],
+                gid: 65534,
+                uid: 65534,
+            };
+            let out = run(&["/bin/echo".into(), "a b".into()], &nobody).unwrap();
             assert_eq!(out, b"a b\n");
-            assert!(run(&["/bin/false".into()], 65534, 65534)
+            assert!(run(&["/bin/false".into()], &nobody)
                 .unwrap_err()
                 .contains("status 1"));
+            // As the user, with its supplementary groups.
+            let out = run(&["/usr/bin/id".into()], &nobody).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.starts_with("uid=65534"), "{text}");
+            assert!(text.contains("groups=65534(nogroup),4("), "{text}");
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::pam::{KbdOutcome, PamAuth};
 use super::{
-    Grant, KbdAnswer, KbdStep, Policy, Progress, Rules, SignedRequest, UserAnswer, Verdict,
+    Grant, KbdAnswer, KbdStep, Policy, Progress, Rules, SignedHostbased, SignedRequest, UserAnswer,
+    Verdict,
 };
 use crate::algs::ModuliGroups;
 use crate::conn::Endpoints;
@@ -137,6 +138,44 @@ impl Local {
         }
         self.authenticated = Some((user, grant));
         Verdict::Allow
+    }
+
+    /// The session id, when a signed request of `user` for `service` may be judged
+    /// now: a session exists, the user is the one named, the service is
+    /// `ssh-connection`, nobody is in yet.
+    fn signed_request_may_come(&self, user: &str, service: &str) -> Option<Vec<u8>> {
+        let sid = self.session_id.clone()?;
+        (self.is_our_user(user) && service == SERVICE_CONNECTION && self.authenticated.is_none())
+            .then_some(sid)
+    }
+
+    /// `method` succeeded with `key` (publickey: the user's; hostbased: the host's,
+    /// which does not count as a used user key) and `grant`: complete, partial, or
+    /// refused.
+    fn key_method_succeeded(
+        &mut self,
+        user: String,
+        method: &str,
+        key: &ssh_key::PublicKey,
+        grant: Grant,
+    ) -> Verdict {
+        let used = (method == "publickey").then_some(key);
+        match self.rules.method_succeeded(&user, method, used, grant) {
+            Ok(Progress::Complete(g)) => self.admit(user, g),
+            Ok(Progress::Partial) => {
+                verbose!(
+                    "Partial {method} for {user} from {} ssh2: {} {} [preauth]",
+                    self.ends.peer_desc(),
+                    super::rules::key_type_label(key),
+                    key.fingerprint(Default::default())
+                );
+                Verdict::Partial
+            }
+            Err(why) => {
+                info!("{why} [preauth]");
+                Verdict::Deny
+            }
+        }
     }
 
     fn is_our_user(&self, user: &str) -> bool {
@@ -320,12 +359,14 @@ impl Policy for Local {
         let banner = self.rules.banner(user);
         let methods = self.rules.methods(user);
         let pubkey_algorithms = self.rules.pubkey_algorithms(user);
+        let hostbased_algorithms = self.rules.hostbased_algorithms(user);
         UserAnswer {
             valid,
             refuse,
             banner,
             methods,
             pubkey_algorithms,
+            hostbased_algorithms,
         }
     }
 
@@ -351,15 +392,9 @@ impl Policy for Local {
 
     fn key_verified(&mut self, request: &SignedRequest) -> Verdict {
         let user = user_without_style(&request.user).to_string();
-        let Some(session_id) = self.session_id.clone() else {
+        let Some(session_id) = self.signed_request_may_come(&user, &request.service) else {
             return Verdict::Deny;
         };
-        if !self.is_our_user(&user)
-            || request.service != SERVICE_CONNECTION
-            || self.authenticated.is_some()
-        {
-            return Verdict::Deny;
-        }
         let accepted = self.rules.pubkey_algorithms(&user);
         let key = match request.verify(&session_id, &accepted) {
             Ok(k) => k,
@@ -393,25 +428,32 @@ impl Policy for Local {
             return Verdict::Deny;
         };
         grant.auth_info = vec![publickey_auth_info(&request.key_blob)];
-        match self
-            .rules
-            .method_succeeded(&user, "publickey", Some(&key), grant)
-        {
-            Ok(Progress::Complete(g)) => self.admit(user, g),
-            Ok(Progress::Partial) => {
-                verbose!(
-                    "Partial publickey for {user} from {} ssh2: {} {} [preauth]",
-                    self.ends.peer_desc(),
-                    super::rules::key_type_label(&key),
-                    key.fingerprint(Default::default())
+        self.key_method_succeeded(user, "publickey", &key, grant)
+    }
+
+    fn hostbased_verified(&mut self, request: &SignedHostbased) -> Verdict {
+        let user = request.user.clone();
+        let Some(session_id) = self.signed_request_may_come(&user, &request.service) else {
+            return Verdict::Deny;
+        };
+        let accepted = self.rules.hostbased_algorithms(&user);
+        let key = match request.verify(&session_id, &accepted) {
+            Ok(k) => k,
+            Err(e) => {
+                info!(
+                    "monitor: hostbased signature of {user} from {} does not verify: {e:?}",
+                    self.ends.peer_desc()
                 );
-                Verdict::Partial
+                return Verdict::Deny;
             }
-            Err(why) => {
-                info!("{why} [preauth]");
-                Verdict::Deny
-            }
-        }
+        };
+        let Some(grant) =
+            self.rules
+                .check_hostbased(&user, &request.client_host, &request.client_user, &key)
+        else {
+            return Verdict::Deny;
+        };
+        self.key_method_succeeded(user, "hostbased", &key, grant)
     }
 
     fn password(&mut self, user: &str, password: &Password) -> Verdict {

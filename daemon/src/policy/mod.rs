@@ -29,6 +29,7 @@ mod local;
 pub mod pam;
 pub mod password;
 mod remote;
+pub mod rhosts;
 pub mod rules;
 
 pub use access::{group_names, AccessLists};
@@ -41,6 +42,7 @@ use crate::os::{Pty, WinSize};
 use sisu_kex::hostkey::HostKeyError;
 use sisu_kex::moduli::{DhGroup, GroupRequest};
 use sisu_kex::HostKeyAlg;
+pub use sisu_userauth::hostbased::SignedHostbased;
 pub use sisu_userauth::publickey::SignedRequest;
 use sisu_userauth::{Method, Password};
 use std::io;
@@ -62,6 +64,8 @@ pub struct UserAnswer {
     pub methods: Vec<Method>,
     /// `PubkeyAcceptedAlgorithms` for the user (after `Match` blocks).
     pub pubkey_algorithms: Vec<String>,
+    /// `HostbasedAcceptedAlgorithms` for the user (after `Match` blocks).
+    pub hostbased_algorithms: Vec<String>,
 }
 
 /// The monitor's verdict on a signed publickey request or a password.
@@ -118,6 +122,13 @@ pub trait Policy {
 
     /// A signed publickey request: checked again by whoever answers, then decided.
     fn key_verified(&mut self, request: &SignedRequest) -> Verdict;
+
+    /// A hostbased request whose host-key signature verified: checked again by
+    /// whoever answers, then decided (is the host trusted, its key known?).
+    fn hostbased_verified(&mut self, request: &SignedHostbased) -> Verdict {
+        let _ = request;
+        Verdict::Deny
+    }
 
     /// A `password` request: is this the user's password (and may it be used)?
     fn password(&mut self, user: &str, password: &Password) -> Verdict;

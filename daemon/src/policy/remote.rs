@@ -5,7 +5,7 @@
 //! answer is a refusal and [`Policy::failed`] says so: the loop then ends the
 //! connection.
 
-use super::{KbdAnswer, KbdStep, Policy, SignedRequest, UserAnswer, Verdict};
+use super::{KbdAnswer, KbdStep, Policy, SignedHostbased, SignedRequest, UserAnswer, Verdict};
 use crate::ipc::{Channel, FromMonitor, ToMonitor};
 use crate::os::{Pty, WinSize};
 use sisu_kex::hostkey::HostKeyError;
@@ -124,6 +124,7 @@ impl Policy for ViaMonitor {
                     banner,
                     methods,
                     pubkey_algorithms,
+                    hostbased_algorithms,
                 },
                 _,
             )) => UserAnswer {
@@ -132,6 +133,7 @@ impl Policy for ViaMonitor {
                 banner,
                 methods,
                 pubkey_algorithms,
+                hostbased_algorithms,
             },
             Some(_) => {
                 self.out_of_turn();
@@ -159,6 +161,17 @@ impl Policy for ViaMonitor {
 
     fn key_verified(&mut self, request: &SignedRequest) -> Verdict {
         match self.call(ToMonitor::KeyVerified(request.clone())) {
+            Some((FromMonitor::Verified { verdict }, _)) => verdict,
+            Some(_) => {
+                self.out_of_turn();
+                Verdict::Deny
+            }
+            None => Verdict::Deny,
+        }
+    }
+
+    fn hostbased_verified(&mut self, request: &SignedHostbased) -> Verdict {
+        match self.call(ToMonitor::HostbasedVerified(request.clone())) {
             Some((FromMonitor::Verified { verdict }, _)) => verdict,
             Some(_) => {
                 self.out_of_turn();

@@ -274,6 +274,8 @@ impl Preauth<'_> {
                     methods: vec![sisu_userauth::Method::PublicKey],
                     pubkey_algorithms: self.pubkey_algorithms.clone(),
                     banner: None,
+                    // Set with the user's methods, once the monitor answered.
+                    hostbased_algorithms: Vec::new(),
                 };
                 self.auth = Some(AuthServer::new(cfg, &sid));
             }
@@ -339,6 +341,7 @@ impl Preauth<'_> {
             auth.set_banner(answer.banner);
             auth.set_methods(answer.methods);
             auth.set_pubkey_algorithms(answer.pubkey_algorithms);
+            auth.set_hostbased_algorithms(answer.hostbased_algorithms);
         }
         true
     }
@@ -448,6 +451,11 @@ impl Preauth<'_> {
                 self.certificate = certificate_description(&request.algorithm, &request.key_blob);
                 self.sk_details = sisu_userauth::publickey::sk_details(&request.signature);
                 let verdict = self.policy.key_verified(&request);
+                self.answer_verdict(&user, verdict);
+            }
+            AEvent::HostbasedVerified { user, request, .. } => {
+                self.certificate = None;
+                let verdict = self.policy.hostbased_verified(&request);
                 self.answer_verdict(&user, verdict);
             }
             AEvent::PasswordOffered { user, password } => {

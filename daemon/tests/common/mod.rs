@@ -511,6 +511,25 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Creates (or resets) the account `name` with its home at `DIR/home-NAME` (with an
+    /// empty `.ssh`), owned by it: for tests that put files in a user's home. Root
+    /// only. The home's path.
+    pub fn account_with_home(&self, name: &str) -> PathBuf {
+        ensure_account(name, &AccountSpec::default());
+        let home = self.dir.join(&format!("home-{name}"));
+        fs::create_dir_all(home.join(".ssh")).expect("create the home directory");
+        run_admin("usermod", &["-d", home.to_str().expect("utf-8"), name]).assert_success();
+        run_admin(
+            "chown",
+            &["-R", &format!("{name}:"), home.to_str().expect("utf-8")],
+        )
+        .assert_success();
+        // The test directory must let the user reach its home.
+        fs::set_permissions(self.dir.path(), fs::Permissions::from_mode(0o755))
+            .expect("chmod the test directory");
+        home
+    }
+
     /// Empties `authorized_keys` (so that only what a test adds lets anyone in) and
     /// appends `lines` to the configuration, `{dir}` in them standing for the test
     /// directory.

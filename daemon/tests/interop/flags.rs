@@ -60,8 +60,8 @@ pub fn test_mode_refuses_restrictions_it_cannot_apply() {
             "ForceCommand internal-sftp: not supported yet",
         ),
         (
-            "AuthenticationMethods publickey,hostbased",
-            "AuthenticationMethods publickey,hostbased (method hostbased): not supported yet",
+            "AuthenticationMethods publickey,gssapi-with-mic",
+            "AuthenticationMethods publickey,gssapi-with-mic (method gssapi-with-mic): not supported yet",
         ),
         (
             "Match Address 10.0.0.0/8\n  ChannelTimeout session=1m",

@@ -34,6 +34,7 @@ mod environment;
 mod flags;
 mod forwarding;
 mod host_keys;
+mod hostbased;
 mod kex_methods;
 mod keywords;
 mod login;
@@ -109,6 +110,9 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         pam::publickey_then_keyboard_interactive_as_two_factors => [Root, Program("sshpass"), File("/etc/pam.d/sshd")],
         pam::an_expired_password_is_changed_through_keyboard_interactive => [Root, Program("sshpass"), PyModule("asyncssh"), File("/etc/pam.d/sshd")],
         pam::account_and_session_modules_of_the_configured_service_apply => [Sisu, Root],
+        hostbased::a_trusted_host_with_a_known_key_logs_its_user_in => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
+        hostbased::hostbased_authentication_and_ignore_rhosts_keep_it_off => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
+        hostbased::names_algorithms_and_known_hosts_options_apply => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
         user_rc::user_rc_runs_before_the_command => [Root],
         user_rc::permit_user_rc_no_user_rc_and_force_command_keep_it_from_running => [Root],
         user_rc::the_system_sshrc_runs_when_the_user_has_none => [Root, Program("unshare")],

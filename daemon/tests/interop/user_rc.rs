@@ -7,34 +7,20 @@
 //!
 //! Each test has an account of its own whose home is in the test directory.
 
-use crate::common::{ensure_account, run_bounded, AccountSpec, Input, Prepared, Server};
+use crate::common::{Prepared, Server};
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
 /// What the rc file prints: who, where, whether it has the session's environment, and
 /// what it read from its stdin.
 const RC: &str = "echo \"rc: $(id -un) $PWD ${SSH_CONNECTION:+env} [$(cat)]\"\n";
 
-/// `name` with its home at `DIR/home-NAME` (owned by it), holding `.ssh/rc` when
-/// `rc` says so.
+/// `name` with its home at `DIR/home-NAME`, holding `.ssh/rc` when `rc` says so.
 fn account_with_home(p: &Prepared, name: &str, rc: bool) -> PathBuf {
-    ensure_account(name, &AccountSpec::default());
-    let home = p.dir.join(&format!("home-{name}"));
-    fs::create_dir_all(home.join(".ssh")).unwrap();
+    let home = p.account_with_home(name);
     if rc {
         fs::write(home.join(".ssh/rc"), RC).unwrap();
     }
-    let mut cmd = Command::new("usermod");
-    cmd.arg("-d").arg(&home).arg(name);
-    run_bounded(cmd, Input::Null, None, Duration::from_secs(30)).assert_success();
-    let mut cmd = Command::new("chown");
-    cmd.arg("-R").arg(format!("{name}:")).arg(&home);
-    run_bounded(cmd, Input::Null, None, Duration::from_secs(30)).assert_success();
-    // The test directory must let the user reach its home.
-    fs::set_permissions(p.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     home
 }
 

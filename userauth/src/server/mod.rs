@@ -16,6 +16,7 @@ use sisu_wire::{NameList, WireError};
 use ssh_key::PublicKey;
 use std::collections::VecDeque;
 
+mod hostbased;
 mod kbd;
 
 /// The daemon's answer to a question ([`Event::KeyOffered`], [`Event::KeyVerified`] or
@@ -51,6 +52,12 @@ enum Question {
     },
     /// A password: allow → SSH_MSG_USERAUTH_SUCCESS.
     Password { user: String, service: String },
+    /// A verified hostbased request: allow → SSH_MSG_USERAUTH_SUCCESS.
+    Hostbased {
+        user: String,
+        service: String,
+        key: PublicKey,
+    },
     /// A keyboard-interactive request or its responses: allow →
     /// SSH_MSG_USERAUTH_SUCCESS; or more prompts ([`Server::info_request`]).
     KbdInteractive { user: String, service: String },
@@ -272,18 +279,7 @@ impl Server {
                 .encode(),
             )?,
             (Question::KeyVerified { user, service, key }, true) => {
-                self.push_event(Event::Success {
-                    user: user.clone(),
-                    method: Method::PublicKey.name().to_owned(),
-                    key: Some(key.clone()),
-                })?;
-                self.push_transmit(ServerMessage::Success.encode())?;
-                self.authenticated = Some(Authenticated {
-                    user,
-                    service,
-                    method: Method::PublicKey,
-                    key: Some(key),
-                });
+                self.succeed_with(user, service, Method::PublicKey, Some(key))?
             }
             (Question::Password { user, service }, true) => {
                 self.succeed(user, service, Method::Password)?
@@ -293,6 +289,12 @@ impl Server {
             }
             (Question::KbdInteractive { user, .. }, false) => {
                 self.fail(user, Method::KeyboardInteractive.name(), None, true)?
+            }
+            (Question::Hostbased { user, service, key }, true) => {
+                self.succeed_with(user, service, Method::Hostbased, Some(key))?
+            }
+            (Question::Hostbased { user, key, .. }, false) => {
+                self.fail(user, Method::Hostbased.name(), Some(key), true)?
             }
             (Question::KeyOffered { user, key, .. }, false)
             | (Question::KeyVerified { user, key, .. }, false) => {
@@ -381,7 +383,9 @@ impl Server {
             {
                 self.on_kbd_interactive(user, req.service, &k)
             }
-            // TODO: hostbased.
+            MethodRequest::Hostbased(h) if self.config.methods.contains(&Method::Hostbased) => {
+                self.on_hostbased(user, req.service, &h)
+            }
             other => self.fail(user, other.name(), None, true),
         }
     }
@@ -478,17 +482,28 @@ impl Server {
 
     /// The method succeeded and nothing more is required: SSH_MSG_USERAUTH_SUCCESS.
     fn succeed(&mut self, user: String, service: String, method: Method) -> Result<(), AuthError> {
+        self.succeed_with(user, service, method, None)
+    }
+
+    /// As [`Server::succeed`], with the key that did it (publickey, hostbased).
+    fn succeed_with(
+        &mut self,
+        user: String,
+        service: String,
+        method: Method,
+        key: Option<PublicKey>,
+    ) -> Result<(), AuthError> {
         self.push_event(Event::Success {
             user: user.clone(),
             method: method.name().to_owned(),
-            key: None,
+            key: key.clone(),
         })?;
         self.push_transmit(ServerMessage::Success.encode())?;
         self.authenticated = Some(Authenticated {
             user,
             service,
             method,
-            key: None,
+            key,
         });
         Ok(())
     }

@@ -26,7 +26,7 @@ pub(super) fn blob(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
 }
 
 /// Most methods in a list (each at most once).
-pub(super) const MAX_METHODS: usize = 3;
+pub(super) const MAX_METHODS: usize = 4;
 
 pub(super) fn write_methods(w: &mut Writer, methods: &[Method]) {
     let names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
@@ -71,6 +71,21 @@ pub(super) fn read_keys(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError>
 
 /// Most `NAME=value` pairs PAM may hand to a session.
 pub(super) const MAX_ENV: usize = 256;
+
+pub(super) fn write_names(w: &mut Writer, names: &[String]) {
+    w.u32(names.len() as u32);
+    for a in names {
+        w.str(a);
+    }
+}
+
+pub(super) fn read_names(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
+    let n = r.u32()? as usize;
+    if n > super::MAX_ALGORITHMS {
+        return Err(DecodeError::TooLarge("algorithm list"));
+    }
+    (0..n).map(|_| text(r)).collect()
+}
 
 pub(super) fn write_env(w: &mut Writer, env: &[String]) {
     w.u32(env.len() as u32);

@@ -1,7 +1,7 @@
 //! [`FromMonitor`]'s encoding.
 
 use super::fields::*;
-use super::{tag, DecodeError, FromMonitor, Verdict, MAX_ALGORITHMS};
+use super::{tag, DecodeError, FromMonitor, Verdict};
 use sisu_wire::{Reader, WireError, Writer};
 
 impl FromMonitor {
@@ -40,6 +40,7 @@ impl FromMonitor {
                 banner,
                 methods,
                 pubkey_algorithms,
+                hostbased_algorithms,
             } => {
                 w.u8(tag::USER_INFO).bool(*valid).bool(*refuse);
                 match banner {
@@ -47,10 +48,8 @@ impl FromMonitor {
                     None => w.bool(false),
                 };
                 write_methods(&mut w, methods);
-                w.u32(pubkey_algorithms.len() as u32);
-                for a in pubkey_algorithms {
-                    w.str(a);
-                }
+                write_names(&mut w, pubkey_algorithms);
+                write_names(&mut w, hostbased_algorithms);
             }
             FromMonitor::Methods { methods } => {
                 w.u8(tag::METHOD_LIST);
@@ -137,17 +136,13 @@ impl FromMonitor {
                     None
                 };
                 let methods = read_methods(&mut r)?;
-                let n = r.u32()? as usize;
-                if n > MAX_ALGORITHMS {
-                    return Err(DecodeError::TooLarge("algorithm list"));
-                }
-                let pubkey_algorithms = (0..n).map(|_| text(&mut r)).collect::<Result<_, _>>()?;
                 FromMonitor::User {
                     valid,
                     refuse,
                     banner,
                     methods,
-                    pubkey_algorithms,
+                    pubkey_algorithms: read_names(&mut r)?,
+                    hostbased_algorithms: read_names(&mut r)?,
                 }
             }
             tag::METHOD_LIST => FromMonitor::Methods {

@@ -18,8 +18,9 @@ fn methods() -> impl Strategy<Value = Vec<Method>> {
             Method::PublicKey,
             Method::Password,
             Method::KeyboardInteractive,
+            Method::Hostbased,
         ],
-        0..=3,
+        0..=4,
     )
 }
 
@@ -56,6 +57,19 @@ fn to_monitor() -> impl Strategy<Value = ToMonitor> {
             password: sisu_userauth::Password::new(&pw)
         }),
         s().prop_map(|user| ToMonitor::Methods { user }),
+        (s(), s(), b(), s(), s(), b()).prop_map(
+            |(user, algorithm, key_blob, client_host, client_user, signature)| {
+                ToMonitor::HostbasedVerified(sisu_userauth::hostbased::SignedHostbased {
+                    user,
+                    service: "ssh-connection".into(),
+                    algorithm,
+                    key_blob,
+                    client_host,
+                    client_user,
+                    signature,
+                })
+            }
+        ),
         (s(), s()).prop_map(|(user, submethods)| ToMonitor::KbdStart { user, submethods }),
         (s(), proptest::collection::vec(b(), 0..4)).prop_map(|(user, r)| ToMonitor::KbdRespond {
             user,
@@ -94,17 +108,21 @@ fn from_monitor() -> impl Strategy<Value = FromMonitor> {
             any::<bool>(),
             proptest::option::of(s()),
             methods(),
+            proptest::collection::vec(s(), 0..4),
             proptest::collection::vec(s(), 0..4)
         )
-            .prop_map(|(valid, refuse, banner, methods, pubkey_algorithms)| {
-                FromMonitor::User {
-                    valid,
-                    refuse,
-                    banner,
-                    methods,
-                    pubkey_algorithms,
+            .prop_map(
+                |(valid, refuse, banner, methods, pubkey_algorithms, hostbased_algorithms)| {
+                    FromMonitor::User {
+                        valid,
+                        refuse,
+                        banner,
+                        methods,
+                        pubkey_algorithms,
+                        hostbased_algorithms,
+                    }
                 }
-            }),
+            ),
         methods().prop_map(|methods| FromMonitor::Methods { methods }),
         any::<bool>().prop_map(|allowed| FromMonitor::Offered { allowed }),
         prop_oneof![
@@ -184,7 +202,7 @@ proptest! {
 fn method_lists_are_canonical() {
     for bad in [
         "publickey,publickey",
-        "hostbased",
+        "gssapi-with-mic",
         "publickey,",
         ",password",
     ] {

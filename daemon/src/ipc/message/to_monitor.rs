@@ -2,6 +2,7 @@
 
 use super::fields::*;
 use super::{tag, DecodeError, ToMonitor, MAX_LOG_LINE};
+use sisu_userauth::hostbased::SignedHostbased;
 use sisu_userauth::publickey::SignedRequest;
 use sisu_userauth::Password;
 use sisu_wire::{Reader, Writer};
@@ -41,6 +42,16 @@ impl ToMonitor {
                     .str(&req.algorithm)
                     .string(&req.key_blob)
                     .string(&req.signature);
+            }
+            ToMonitor::HostbasedVerified(h) => {
+                w.u8(tag::HOSTBASED)
+                    .str(&h.user)
+                    .str(&h.service)
+                    .str(&h.algorithm)
+                    .string(&h.key_blob)
+                    .str(&h.client_host)
+                    .str(&h.client_user)
+                    .string(&h.signature);
             }
             ToMonitor::Password { user, password } => {
                 w.u8(tag::PASSWORD).str(user).string(password.expose());
@@ -111,6 +122,15 @@ impl ToMonitor {
                 service: text(&mut r)?,
                 algorithm: text(&mut r)?,
                 key_blob: blob(&mut r)?,
+                signature: blob(&mut r)?,
+            }),
+            tag::HOSTBASED => ToMonitor::HostbasedVerified(SignedHostbased {
+                user: text(&mut r)?,
+                service: text(&mut r)?,
+                algorithm: text(&mut r)?,
+                key_blob: blob(&mut r)?,
+                client_host: text(&mut r)?,
+                client_user: text(&mut r)?,
                 signature: blob(&mut r)?,
             }),
             tag::PASSWORD => {

@@ -81,7 +81,12 @@ impl Rules {
             }
         };
         crate::debug!("running {what}: {argv:?} as {run_as}");
-        match crate::policy::keys_command::run(&argv, runner.uid, runner.gid) {
+        let identity = os::Identity {
+            groups: runner.groups.clone(),
+            gid: runner.gid,
+            uid: runner.uid,
+        };
+        match crate::policy::keys_command::run(&argv, &identity) {
             Ok(out) => Some(String::from_utf8_lossy(&out).into_owned()),
             Err(e) => {
                 error!("{what} {e}");

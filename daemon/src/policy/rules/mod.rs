@@ -67,6 +67,16 @@ pub struct AuthSettings {
     pub keys_command: Option<(String, Option<String>)>,
     /// `AuthorizedPrincipalsCommand` and its `AuthorizedPrincipalsCommandUser`.
     pub principals_command: Option<(String, Option<String>)>,
+    /// `HostbasedAuthentication`.
+    pub hostbased_authentication: bool,
+    /// `HostbasedAcceptedAlgorithms`, expanded.
+    pub hostbased_algorithms: Vec<String>,
+    /// `HostbasedUsesNameFromPacketOnly`.
+    pub hostbased_uses_name_from_packet_only: bool,
+    /// `IgnoreRhosts`.
+    pub ignore_rhosts: crate::config::IgnoreRhosts,
+    /// `IgnoreUserKnownHosts`.
+    pub ignore_user_known_hosts: bool,
     /// `PubkeyAuthOptions`: `(touch-required, verify-required)`.
     pub pubkey_auth_options: (bool, bool),
     /// `UsePAM`.
@@ -287,6 +297,7 @@ impl Rules {
                 Method::KeyboardInteractive,
                 settings.kbd_interactive && settings.use_pam,
             ),
+            (Method::Hostbased, settings.hostbased_authentication),
         ]
         .into_iter()
         .filter(|&(m, enabled)| enabled && self.method_allowed_now(user, m.name()))
@@ -338,6 +349,11 @@ impl Rules {
             return None;
         }
         Some(user)
+    }
+
+    /// `HostbasedAcceptedAlgorithms` for `user`, after `Match` blocks.
+    pub fn hostbased_algorithms(&mut self, user: &str) -> Vec<String> {
+        self.settings_for(user).hostbased_algorithms
     }
 
     /// `PubkeyAcceptedAlgorithms` for `user`, after `Match` blocks.
@@ -574,6 +590,7 @@ pub fn log_user_file_error(user: &str, what: &str, path: &Path, e: &os::UserFile
 
 mod certificate;
 mod commands;
+mod hostbased;
 mod keys;
 
 #[cfg(test)]
