@@ -23,8 +23,9 @@
 //!   (`ENABLE_SK`), so the suite makes `sk-*` keys of every kind with its dummy
 //!   provider; the user keys stay (sisu-sshd verifies them), the host keys would need
 //!   a provider in the server, which sisu-sshd does not load. For the same reason
-//!   `keytype` pairs a security-key user key with an ed25519 host key and
-//!   `cert-hostkey` makes no security-key host certificates.
+//!   `keytype` pairs a security-key user key with an ed25519 host key, `keyscan`
+//!   asks for no security-key host key and `cert-hostkey` makes no security-key
+//!   host certificates.
 //! - with `--no-pam` only: `UsePAM yes` in the server configuration `test-exec.sh`
 //!   writes becomes `UsePAM no` (for both servers), to tell a PAM problem from another.
 //!   By default the suite's line stays, and both servers run the host's PAM stack
@@ -85,14 +86,19 @@ const NO_PAM_LINE: &str = "\tUsePAM\t\t\tno";
 /// the server).
 const SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | maybe_filter_sk`";
 const NO_SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | grep -v ^sk`";
-/// The lines of two tests that make host keys of every user-key type, and our change:
-/// an ed25519 host key where the user key is a security key (`keytype`), no
-/// security-key host certificates (`cert-hostkey`).
-const SK_HOSTKEY_TESTS: [(&str, &str, &str); 2] = [
+/// The lines of three tests that use host keys of every user-key type, and our
+/// change: an ed25519 host key where the user key is a security key (`keytype`), no
+/// security-key host keys scanned (`keyscan`) or certified (`cert-hostkey`).
+const SK_HOSTKEY_TESTS: [(&str, &str, &str); 3] = [
     (
         "keytype.sh",
         "\thtypes=\"$ut\"",
         "\tcase \"$ut\" in *sk) htypes=ed25519-512 ;; *) htypes=\"$ut\" ;; esac",
+    ),
+    (
+        "keyscan.sh",
+        "for t in $SSH_KEYTYPES; do",
+        "for t in `echo $SSH_KEYTYPES | tr ' ' '\\n' | grep -v '^sk-'`; do",
     ),
     (
         "cert-hostkey.sh",
