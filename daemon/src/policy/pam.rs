@@ -167,10 +167,10 @@ impl PamAuth {
         }
     }
 
-    /// A keyboard-interactive failure: OpenSSH's line, which fail2ban's sshd filter
-    /// knows.
+    /// A keyboard-interactive failure: OpenSSH's line (at INFO, without an `error:`
+    /// prefix, as OpenSSH writes it), which fail2ban's sshd filter knows.
     fn log_auth_failure(&self, e: &PamError, valid: bool) {
-        error!(
+        info!(
             "PAM: {} for {}{} from {}",
             e.text,
             if valid { "" } else { "illegal user " },

@@ -468,6 +468,14 @@ impl Preauth<'_> {
                 let answer = self
                     .policy
                     .kbd_interactive(&user, KbdStep::Start { submethods });
+                if matches!(answer, KbdAnswer::Prompts(_)) {
+                    let valid = self.user.as_ref().is_some_and(|(_, v)| *v);
+                    verbose!(
+                        "Postponed keyboard-interactive for {}{user} from {} ssh2 [preauth]",
+                        if valid { "" } else { "invalid user " },
+                        self.peer()
+                    );
+                }
                 self.answer_kbd(&user, answer);
             }
             AEvent::InfoResponse { user, responses } => {

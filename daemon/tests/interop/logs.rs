@@ -182,18 +182,7 @@ pub fn fail2ban_finds_the_same_failures_as_in_openssh_logs() {
     let user = "sisupwf2b";
     crate::common::ensure_account(user, &crate::common::AccountSpec::default());
     crate::common::set_password(user, "the right one", "YESCRYPT");
-    let keep = crate::common::TestDir::new("f2b-compare");
-    let run = |kind: crate::common::ServerKind| -> std::path::PathBuf {
-        let mut p = Server::builder(&format!("f2b-{kind:?}"))
-            .config("MaxAuthTries 3")
-            .prepare();
-        if kind == crate::common::ServerKind::OpenSsh && p.kind != kind {
-            let mut text = std::fs::read_to_string(p.config_path()).unwrap();
-            text.push_str("UsePAM no\n");
-            std::fs::write(p.config_path(), text).unwrap();
-        }
-        p.kind = kind;
-        let server = p.start();
+    compare_fail2ban("f2b", false, |server| {
         let others: Vec<_> = (0..4)
             .map(|i| {
                 let k = server.dir().join(&format!("other{i}"));
@@ -224,6 +213,55 @@ pub fn fail2ban_finds_the_same_failures_as_in_openssh_logs() {
         server.wait_log_line(Duration::from_secs(10), |l| {
             l.contains("maximum authentication attempts exceeded")
         });
+    });
+}
+
+/// With `UsePAM yes`: wrong passwords and keyboard-interactive answers, of a user and
+/// of one that does not exist, through the host's PAM stack.
+pub fn fail2ban_finds_the_same_pam_failures_as_in_openssh_logs() {
+    let user = "sisupamf2b";
+    crate::common::ensure_account(user, &crate::common::AccountSpec::default());
+    crate::common::set_password(user, "the right one", "YESCRYPT");
+    compare_fail2ban("f2b-pam", true, |server| {
+        for who in [user, "sisunosuchpamf2b"] {
+            let out = server.ssh().login_as(who).password("wrong").run("true");
+            assert_eq!(out.code, Some(255), "{}", out.stderr);
+            let out = server
+                .ssh()
+                .login_as(who)
+                .password_after("wrong", "keyboard-interactive")
+                .option("PubkeyAuthentication=no")
+                .run("true");
+            assert_eq!(out.code, Some(255), "{}", out.stderr);
+        }
+        server.wait_log_line(Duration::from_secs(10), |l| {
+            l.contains("Failed keyboard-interactive/pam for invalid user sisunosuchpamf2b")
+        });
+    });
+}
+
+/// Runs `failures` against sisu-sshd and then OpenSSH's sshd (MaxAuthTries 3; with
+/// `UsePAM yes` and keyboard-interactive when `pam`), and compares what fail2ban's
+/// sshd filter finds in both logs, in its normal and aggressive modes: the hits per
+/// failregex and the addresses.
+fn compare_fail2ban(name: &str, pam: bool, failures: impl Fn(&Server)) {
+    let keep = crate::common::TestDir::new(&format!("{name}-compare"));
+    let run = |kind: crate::common::ServerKind| -> std::path::PathBuf {
+        let mut b = Server::builder(&format!("{name}-{kind:?}")).config("MaxAuthTries 3");
+        if pam {
+            b = b.use_pam().config("KbdInteractiveAuthentication yes");
+        }
+        let mut p = b.prepare();
+        if kind == crate::common::ServerKind::OpenSsh && p.kind != kind {
+            let mut text = std::fs::read_to_string(p.config_path()).unwrap();
+            if !pam {
+                text.push_str("UsePAM no\n");
+            }
+            std::fs::write(p.config_path(), text).unwrap();
+        }
+        p.kind = kind;
+        let server = p.start();
+        failures(&server);
         std::thread::sleep(Duration::from_millis(300));
         // Kept beyond the server's directory, which goes with it.
         let path = keep.join(&format!("{kind:?}.syslog"));

@@ -293,3 +293,32 @@ pub fn account_and_session_modules_of_the_configured_service_apply() {
         "Access denied for user {denied} by PAM account configuration"
     ));
 }
+
+/// The project's own PAM file (`daemon/pam/sisu-sshd`, for hosts without
+/// OpenSSH's): a password login through it, its session modules applied (the login
+/// uid, pam_env), and an expired password changed through it.
+pub fn the_project_pam_file_works_as_a_service() {
+    let user = "sisupamf";
+    account(user);
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pam/sisu-sshd")).unwrap();
+    let service = PamService::new("project-file", &text);
+    let server = pam_server(
+        "pam-project-file",
+        &[&format!("PAMServiceName {}", service.0)],
+    );
+    let out = server
+        .ssh()
+        .login_as(user)
+        .password(PASSWORD)
+        .run("echo $(id -un) $(id -u) $(cat /proc/self/loginuid)");
+    out.assert_success();
+    let stdout = out.stdout_str();
+    let words: Vec<&str> = stdout.split_whitespace().collect();
+    assert_eq!(words.len(), 3, "{}", out.stdout_str());
+    assert_eq!(words[1], words[2]);
+    admin(&["chage", "-d", "0", user]);
+    let out = asyncssh_kbd(&server, user, PASSWORD, "Another horse 42!");
+    out.assert_success();
+    assert_eq!(out.stdout_str().trim(), user, "{}", out.stderr);
+}
