@@ -1144,3 +1144,34 @@ fn spawn_when_not_busy(cmd: &mut Command) -> std::io::Result<Child> {
 pub fn python() -> String {
     std::env::var("SISU_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
+
+/// An alias of root (uid 0) whose home is `home` (not created), for the time of a
+/// test: removed on drop. Root only.
+pub struct RootAlias(pub &'static str);
+
+impl RootAlias {
+    /// Creates (or re-creates) the alias `name`.
+    pub fn new(name: &'static str, home: &str) -> RootAlias {
+        let run = |args: &[&str]| {
+            let mut cmd = Command::new(args[0]);
+            cmd.args(&args[1..]);
+            run_bounded(cmd, Input::Null, None, Duration::from_secs(30))
+        };
+        // userdel needs -f for a uid that has processes (root's).
+        let _ = run(&["userdel", "-f", name]);
+        run(&[
+            "useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", home, "-s", "/bin/sh", "-p", "*",
+            name,
+        ])
+        .assert_success();
+        RootAlias(name)
+    }
+}
+
+impl Drop for RootAlias {
+    fn drop(&mut self) {
+        let mut cmd = Command::new("userdel");
+        cmd.args(["-f", self.0]);
+        let _ = run_bounded(cmd, Input::Null, None, Duration::from_secs(30));
+    }
+}

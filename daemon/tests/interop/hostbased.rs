@@ -164,3 +164,39 @@ pub fn names_algorithms_and_known_hosts_options_apply() {
         assert_refused(&hostbased_login(&server, "sisuhb9", &etc));
     }
 }
+
+/// `PermitRootLogin`: hostbased is no password, so `prohibit-password` (the default)
+/// lets root in; `no` does not. Root (an alias of uid 0 with a home of the test's) is
+/// trusted by its `~/.shosts`; the host key is in `/etc/ssh/ssh_known_hosts` of the
+/// server's own mount namespace (OpenSSH looks for `~/.ssh/known_hosts` in the home
+/// of uid 0, `/root`, not in the alias's).
+pub fn permit_root_login_applies_to_hostbased() {
+    for (setting, allowed) in [(None, true), (Some("PermitRootLogin no"), false)] {
+        let mut b = Server::builder("hostbased-root")
+            .config("HostbasedAuthentication yes")
+            .config("IgnoreRhosts no");
+        if let Some(l) = setting {
+            b = b.config(l);
+        }
+        let mut p = b.prepare();
+        let etc = client_etc(&p);
+        let home = p.dir.join("root-home");
+        fs::create_dir_all(&home).unwrap();
+        let root = crate::common::RootAlias::new("sisuroothb", home.to_str().unwrap());
+        fs::write(home.join(".shosts"), "127.0.0.1 root\n").unwrap();
+        let key = fs::read_to_string(etc.join("ssh_host_ed25519_key.pub")).unwrap();
+        fs::write(p.dir.join("ssh_known_hosts"), format!("127.0.0.1 {key}")).unwrap();
+        p.in_mount_namespace(
+            "mkdir {dir}/srv-etc-ssh && cp -a /etc/ssh/. {dir}/srv-etc-ssh/ && \
+             cp {dir}/ssh_known_hosts {dir}/srv-etc-ssh/ && mount --bind {dir}/srv-etc-ssh /etc/ssh",
+        );
+        let server = p.start();
+        let out = hostbased_login(&server, root.0, &etc);
+        if allowed {
+            out.assert_success();
+            assert_eq!(out.stdout_str(), "root\n", "{setting:?}");
+        } else {
+            assert_refused(&out);
+        }
+    }
+}

@@ -114,6 +114,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         hostbased::a_trusted_host_with_a_known_key_logs_its_user_in => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
         hostbased::hostbased_authentication_and_ignore_rhosts_keep_it_off => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
         hostbased::names_algorithms_and_known_hosts_options_apply => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
+        hostbased::permit_root_login_applies_to_hostbased => [Root, Program("unshare"), File("/usr/lib/openssh/ssh-keysign")],
         user_rc::user_rc_runs_before_the_command => [Root],
         user_rc::permit_user_rc_no_user_rc_and_force_command_keep_it_from_running => [Root],
         user_rc::the_system_sshrc_runs_when_the_user_has_none => [Root, Program("unshare")],

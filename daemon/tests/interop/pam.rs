@@ -107,7 +107,8 @@ pub fn publickey_then_keyboard_interactive_as_two_factors() {
     account(user);
     let server = pam_server(
         "pam-two-factors",
-        &["AuthenticationMethods publickey,keyboard-interactive"],
+        // With its device named, as OpenSSH's documentation writes it.
+        &["AuthenticationMethods publickey,keyboard-interactive:pam"],
     );
     let both = server
         .ssh()

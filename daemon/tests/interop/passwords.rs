@@ -10,7 +10,7 @@
 
 use crate::common::{
     ensure_account, fingerprint, run_bounded, set_password, test_user, AccountSpec, Input, Output,
-    Server, ServerBuilder, CLIENT_TIMEOUT,
+    RootAlias, Server, ServerBuilder, CLIENT_TIMEOUT,
 };
 use std::process::Command;
 use std::time::Duration;
@@ -297,55 +297,12 @@ pub fn plink_logs_in_with_a_password() {
     server.assert_logged("Failed password for sisupwk from 127.0.0.1 port ");
 }
 
-/// An alias of root (uid 0) with a password, for the time of a test: removed on drop.
-struct RootAlias(&'static str);
-
-impl RootAlias {
-    fn new(name: &'static str, password: &str) -> RootAlias {
-        let run = |args: &[&str]| {
-            let mut cmd = Command::new(args[0]);
-            cmd.args(&args[1..]);
-            run_bounded(cmd, Input::Null, None, Duration::from_secs(30))
-        };
-        // userdel needs -f for a uid that has processes (root's); the home directory
-        // does not exist, so that -f has nothing to remove but the account.
-        let _ = run(&["userdel", "-f", name]);
-        run(&[
-            "useradd",
-            "-o",
-            "-u",
-            "0",
-            "-g",
-            "0",
-            "-M",
-            "-d",
-            "/nonexistent/sisu-root-alias",
-            "-s",
-            "/bin/sh",
-            "-p",
-            "*",
-            name,
-        ])
-        .assert_success();
-        let alias = RootAlias(name);
-        set_password(name, password, "YESCRYPT");
-        alias
-    }
-}
-
-impl Drop for RootAlias {
-    fn drop(&mut self) {
-        let mut cmd = Command::new("userdel");
-        cmd.args(["-f", self.0]);
-        let _ = run_bounded(cmd, Input::Null, None, Duration::from_secs(30));
-    }
-}
-
 /// `PermitRootLogin` for passwords: `prohibit-password` (the default) and
 /// `forced-commands-only` refuse root's password (a "Failed password" line, as
 /// OpenSSH's); `yes` lets it in.
 pub fn permit_root_login_applies_to_passwords() {
-    let root = RootAlias::new("sisuroot0", PASSWORD);
+    let root = RootAlias::new("sisuroot0", "/nonexistent/sisu-root-alias");
+    set_password(root.0, PASSWORD, "YESCRYPT");
     for (setting, allowed) in [
         (None, false),
         (Some("PermitRootLogin forced-commands-only"), false),

@@ -2,7 +2,8 @@
 //! §9), in OpenSSH's order (`auth2-hostbased.c`, `auth-rhosts.c`):
 //!
 //! 1. `HostbasedAuthentication` is on for the user, the method may be tried now, the
-//!    user may log in, the host key is not revoked.
+//!    user may log in (root with `PermitRootLogin yes` or `prohibit-password`), the
+//!    host key is not revoked.
 //! 2. The host's name: its address (Sisu does no reverse look-ups, as OpenSSH with
 //!    `UseDNS no`), or with `HostbasedUsesNameFromPacketOnly` the name the client sent
 //!    (without its trailing dot). A sent name that differs is logged.
@@ -13,7 +14,7 @@
 //! 4. The host key is known for that name: `/etc/ssh/ssh_known_hosts`, then (unless
 //!    `IgnoreUserKnownHosts`) `~/.ssh/known_hosts`, through `sisu-knownhosts`.
 
-use super::{key_is_revoked, key_type_label, AuthSettings, Rules};
+use super::{key_is_revoked, key_type_label, AuthSettings, RootLogin, Rules};
 use crate::config::IgnoreRhosts;
 use crate::os::{self, UserInfo};
 use crate::policy::rhosts::{self, Decision};
@@ -44,6 +45,16 @@ impl Rules {
         }
         let user = self.user(name)?;
         if !self.method_allowed_now(name, "hostbased") {
+            return None;
+        }
+        // PermitRootLogin: hostbased is no password, and carries no forced command.
+        if user.uid == 0
+            && !matches!(
+                settings.permit_root_login,
+                RootLogin::Yes | RootLogin::ProhibitPassword
+            )
+        {
+            self.log_root_refusal();
             return None;
         }
         if let Some(file) = &settings.revoked_keys {
