@@ -24,8 +24,8 @@
 //!   provider; the user keys stay (sisu-sshd verifies them), the host keys would need
 //!   a provider in the server, which sisu-sshd does not load. For the same reason
 //!   `keytype` pairs a security-key user key with an ed25519 host key, `keyscan`
-//!   asks for no security-key host key and `cert-hostkey` makes no security-key
-//!   host certificates.
+//!   asks for no security-key host key, `hostkey-agent` puts none in the agent and
+//!   `cert-hostkey` makes no security-key host certificates.
 //! - with `--no-pam` only: `UsePAM yes` in the server configuration `test-exec.sh`
 //!   writes becomes `UsePAM no` (for both servers), to tell a PAM problem from another.
 //!   By default the suite's line stays, and both servers run the host's PAM stack
@@ -86,10 +86,11 @@ const NO_PAM_LINE: &str = "\tUsePAM\t\t\tno";
 /// the server).
 const SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | maybe_filter_sk`";
 const NO_SK_HOSTKEY_LINE: &str = "SSH_HOSTKEY_TYPES=`$SSH -Q key-plain | grep -v ^sk`";
-/// The lines of three tests that use host keys of every user-key type, and our
+/// The lines of four tests that use host keys of every user-key type, and our
 /// change: an ed25519 host key where the user key is a security key (`keytype`), no
-/// security-key host keys scanned (`keyscan`) or certified (`cert-hostkey`).
-const SK_HOSTKEY_TESTS: [(&str, &str, &str); 3] = [
+/// security-key host keys scanned (`keyscan`), held by an agent (`hostkey-agent`) or
+/// certified (`cert-hostkey`).
+const SK_HOSTKEY_TESTS: [(&str, &str, &str); 5] = [
     (
         "keytype.sh",
         "\thtypes=\"$ut\"",
@@ -99,6 +100,16 @@ const SK_HOSTKEY_TESTS: [(&str, &str, &str); 3] = [
         "keyscan.sh",
         "for t in $SSH_KEYTYPES; do",
         "for t in `echo $SSH_KEYTYPES | tr ' ' '\\n' | grep -v '^sk-'`; do",
+    ),
+    (
+        "hostkey-agent.sh",
+        "trace \"make CA key\"",
+        "SSH_KEYTYPES=`echo $SSH_KEYTYPES | tr ' ' '\\n' | grep -v '^sk-'`\ntrace \"make CA key\"",
+    ),
+    (
+        "hostkey-agent.sh",
+        "SSH_CERTTYPES=`ssh -Q key-sig | grep 'cert-v01@openssh.com'`",
+        "SSH_CERTTYPES=`ssh -Q key-sig | grep 'cert-v01@openssh.com' | grep -v '^sk-'`",
     ),
     (
         "cert-hostkey.sh",
