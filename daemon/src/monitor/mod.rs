@@ -248,18 +248,24 @@ fn with_role(args: &[String], role: &str) -> Vec<String> {
 }
 
 impl Monitor {
-    /// A keyboard-interactive step: prompts, or the verdict.
-    fn kbd(&mut self, user: &str, step: KbdStep) -> FromMonitor {
-        let reply = match self.local.kbd_interactive(user, step) {
-            KbdAnswer::Prompts(request) => FromMonitor::KbdPrompts { request },
-            KbdAnswer::Verdict(verdict) => FromMonitor::Verified { verdict },
-        };
+    /// After a verdict: once the user is in, the phase says so (and permits the
+    /// handover).
+    fn note_authentication(&mut self) {
         if self.local.authenticated().is_some() {
             self.phase = Phase::Preauth {
                 user_named: true,
                 authenticated: true,
             };
         }
+    }
+
+    /// A keyboard-interactive step: prompts, or the verdict.
+    fn kbd(&mut self, user: &str, step: KbdStep) -> FromMonitor {
+        let reply = match self.local.kbd_interactive(user, step) {
+            KbdAnswer::Prompts(request) => FromMonitor::KbdPrompts { request },
+            KbdAnswer::Verdict(verdict) => FromMonitor::Verified { verdict },
+        };
+        self.note_authentication();
         reply
     }
 
@@ -447,12 +453,7 @@ impl Monitor {
             }
             ToMonitor::Password { user, password } => {
                 let verdict = self.local.password(&user, &password);
-                if self.local.authenticated().is_some() {
-                    self.phase = Phase::Preauth {
-                        user_named: true,
-                        authenticated: true,
-                    };
-                }
+                self.note_authentication();
                 FromMonitor::Verified { verdict }
             }
             ToMonitor::Methods { user } => FromMonitor::Methods {
@@ -473,22 +474,12 @@ impl Monitor {
             },
             ToMonitor::HostbasedVerified(request) => {
                 let verdict = self.local.hostbased_verified(&request);
-                if self.local.authenticated().is_some() {
-                    self.phase = Phase::Preauth {
-                        user_named: true,
-                        authenticated: true,
-                    };
-                }
+                self.note_authentication();
                 FromMonitor::Verified { verdict }
             }
             ToMonitor::KeyVerified(request) => {
                 let verdict = self.local.key_verified(&request);
-                if self.local.authenticated().is_some() {
-                    self.phase = Phase::Preauth {
-                        user_named: true,
-                        authenticated: true,
-                    };
-                }
+                self.note_authentication();
                 FromMonitor::Verified { verdict }
             }
             ToMonitor::ProveHostKey { key, algorithm } => {

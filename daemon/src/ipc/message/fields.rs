@@ -72,32 +72,22 @@ pub(super) fn read_keys(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError>
 /// Most `NAME=value` pairs PAM may hand to a session.
 pub(super) const MAX_ENV: usize = 256;
 
-pub(super) fn write_names(w: &mut Writer, names: &[String]) {
-    w.u32(names.len() as u32);
-    for a in names {
+/// A list of strings (at most `max`; `what` names it in the error).
+pub(super) fn write_strings(w: &mut Writer, items: &[String]) {
+    w.u32(items.len() as u32);
+    for a in items {
         w.str(a);
     }
 }
 
-pub(super) fn read_names(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
+pub(super) fn read_strings(
+    r: &mut Reader<'_>,
+    max: usize,
+    what: &'static str,
+) -> Result<Vec<String>, DecodeError> {
     let n = r.u32()? as usize;
-    if n > super::MAX_ALGORITHMS {
-        return Err(DecodeError::TooLarge("algorithm list"));
-    }
-    (0..n).map(|_| text(r)).collect()
-}
-
-pub(super) fn write_env(w: &mut Writer, env: &[String]) {
-    w.u32(env.len() as u32);
-    for e in env {
-        w.str(e);
-    }
-}
-
-pub(super) fn read_env(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
-    let n = r.u32()? as usize;
-    if n > MAX_ENV {
-        return Err(DecodeError::TooLarge("environment"));
+    if n > max {
+        return Err(DecodeError::TooLarge(what));
     }
     (0..n).map(|_| text(r)).collect()
 }

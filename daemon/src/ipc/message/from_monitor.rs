@@ -1,7 +1,7 @@
 //! [`FromMonitor`]'s encoding.
 
 use super::fields::*;
-use super::{tag, DecodeError, FromMonitor, Verdict};
+use super::{tag, DecodeError, FromMonitor, Verdict, MAX_ALGORITHMS};
 use sisu_wire::{Reader, WireError, Writer};
 
 impl FromMonitor {
@@ -48,8 +48,8 @@ impl FromMonitor {
                     None => w.bool(false),
                 };
                 write_methods(&mut w, methods);
-                write_names(&mut w, pubkey_algorithms);
-                write_names(&mut w, hostbased_algorithms);
+                write_strings(&mut w, pubkey_algorithms);
+                write_strings(&mut w, hostbased_algorithms);
             }
             FromMonitor::Methods { methods } => {
                 w.u8(tag::METHOD_LIST);
@@ -80,7 +80,7 @@ impl FromMonitor {
             } => {
                 w.u8(tag::START).str(user).string(grant).string(state);
                 write_keys(&mut w, host_keys);
-                write_env(&mut w, pam_env);
+                write_strings(&mut w, pam_env);
                 w.str(pam_messages);
             }
             FromMonitor::Pty { tty, last_login } => {
@@ -141,8 +141,8 @@ impl FromMonitor {
                     refuse,
                     banner,
                     methods,
-                    pubkey_algorithms: read_names(&mut r)?,
-                    hostbased_algorithms: read_names(&mut r)?,
+                    pubkey_algorithms: read_strings(&mut r, MAX_ALGORITHMS, "algorithm list")?,
+                    hostbased_algorithms: read_strings(&mut r, MAX_ALGORITHMS, "algorithm list")?,
                 }
             }
             tag::METHOD_LIST => FromMonitor::Methods {
@@ -167,7 +167,7 @@ impl FromMonitor {
                 grant: blob(&mut r)?,
                 state: blob(&mut r)?,
                 host_keys: read_keys(&mut r)?,
-                pam_env: read_env(&mut r)?,
+                pam_env: read_strings(&mut r, MAX_ENV, "environment")?,
                 pam_messages: text(&mut r)?,
             },
             tag::PTY_READY => FromMonitor::Pty {
