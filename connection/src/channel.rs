@@ -34,6 +34,12 @@ pub(crate) struct Channel {
     pub replies: VecDeque<Option<bool>>,
     /// Requests with `want_reply` still in the event queue (not polled yet).
     pub replies_queued: usize,
+    /// We opened it (`Connection::open_channel`); until `confirmed`, we wait for the
+    /// peer's `CHANNEL_OPEN_CONFIRMATION` or `FAILURE`.
+    pub local_open: bool,
+    /// We gave up on our own open before the peer answered: a confirmation is answered
+    /// with CLOSE, and neither answer is an event.
+    pub abandoned: bool,
 }
 
 impl Channel {
@@ -59,7 +65,18 @@ impl Channel {
             close_received: false,
             replies: VecDeque::new(),
             replies_queued: 0,
+            local_open: false,
+            abandoned: false,
         }
+    }
+
+    /// A channel we ask the peer to open, granting it `window` bytes from the start
+    /// (it may send data as soon as it confirms).
+    pub fn local(generation: u64, window: u32) -> Channel {
+        let mut c = Channel::opening(0, generation, 0, 0);
+        c.local_open = true;
+        c.recv_window = window;
+        c
     }
 
     /// Confirms the channel, granting the peer `window` bytes.

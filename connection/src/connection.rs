@@ -62,6 +62,8 @@ pub struct Connection {
     next_generation: u64,
     /// Our global requests with `want_reply` not answered yet.
     global_requests_outstanding: usize,
+    /// The peer sent `no-more-sessions@openssh.com`.
+    no_more_sessions: bool,
     error: Option<ConnectionError>,
 }
 
@@ -78,6 +80,7 @@ impl Connection {
             global_replies_queued: 0,
             next_generation: 0,
             global_requests_outstanding: 0,
+            no_more_sessions: false,
             error: None,
         }
     }
@@ -174,6 +177,9 @@ impl Connection {
                 want_reply,
                 data,
             } => {
+                if name == crate::global::NO_MORE_SESSIONS {
+                    self.no_more_sessions = true;
+                }
                 if want_reply {
                     if self.global_replies_owed + self.global_replies_queued
                         >= MAX_PENDING_GLOBAL_REPLIES
@@ -206,9 +212,42 @@ impl Connection {
                 max_packet,
                 data,
             } => self.on_open(kind, sender, initial_window, max_packet, data),
-            // We open no channels yet (client role and forwarded-tcpip: TODO).
-            Message::ChannelOpenConfirmation { .. } | Message::ChannelOpenFailure { .. } => {
-                Err(ConnectionError::Unexpected { msg: n })
+            Message::ChannelOpenConfirmation {
+                recipient,
+                sender,
+                initial_window,
+                max_packet,
+                ..
+            } => {
+                let c = self.awaiting_answer(n, recipient)?;
+                c.confirmed = true;
+                c.peer_id = sender;
+                c.send_window = initial_window;
+                c.send_max_packet = max_packet;
+                if c.abandoned {
+                    c.close_sent = true;
+                    self.queue(Message::ChannelClose { recipient: sender });
+                    Ok(())
+                } else {
+                    self.push_event(Event::OpenConfirmed { ch: recipient })
+                }
+            }
+            Message::ChannelOpenFailure {
+                recipient,
+                reason,
+                description,
+                ..
+            } => {
+                let abandoned = self.awaiting_answer(n, recipient)?.abandoned;
+                self.channels[recipient as usize] = None;
+                if abandoned {
+                    return Ok(());
+                }
+                self.push_event(Event::OpenFailed {
+                    ch: recipient,
+                    reason,
+                    description: description.to_owned(),
+                })
             }
             Message::ChannelWindowAdjust {
                 recipient,
@@ -279,13 +318,11 @@ impl Connection {
             msg: sisu_wire::msg::SSH_MSG_CHANNEL_OPEN,
             error,
         })?;
-        let free = self.channels.iter().position(Option::is_none);
-        let id = match free {
+        if self.no_more_sessions && kind == ChannelKind::Session {
+            return Err(ConnectionError::SessionAfterNoMoreSessions);
+        }
+        let id = match self.free_id() {
             Some(i) => i,
-            None if self.channels.len() < self.limits.max_channels.min(u32::MAX as usize) => {
-                self.channels.push(None);
-                self.channels.len() - 1
-            }
             None => {
                 self.queue(Message::ChannelOpenFailure {
                     recipient: sender,
@@ -307,6 +344,26 @@ impl Connection {
             max_packet,
         ));
         Ok(())
+    }
+
+    /// A free slot in the channel table (growing it up to the limit).
+    fn free_id(&mut self) -> Option<usize> {
+        match self.channels.iter().position(Option::is_none) {
+            Some(i) => Some(i),
+            None if self.channels.len() < self.limits.max_channels.min(u32::MAX as usize) => {
+                self.channels.push(None);
+                Some(self.channels.len() - 1)
+            }
+            None => None,
+        }
+    }
+
+    /// The channel we opened that the peer's answer (`msg`) names, or a protocol error.
+    fn awaiting_answer(&mut self, msg: u8, ch: u32) -> Result<&mut Channel, ConnectionError> {
+        match self.channels.get_mut(ch as usize) {
+            Some(Some(c)) if c.local_open && !c.confirmed => Ok(c),
+            _ => Err(ConnectionError::Unexpected { msg }),
+        }
     }
 
     fn on_data(
@@ -436,8 +493,25 @@ impl Connection {
                 }),
                 Some(true),
             ),
-            // x11-req, auth-agent-req@openssh.com, keepalive@openssh.com, a client's
-            // exit-status, and anything unknown: the daemon decides.
+            ChannelRequest::X11Req {
+                single_connection,
+                auth_protocol,
+                auth_cookie,
+                screen,
+            } => (
+                Some(Event::X11Request {
+                    ch,
+                    want_reply,
+                    single_connection,
+                    auth_protocol: auth_protocol.to_owned(),
+                    auth_cookie: auth_cookie.to_owned(),
+                    screen,
+                }),
+                None,
+            ),
+            ChannelRequest::AuthAgentReq => (Some(Event::AgentRequest { ch, want_reply }), None),
+            // keepalive@openssh.com, a client's exit-status, and anything unknown: the
+            // daemon decides.
             _ => (
                 Some(Event::OtherRequest {
                     ch,
@@ -550,7 +624,7 @@ impl Connection {
         let Some(Some(c)) = self.channels.get_mut(ch as usize) else {
             return;
         };
-        if c.confirmed || self.error.is_some() {
+        if c.confirmed || c.local_open || self.error.is_some() {
             return;
         }
         c.confirm(window);
@@ -572,7 +646,7 @@ impl Connection {
             return;
         };
         let Some(c) = slot.as_ref() else { return };
-        if c.confirmed || self.error.is_some() {
+        if c.confirmed || c.local_open || self.error.is_some() {
             return;
         }
         let recipient = c.peer_id;
@@ -618,6 +692,30 @@ impl Connection {
         } else {
             Message::RequestFailure
         });
+    }
+
+    /// Opens a channel of `kind` towards the peer (`forwarded-tcpip`, `x11`,
+    /// `auth-agent@openssh.com`, ...): `CHANNEL_OPEN` granting [`Limits::window`] and
+    /// [`Limits::max_packet`]. The answer comes as [`Event::OpenConfirmed`] (then the
+    /// channel works as one the peer opened) or [`Event::OpenFailed`]. `None` when
+    /// [`Limits::max_channels`] are in use (or the machine has failed).
+    pub fn open_channel(&mut self, kind: &ChannelKind) -> Option<ChannelId> {
+        if self.error.is_some() {
+            return None;
+        }
+        let id = self.free_id()?;
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.channels[id] = Some(Channel::local(generation, self.limits.window));
+        let data = kind.encode_data();
+        self.queue(Message::ChannelOpen {
+            kind: kind.name(),
+            sender: id as ChannelId,
+            initial_window: self.limits.window,
+            max_packet: self.limits.max_packet,
+            data: &data,
+        });
+        Some(id as ChannelId)
     }
 
     /// Sends a global request of our own (e.g. `keepalive@openssh.com` for
@@ -793,9 +891,19 @@ impl Connection {
 
     /// Sends `CHANNEL_CLOSE` on `ch` (once); after it nothing more is sent on `ch`.
     /// If the peer had closed already, the id is freed and [`Event::Closed`] follows.
+    ///
+    /// On a channel of ours that the peer has not answered yet, the open is abandoned:
+    /// no event comes for it, a confirmation is answered with CLOSE, and the id stays
+    /// in use until that is done.
     pub fn close(&mut self, ch: ChannelId) {
         if self.error.is_some() {
             return;
+        }
+        if let Some(Some(c)) = self.channels.get_mut(ch as usize) {
+            if c.local_open && !c.confirmed {
+                c.abandoned = true;
+                return;
+            }
         }
         let Some(c) = self.confirmed(ch) else { return };
         if c.close_sent {
@@ -872,6 +980,9 @@ mod tests {
         Consume(u32, u32),
         Send(u32, usize),
         LocalClose(u32),
+        LocalOpen,
+        PeerConfirm(u32, u32),
+        PeerFailure(u32),
         DrainEvents,
         DrainTransmit,
     }
@@ -892,7 +1003,10 @@ mod tests {
             (ch.clone(), any::<bool>()).prop_map(|(c, ok)| Step::Reply(c, ok)),
             (ch.clone(), any::<u32>()).prop_map(|(c, n)| Step::Consume(c, n)),
             (ch.clone(), 0usize..5000).prop_map(|(c, n)| Step::Send(c, n)),
-            ch.prop_map(Step::LocalClose),
+            ch.clone().prop_map(Step::LocalClose),
+            Just(Step::LocalOpen),
+            (ch.clone(), any::<u32>()).prop_map(|(c, w)| Step::PeerConfirm(c, w)),
+            ch.prop_map(Step::PeerFailure),
             Just(Step::DrainEvents),
             Just(Step::DrainTransmit),
         ]
@@ -1033,6 +1147,29 @@ mod tests {
                         c.close(ch);
                         Ok(())
                     }
+                    Step::LocalOpen => {
+                        let kind = ChannelKind::ForwardedTcpip {
+                            connected_address: "127.0.0.1".into(), connected_port: 1,
+                            originator: "127.0.0.1".into(), originator_port: 2,
+                        };
+                        if let Some(ch) = c.open_channel(&kind) {
+                            prop_assert!(!c.is_open(ch));
+                            prop_assert_eq!(c.send_window(ch), 0);
+                        }
+                        Ok(())
+                    }
+                    Step::PeerConfirm(ch, w) => c.handle_message(
+                        &Message::ChannelOpenConfirmation {
+                            recipient: ch, sender: 9, initial_window: w, max_packet: 500, data: &[],
+                        }
+                        .encode(),
+                    ),
+                    Step::PeerFailure(ch) => c.handle_message(
+                        &Message::ChannelOpenFailure {
+                            recipient: ch, reason: 2, description: "no", language: "",
+                        }
+                        .encode(),
+                    ),
                     Step::DrainEvents => {
                         while c.poll_event().is_some() {}
                         Ok(())
@@ -1061,6 +1198,151 @@ mod tests {
                 check_bounds(&c);
             }
         }
+    }
+
+    fn drain(c: &mut Connection) -> Vec<Message<'static>> {
+        std::iter::from_fn(|| c.poll_transmit())
+            .map(|p| {
+                let p: &'static [u8] = Box::leak(p.into_boxed_slice());
+                Message::parse(p).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn server_opened_channels_confirm_fail_and_abandon() {
+        let limits = Limits {
+            window: 1000,
+            max_packet: 100,
+            ..Limits::default()
+        };
+        let mut c = Connection::new(limits);
+        let kind = ChannelKind::AuthAgent;
+        let a = c.open_channel(&kind).unwrap();
+        assert_eq!(
+            drain(&mut c),
+            vec![Message::ChannelOpen {
+                kind: "auth-agent@openssh.com",
+                sender: a,
+                initial_window: 1000,
+                max_packet: 100,
+                data: &[],
+            }]
+        );
+        // Nothing may be sent before the answer; data for it is a protocol error.
+        assert_eq!(c.send_data(a, b"x"), 0);
+        let confirm = |recipient, sender| {
+            Message::ChannelOpenConfirmation {
+                recipient,
+                sender,
+                initial_window: 10,
+                max_packet: 4,
+                data: &[],
+            }
+            .encode()
+        };
+        c.handle_message(&confirm(a, 77)).unwrap();
+        assert_eq!(c.poll_event(), Some(Event::OpenConfirmed { ch: a }));
+        // Now it is an ordinary channel: the peer's window and packet size apply.
+        assert_eq!(c.send_data(a, b"0123456789abc"), 10);
+        assert_eq!(drain(&mut c).len(), 3);
+        c.handle_message(
+            &Message::ChannelData {
+                recipient: a,
+                data: b"hi",
+            }
+            .encode(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.poll_event(),
+            Some(Event::Data {
+                ch: a,
+                data: b"hi".to_vec()
+            })
+        );
+        // A second confirmation is not expected.
+        assert_eq!(
+            c.handle_message(&confirm(a, 78)),
+            Err(ConnectionError::Unexpected { msg: 91 })
+        );
+
+        // A refusal frees the id and says why.
+        let mut c = Connection::new(limits);
+        let b = c.open_channel(&kind).unwrap();
+        let fail = Message::ChannelOpenFailure {
+            recipient: b,
+            reason: 1,
+            description: "denied",
+            language: "",
+        };
+        c.handle_message(&fail.encode()).unwrap();
+        assert_eq!(
+            c.poll_event(),
+            Some(Event::OpenFailed {
+                ch: b,
+                reason: 1,
+                description: "denied".into()
+            })
+        );
+        assert_eq!(c.channels().count(), 0);
+
+        // Abandoned before the answer: the confirmation is answered with CLOSE, no event,
+        // and the peer's CLOSE frees the id.
+        let d = c.open_channel(&kind).unwrap();
+        drain(&mut c);
+        c.close(d);
+        assert!(drain(&mut c).is_empty());
+        c.handle_message(&confirm(d, 5)).unwrap();
+        assert_eq!(drain(&mut c), vec![Message::ChannelClose { recipient: 5 }]);
+        assert_eq!(c.poll_event(), None);
+        c.handle_message(&Message::ChannelClose { recipient: d }.encode())
+            .unwrap();
+        assert_eq!(c.poll_event(), Some(Event::Closed { ch: d }));
+        // A peer-opened channel cannot be "accepted" through an id of ours.
+        let e = c.open_channel(&kind).unwrap();
+        c.accept_open(e);
+        c.reject_open(e, 1, "x");
+        assert_eq!(drain(&mut c).len(), 1, "only the CHANNEL_OPEN");
+    }
+
+    #[test]
+    fn session_after_no_more_sessions_is_fatal() {
+        let mut c = Connection::new(Limits::default());
+        let nms = Message::GlobalRequest {
+            name: crate::global::NO_MORE_SESSIONS,
+            want_reply: false,
+            data: &[],
+        };
+        c.handle_message(&nms.encode()).unwrap();
+        let open = |kind| {
+            Message::ChannelOpen {
+                kind,
+                sender: 0,
+                initial_window: 0,
+                max_packet: 0,
+                data: &[],
+            }
+            .encode()
+        };
+        let tcp = ChannelKind::DirectTcpip {
+            host: "h".into(),
+            port: 1,
+            originator: "o".into(),
+            originator_port: 2,
+        };
+        let forward = Message::ChannelOpen {
+            kind: "direct-tcpip",
+            sender: 0,
+            initial_window: 0,
+            max_packet: 0,
+            data: &tcp.encode_data(),
+        };
+        c.handle_message(&forward.encode()).unwrap();
+        assert_eq!(
+            c.handle_message(&open("session")),
+            Err(ConnectionError::SessionAfterNoMoreSessions)
+        );
     }
 
     #[test]

@@ -30,8 +30,8 @@ pub enum ConnectionError {
         /// The message number, if there was one.
         msg: Option<u8>,
     },
-    /// A message we did not ask for: a reply to a request we never sent, or a channel
-    /// open confirmation while we open no channels.
+    /// A message we did not ask for: a reply to a request we never sent, or an answer
+    /// to a channel open we did not ask for.
     Unexpected {
         /// The message number.
         msg: u8,
@@ -63,6 +63,9 @@ pub enum ConnectionError {
     /// ([`crate::MAX_PENDING_REPLIES`] per channel or
     /// [`crate::MAX_PENDING_GLOBAL_REPLIES`] global ones).
     TooManyPendingRequests,
+    /// A session channel opened after the peer's own `no-more-sessions@openssh.com`
+    /// (OpenSSH disconnects too: it is how a hijacked connection would show).
+    SessionAfterNoMoreSessions,
     /// The event queue reached `Limits::max_pending_events`: the caller is not draining
     /// [`crate::Connection::poll_event`].
     EventQueueFull,
@@ -109,6 +112,9 @@ impl fmt::Display for ConnectionError {
                 f.write_str("too many requests waiting for a reply")
             }
             ConnectionError::EventQueueFull => f.write_str("event queue full"),
+            ConnectionError::SessionAfterNoMoreSessions => f.write_str(
+                "Possible attack: attempt to open a session after additional sessions disabled",
+            ),
         }
     }
 }

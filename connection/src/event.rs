@@ -93,8 +93,30 @@ pub enum Event {
         /// Signal name, e.g. `TERM`.
         name: String,
     },
-    /// Any other channel request (`x11-req`, `auth-agent-req@openssh.com`,
-    /// `keepalive@openssh.com`, ...). Usually answered with `reply_request(ch, false)`.
+    /// `x11-req`: forward X11 connections for this session.
+    X11Request {
+        /// The channel.
+        ch: ChannelId,
+        /// Whether the peer waits for `reply_request`.
+        want_reply: bool,
+        /// Forward one connection only.
+        single_connection: bool,
+        /// The authentication protocol, e.g. `MIT-MAGIC-COOKIE-1`.
+        auth_protocol: String,
+        /// The cookie in hexadecimal (the peer's fake one, which it replaces).
+        auth_cookie: String,
+        /// The screen number.
+        screen: u32,
+    },
+    /// `auth-agent-req@openssh.com`: forward the peer's agent.
+    AgentRequest {
+        /// The channel.
+        ch: ChannelId,
+        /// Whether the peer waits for `reply_request`.
+        want_reply: bool,
+    },
+    /// Any other channel request (`keepalive@openssh.com`, ...). Usually answered with
+    /// `reply_request(ch, false)`.
     OtherRequest {
         /// The channel.
         ch: ChannelId,
@@ -144,7 +166,22 @@ pub enum Event {
         /// The channel.
         ch: ChannelId,
     },
-    /// `SSH_MSG_GLOBAL_REQUEST`; answer with `reply_global` if `want_reply`.
+    /// The peer confirmed a channel we opened with `open_channel`: data may flow.
+    OpenConfirmed {
+        /// The channel.
+        ch: ChannelId,
+    },
+    /// The peer refused a channel we opened; the id is free again.
+    OpenFailed {
+        /// The channel.
+        ch: ChannelId,
+        /// The `SSH_OPEN_*` reason code.
+        reason: u32,
+        /// The peer's description.
+        description: String,
+    },
+    /// `SSH_MSG_GLOBAL_REQUEST`; answer with `reply_global` if `want_reply`. Parse the
+    /// data with [`crate::global::GlobalRequest::parse`].
     GlobalRequest {
         /// Request name, e.g. `keepalive@openssh.com`, `tcpip-forward`.
         name: String,

@@ -3,13 +3,15 @@
 //! This crate owns what runs over an authenticated SSH transport: the channel table,
 //! the two windows of every channel and their flow control, channel requests (pty-req,
 //! env, shell, exec, subsystem, window-change, signal, exit-status, exit-signal) and
-//! global requests. It is sans-IO: the daemon feeds it message payloads numbered
+//! global requests, and the channels we open ourselves (`forwarded-tcpip`, `x11`,
+//! `auth-agent@openssh.com`, streamlocal). It is sans-IO: the daemon feeds it message payloads numbered
 //! 80..=127 and drains payloads to send and typed [`Event`]s. The server role is here;
 //! the [`message`], [`open`] and [`request`] modules encode and parse both directions,
 //! ready for a client role.
 //!
 //! Module map: [`message`] (the RFC 4254 messages), [`open`] (channel types),
-//! [`request`] (channel request types, terminal modes), `channel` (one channel's windows
+//! [`request`] (channel request types, terminal modes), [`global`] (global request
+//! types: forwarding, keepalive, no-more-sessions), `channel` (one channel's windows
 //! and flags), `connection` (the machine), [`event`], [`error`].
 //!
 //! ```
@@ -82,6 +84,13 @@
 //!   reply from the moment [`Connection::poll_event`] hands it out, so a daemon that
 //!   answers each event as it polls it may call `reply_request` for every request
 //!   (a no-op for `want_reply == false`) or only for those that want a reply.
+//! - [`Connection::open_channel`] opens a channel from our side; the peer's answer is
+//!   [`Event::OpenConfirmed`] or [`Event::OpenFailed`], and from the confirmation on
+//!   the channel follows the same window and packet rules as one the peer opened. A
+//!   confirmation or failure for anything else is a protocol error. Closing one of ours
+//!   before the answer abandons it (a late confirmation gets a CLOSE).
+//! - After the peer's `no-more-sessions@openssh.com`, a `session` open is a protocol
+//!   error, as in OpenSSH.
 //! - We send no channel requests wanting a reply, so a `CHANNEL_SUCCESS`/`FAILURE`
 //!   from the peer is a protocol error; `REQUEST_SUCCESS`/`FAILURE` are accepted only
 //!   as replies to [`Connection::send_global_request`].
@@ -91,10 +100,8 @@
 //!
 //! ## Not yet
 //!
-//! TODO: the client role (opening channels ourselves: `forwarded-tcpip`, `x11`,
-//! `auth-agent@openssh.com`, and replies to our own channel requests); typed parsing
-//! of `tcpip-forward` / `cancel-tcpip-forward` and streamlocal global requests and
-//! of `x11-req`; the SSH-1 interactive session (`v1`).
+//! TODO: the rest of the client role (channel requests of our own that want a reply);
+//! the SSH-1 interactive session (`v1`).
 #![forbid(unsafe_code)]
 // No panics on a network path: tests (and doc examples) may unwrap, the library may not.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -104,6 +111,7 @@ mod channel;
 mod connection;
 pub mod error;
 pub mod event;
+pub mod global;
 pub mod message;
 pub mod open;
 pub mod request;

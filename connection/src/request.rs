@@ -10,6 +10,9 @@ pub const TTY_OP_UNDEFINED: u8 = 160;
 /// Most terminal modes accepted in one `pty-req` (RFC 4254 defines 60-odd opcodes).
 pub const MAX_PTY_MODES: usize = 256;
 
+/// The request type `auth-agent-req@openssh.com`.
+pub const AUTH_AGENT_REQ: &str = "auth-agent-req@openssh.com";
+
 /// A parsed channel request: its type and type-specific data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChannelRequest<'a> {
@@ -79,8 +82,20 @@ pub enum ChannelRequest<'a> {
         /// Language tag.
         language: &'a str,
     },
-    /// Any other request (`x11-req`, `auth-agent-req@openssh.com`,
-    /// `keepalive@openssh.com`, ...), data unparsed.
+    /// `x11-req` (§6.3.1): forward X11 connections to the peer.
+    X11Req {
+        /// Forward one connection only.
+        single_connection: bool,
+        /// The authentication protocol, e.g. `MIT-MAGIC-COOKIE-1`.
+        auth_protocol: &'a str,
+        /// The (fake) cookie, in hexadecimal.
+        auth_cookie: &'a str,
+        /// The X11 screen number.
+        screen: u32,
+    },
+    /// `auth-agent-req@openssh.com` (OpenSSH's PROTOCOL.agent): forward the peer's agent.
+    AuthAgentReq,
+    /// Any other request (`keepalive@openssh.com`, ...), data unparsed.
     Other {
         /// Request type.
         kind: &'a str,
@@ -120,6 +135,13 @@ impl<'a> ChannelRequest<'a> {
             },
             "signal" => ChannelRequest::Signal { name: r.utf8()? },
             "exit-status" => ChannelRequest::ExitStatus { status: r.u32()? },
+            "x11-req" => ChannelRequest::X11Req {
+                single_connection: r.bool()?,
+                auth_protocol: r.utf8()?,
+                auth_cookie: r.utf8()?,
+                screen: r.u32()?,
+            },
+            AUTH_AGENT_REQ => ChannelRequest::AuthAgentReq,
             "exit-signal" => ChannelRequest::ExitSignal {
                 signal: r.utf8()?,
                 core_dumped: r.bool()?,
@@ -149,6 +171,8 @@ impl<'a> ChannelRequest<'a> {
             ChannelRequest::Signal { .. } => "signal",
             ChannelRequest::ExitStatus { .. } => "exit-status",
             ChannelRequest::ExitSignal { .. } => "exit-signal",
+            ChannelRequest::X11Req { .. } => "x11-req",
+            ChannelRequest::AuthAgentReq => AUTH_AGENT_REQ,
             ChannelRequest::Other { kind, .. } => kind,
         }
     }
@@ -175,7 +199,18 @@ impl<'a> ChannelRequest<'a> {
             ChannelRequest::Env { name, value } => {
                 w.str(name).string(value);
             }
-            ChannelRequest::Shell => {}
+            ChannelRequest::Shell | ChannelRequest::AuthAgentReq => {}
+            ChannelRequest::X11Req {
+                single_connection,
+                auth_protocol,
+                auth_cookie,
+                screen,
+            } => {
+                w.bool(*single_connection)
+                    .str(auth_protocol)
+                    .str(auth_cookie)
+                    .u32(*screen);
+            }
             ChannelRequest::Exec { command } => {
                 w.string(command);
             }
@@ -254,7 +289,7 @@ mod tests {
         }
 
         #[test]
-        fn other_requests_round_trip(which in 0u8..8, s in "[A-Za-z0-9 ]{0,20}",
+        fn other_requests_round_trip(which in 0u8..10, s in "[A-Za-z0-9 ]{0,20}",
                                      raw in proptest::collection::vec(any::<u8>(), 0..40),
                                      a in any::<u32>(), b in any::<bool>()) {
             let req = match which {
@@ -265,6 +300,10 @@ mod tests {
                 4 => ChannelRequest::WindowChange { cols: a, rows: a ^ 1, width_px: 3, height_px: 4 },
                 5 => ChannelRequest::Signal { name: &s },
                 6 => ChannelRequest::ExitStatus { status: a },
+                7 => ChannelRequest::X11Req {
+                    single_connection: b, auth_protocol: "MIT-MAGIC-COOKIE-1", auth_cookie: &s, screen: a,
+                },
+                8 => ChannelRequest::AuthAgentReq,
                 _ => ChannelRequest::ExitSignal { signal: &s, core_dumped: b, message: &s, language: "" },
             };
             let data = req.encode_data();
@@ -308,11 +347,15 @@ mod tests {
             Err(WireError::TrailingData)
         );
         assert_eq!(
-            ChannelRequest::parse("x11-req", &[1, 2]),
+            ChannelRequest::parse("keepalive@openssh.com", &[1, 2]),
             Ok(ChannelRequest::Other {
-                kind: "x11-req",
+                kind: "keepalive@openssh.com",
                 data: &[1, 2]
             })
+        );
+        assert_eq!(
+            ChannelRequest::parse("x11-req", &[1, 2]),
+            Err(WireError::Truncated)
         );
     }
 }

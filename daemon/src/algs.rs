@@ -343,6 +343,26 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
                     AllowTcpForwarding::All | AllowTcpForwarding::Local
                 ),
             permit_open: cfg.permit_open.clone(),
+            remote_allowed: !cfg.disable_forwarding
+                && matches!(
+                    cfg.allow_tcp_forwarding,
+                    AllowTcpForwarding::All | AllowTcpForwarding::Remote
+                ),
+            permit_listen: cfg.permit_listen.clone(),
+            gateway_ports: cfg.gateway_ports,
+            streamlocal_local: !cfg.disable_forwarding
+                && matches!(
+                    cfg.allow_streamlocal_forwarding,
+                    AllowTcpForwarding::All | AllowTcpForwarding::Local
+                ),
+            streamlocal_remote: !cfg.disable_forwarding
+                && matches!(
+                    cfg.allow_streamlocal_forwarding,
+                    AllowTcpForwarding::All | AllowTcpForwarding::Remote
+                ),
+            streamlocal_bind_mask: cfg.streamlocal_bind_mask,
+            streamlocal_bind_unlink: cfg.streamlocal_bind_unlink,
+            agent_allowed: !cfg.disable_forwarding && cfg.allow_agent_forwarding,
         },
         set_env: cfg.set_env.clone(),
         user_environment: user_environment(&cfg.permit_user_environment),
@@ -356,6 +376,12 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         nologin: None,
         pam_env: Vec::new(),
         pam_messages: String::new(),
+        x11: crate::postauth::channels::X11Settings {
+            forwarding: cfg.x11_forwarding && !cfg.disable_forwarding,
+            display_offset: cfg.x11_display_offset,
+            use_localhost: cfg.x11_use_localhost,
+            xauth_location: cfg.xauth_location.clone(),
+        },
     }
 }
 

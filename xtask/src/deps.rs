@@ -29,6 +29,9 @@ const DEBIAN: &[(&str, &str)] = &[
     ("fail2ban-regex", "fail2ban"),
     ("sshpass", "sshpass"),
     ("/usr/lib/openssh/regress/test-exec.sh", "openssh-tests"),
+    ("Xvfb", "xvfb"),
+    ("xauth", "xauth"),
+    ("xdpyinfo", "x11-utils"),
 ];
 
 /// Python modules the tests import, and their pip names.

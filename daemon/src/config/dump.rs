@@ -104,7 +104,10 @@ const LINES: &[(&str, Source)] = &[
         "logingracetime",
         Kept(|c| one(c.login_grace_time.as_secs().to_string())),
     ),
-    ("x11displayoffset", NotKept("10")),
+    (
+        "x11displayoffset",
+        Kept(|c| one(c.x11_display_offset.to_string())),
+    ),
     ("maxauthtries", Kept(|c| one(c.max_auth_tries.to_string()))),
     ("maxsessions", Kept(|c| one(c.max_sessions.to_string()))),
     (
@@ -119,7 +122,10 @@ const LINES: &[(&str, Source)] = &[
         "requiredrsasize",
         Kept(|c| one(c.required_rsa_size.to_string())),
     ),
-    ("streamlocalbindmask", NotKept("0177")),
+    (
+        "streamlocalbindmask",
+        Kept(|c| one(format!("{:04o}", c.streamlocal_bind_mask))),
+    ),
     ("unusedconnectiontimeout", Off("none")),
     (
         "permitrootlogin",
@@ -160,7 +166,10 @@ const LINES: &[(&str, Source)] = &[
     ("printmotd", Kept(|c| one(yes_no(c.print_motd)))),
     ("printlastlog", Kept(|c| one(yes_no(c.print_last_log)))),
     ("x11forwarding", Kept(|c| one(yes_no(c.x11_forwarding)))),
-    ("x11uselocalhost", NotKept("yes")),
+    (
+        "x11uselocalhost",
+        Kept(|c| one(yes_no(c.x11_use_localhost))),
+    ),
     ("permittty", Kept(|c| one(yes_no(c.permit_tty)))),
     ("permituserrc", Kept(|c| one(yes_no(c.permit_user_rc)))),
     ("strictmodes", Kept(|c| one(yes_no(c.strict_modes)))),
@@ -184,8 +193,14 @@ const LINES: &[(&str, Source)] = &[
         "disableforwarding",
         Kept(|c| one(yes_no(c.disable_forwarding))),
     ),
-    ("allowstreamlocalforwarding", NotKept("yes")),
-    ("streamlocalbindunlink", NotKept("no")),
+    (
+        "allowstreamlocalforwarding",
+        Kept(|c| one(c.allow_streamlocal_forwarding.to_string())),
+    ),
+    (
+        "streamlocalbindunlink",
+        Kept(|c| one(yes_no(c.streamlocal_bind_unlink))),
+    ),
     ("fingerprinthash", NotKept("SHA256")),
     ("exposeauthinfo", Kept(|c| one(yes_no(c.expose_auth_info)))),
     (
@@ -194,7 +209,10 @@ const LINES: &[(&str, Source)] = &[
     ),
     ("pidfile", Kept(|c| one(path_or_none(&c.pid_file)))),
     ("modulifile", Kept(|c| one(path_word(&c.moduli_file)))),
-    ("xauthlocation", NotKept("/usr/bin/xauth")),
+    (
+        "xauthlocation",
+        Kept(|c| one(c.xauth_location.display().to_string())),
+    ),
     ("ciphers", Kept(|c| one(c.ciphers.join(",")))),
     ("macs", Kept(|c| one(c.macs.join(",")))),
     ("banner", Kept(|c| one(path_or_none(&c.banner)))),
@@ -375,7 +393,7 @@ const LINES: &[(&str, Source)] = &[
     ("ipqos", NotKept("lowdelay throughput")),
     ("rekeylimit", Kept(|c| one(c.rekey_limit.to_string()))),
     ("permitopen", Kept(|c| one(c.permit_open.to_string()))),
-    ("permitlisten", NotKept("any")),
+    ("permitlisten", Kept(|c| one(c.permit_listen.to_string()))),
     (
         "permituserenvironment",
         Kept(|c| one(quote_if_needed(&c.permit_user_environment.to_string()))),
@@ -943,9 +961,9 @@ mod tests {
         let conf = "ListenAddress 127.0.0.1\nPerSourceNetBlockSize 24:0\nMaxStartups 3\n";
         assert_eq!(unexpected_dump_differences(o, s, conf).len(), 3);
         // Not kept: allowed only when the file sets it.
-        let o = "x11displayoffset 20\n";
-        let s = "x11displayoffset 10\n";
-        assert!(unexpected_dump_differences(o, s, "Match all\n X11DisplayOffset 20").is_empty());
+        let o = "ipqos af21\n";
+        let s = "ipqos lowdelay throughput\n";
+        assert!(unexpected_dump_differences(o, s, "Match all\n IPQoS af21").is_empty());
         assert_eq!(unexpected_dump_differences(o, s, "").len(), 1);
     }
 }

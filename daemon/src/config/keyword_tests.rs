@@ -9,6 +9,46 @@ use super::keywords::{all_keywords, Status};
 /// crate. Interop tests live in `tests/interop/`; unit tests in `src/`.
 const EFFECT_TESTS: &[(&str, &[&str])] = &[
     (
+        "AllowAgentForwarding",
+        &["tests/interop/channels_opened.rs::agent_forwarding_with_dash_a"],
+    ),
+    (
+        "GatewayPorts",
+        &["tests/interop/channels_opened.rs::remote_forward_policy_and_gateway_ports"],
+    ),
+    (
+        "PermitListen",
+        &["tests/interop/channels_opened.rs::remote_forward_policy_and_gateway_ports"],
+    ),
+    (
+        "StreamLocalBindMask",
+        &["tests/interop/channels_opened.rs::unix_socket_forwards_both_ways"],
+    ),
+    (
+        "StreamLocalBindUnlink",
+        &["tests/interop/channels_opened.rs::unix_socket_forward_policy"],
+    ),
+    (
+        "AllowStreamLocalForwarding",
+        &["tests/interop/channels_opened.rs::unix_socket_forward_policy"],
+    ),
+    (
+        "X11Forwarding",
+        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb", "tests/interop/channels_opened.rs::x11_forwarding_refused"],
+    ),
+    (
+        "X11DisplayOffset",
+        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb"],
+    ),
+    (
+        "X11UseLocalhost",
+        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb"],
+    ),
+    (
+        "XAuthLocation",
+        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb", "tests/interop/channels_opened.rs::x11_forwarding_refused"],
+    ),
+    (
         "UsePAM",
         &[
             "src/config/tests.rs::debian_default_config_starts_as_it_is",
@@ -198,7 +238,10 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
     ),
     (
         "AllowTcpForwarding",
-        &["tests/interop/forwarding.rs::forwarding_refused_by_config_and_key_options"],
+        &[
+            "tests/interop/forwarding.rs::forwarding_refused_by_config_and_key_options",
+            "tests/interop/channels_opened.rs::remote_forward_policy_and_gateway_ports",
+        ],
     ),
     (
         "AllowUsers",

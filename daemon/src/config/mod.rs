@@ -163,6 +163,12 @@ pub struct Config {
     pub subsystems: Vec<Subsystem>,
     /// `X11Forwarding` (default no).
     pub x11_forwarding: bool,
+    /// `X11DisplayOffset` (default 10): the first display number tried.
+    pub x11_display_offset: u32,
+    /// `X11UseLocalhost` (default yes): displays listen on loopback only.
+    pub x11_use_localhost: bool,
+    /// `XAuthLocation` (default `/usr/bin/xauth`).
+    pub xauth_location: PathBuf,
     /// `AllowTcpForwarding` (default yes).
     pub allow_tcp_forwarding: AllowTcpForwarding,
     /// `AllowAgentForwarding` (default yes).
@@ -175,6 +181,16 @@ pub struct Config {
     pub permit_open: PermitOpen,
     /// `GatewayPorts` (default no).
     pub gateway_ports: GatewayPorts,
+    /// `PermitListen` (default any): what `tcpip-forward` may bind, as `host:port`
+    /// patterns (a bare port is `*:port`).
+    pub permit_listen: PermitOpen,
+    /// `AllowStreamLocalForwarding` (default yes).
+    pub allow_streamlocal_forwarding: AllowTcpForwarding,
+    /// `StreamLocalBindMask` (default 0177): the umask of sockets bound for
+    /// `streamlocal-forward@openssh.com`.
+    pub streamlocal_bind_mask: u32,
+    /// `StreamLocalBindUnlink` (default no): remove an existing file before binding.
+    pub streamlocal_bind_unlink: bool,
     /// `ForceCommand` (default none).
     pub force_command: Option<String>,
     /// `ChrootDirectory`, as written with `%` tokens (default none).
@@ -478,12 +494,19 @@ impl Config {
             use_dns: false,
             subsystems: Vec::new(),
             x11_forwarding: false,
+            x11_display_offset: 10,
+            x11_use_localhost: true,
+            xauth_location: PathBuf::from("/usr/bin/xauth"),
             allow_tcp_forwarding: AllowTcpForwarding::All,
             allow_agent_forwarding: true,
             disable_forwarding: false,
             permit_tty: true,
             permit_open: PermitOpen::Any,
             gateway_ports: GatewayPorts::No,
+            permit_listen: PermitOpen::Any,
+            allow_streamlocal_forwarding: AllowTcpForwarding::All,
+            streamlocal_bind_mask: 0o177,
+            streamlocal_bind_unlink: false,
             force_command: None,
             chroot_directory: None,
             rekey_limit: RekeyLimit {

@@ -117,12 +117,19 @@ pub(crate) enum Setting {
     UseDns(bool),
     Subsystem(Subsystem),
     X11Forwarding(bool),
+    X11DisplayOffset(u32),
+    X11UseLocalhost(bool),
+    XAuthLocation(PathBuf),
     AllowTcpForwarding(AllowTcpForwarding),
     AllowAgentForwarding(bool),
     DisableForwarding(bool),
     PermitTty(bool),
     PermitOpen(PermitOpen),
     GatewayPorts(GatewayPorts),
+    PermitListen(PermitOpen),
+    AllowStreamLocalForwarding(AllowTcpForwarding),
+    StreamLocalBindMask(u32),
+    StreamLocalBindUnlink(bool),
     ForceCommand(Option<String>),
     ChrootDirectory(Option<String>),
     RekeyLimit(RekeyLimit),
@@ -262,12 +269,19 @@ pub(crate) fn apply(
         Setting::PermitUserRc(v) => once!(cfg.permit_user_rc, v),
         Setting::UseDns(v) => once!(cfg.use_dns, v),
         Setting::X11Forwarding(v) => once!(cfg.x11_forwarding, v),
+        Setting::X11DisplayOffset(v) => once!(cfg.x11_display_offset, v),
+        Setting::X11UseLocalhost(v) => once!(cfg.x11_use_localhost, v),
+        Setting::XAuthLocation(v) => once!(cfg.xauth_location, v),
         Setting::AllowTcpForwarding(v) => once!(cfg.allow_tcp_forwarding, v),
         Setting::AllowAgentForwarding(v) => once!(cfg.allow_agent_forwarding, v),
         Setting::DisableForwarding(v) => once!(cfg.disable_forwarding, v),
         Setting::PermitTty(v) => once!(cfg.permit_tty, v),
         Setting::PermitOpen(v) => once!(cfg.permit_open, v),
         Setting::GatewayPorts(v) => once!(cfg.gateway_ports, v),
+        Setting::PermitListen(v) => once!(cfg.permit_listen, v),
+        Setting::AllowStreamLocalForwarding(v) => once!(cfg.allow_streamlocal_forwarding, v),
+        Setting::StreamLocalBindMask(v) => once!(cfg.streamlocal_bind_mask, v),
+        Setting::StreamLocalBindUnlink(v) => once!(cfg.streamlocal_bind_unlink, v),
         Setting::ForceCommand(v) => once!(cfg.force_command, v),
         Setting::ChrootDirectory(v) => once!(cfg.chroot_directory, v),
         Setting::RekeyLimit(v) => once!(cfg.rekey_limit, v),
@@ -783,6 +797,12 @@ fn parse_setting(
             }
         },
         "X11Forwarding" => Setting::X11Forwarding(flag()?),
+        "X11DisplayOffset" => match int()? {
+            n if n <= 1000 => Setting::X11DisplayOffset(n),
+            n => return Err(invalid(&n.to_string())),
+        },
+        "X11UseLocalhost" => Setting::X11UseLocalhost(flag()?),
+        "XAuthLocation" => Setting::XAuthLocation(one()?.into()),
         "AllowTcpForwarding" => {
             let v = one()?;
             Setting::AllowTcpForwarding(parse_allow_tcp_forwarding(v).map_err(|()| invalid(v))?)
@@ -803,6 +823,41 @@ fn parse_setting(
                 )),
             }
         }
+        "PermitListen" => {
+            let v = many()?;
+            match v[0].as_str() {
+                "any" | "none" if v.len() > 1 => return Err(ConfigErrorKind::ExtraArguments(key)),
+                "any" => Setting::PermitListen(PermitOpen::Any),
+                "none" => Setting::PermitListen(PermitOpen::None),
+                _ => Setting::PermitListen(PermitOpen::List(
+                    v.iter()
+                        .map(|t| {
+                            // A bare port stands for any listen host, as in OpenSSH.
+                            let t2 = if t.contains(':') {
+                                t.clone()
+                            } else {
+                                format!("*:{t}")
+                            };
+                            parse_permit_open_target(&t2).map_err(|()| invalid(t))
+                        })
+                        .collect::<Result<_, _>>()?,
+                )),
+            }
+        }
+        "AllowStreamLocalForwarding" => {
+            let v = one()?;
+            Setting::AllowStreamLocalForwarding(
+                parse_allow_tcp_forwarding(v).map_err(|()| invalid(v))?,
+            )
+        }
+        "StreamLocalBindMask" => {
+            let v = one()?;
+            match u32::from_str_radix(v, 8) {
+                Ok(m) if m <= 0o777 => Setting::StreamLocalBindMask(m),
+                _ => return Err(invalid(v)),
+            }
+        }
+        "StreamLocalBindUnlink" => Setting::StreamLocalBindUnlink(flag()?),
         "GatewayPorts" => {
             let v = one()?;
             Setting::GatewayPorts(parse_gateway_ports(v).map_err(|()| invalid(v))?)

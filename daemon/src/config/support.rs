@@ -1,6 +1,6 @@
 //! Which values of a keyword Sisu can honour: the checks that depend on the value, not
 //! only on the keyword (`ForceCommand internal-sftp` is refused until there is an
-//! internal sftp server; `X11Forwarding no` holds, `X11Forwarding yes` is warned about).
+//! internal sftp server; `Compression yes` is warned about).
 //!
 //! The rule is the one of [`super::keywords`]: a value that restricts access and that
 //! Sisu cannot apply stops start-up; a value that turns on a feature Sisu lacks is
@@ -58,18 +58,12 @@ pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
         "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
         "GSSAPIAuthentication" if turns_on(args) => Support::Warn("GSSAPI authentication"),
         "ExposeAuthInfo" if turns_on(args) => Support::Warn("ExposeAuthInfo"),
-        "X11Forwarding" if turns_on(args) => Support::Warn("X11 forwarding"),
-        "AllowAgentForwarding" if turns_on(args) => Support::Warn("agent forwarding"),
-        "AllowStreamLocalForwarding" if turns_on(args) => {
-            Support::Warn("Unix-domain socket forwarding")
-        }
         "PermitTunnel" if turns_on(args) => Support::Warn("tun forwarding"),
         "Compression" if turns_on(args) => Support::Warn("compression"),
         "UseDNS" if turns_on(args) => Support::Warn("UseDNS (reverse look-ups)"),
         "Subsystem" if args.get(1).is_some_and(|c| c == "internal-sftp") => {
             Support::Warn("internal-sftp")
         }
-        "GatewayPorts" if turns_on(args) => Support::Warn("remote port forwarding"),
         "Protocol" if first.split(',').any(|p| p.trim() == "1") => Support::Warn("protocol 1"),
         _ => Support::Full,
     }
@@ -101,14 +95,10 @@ mod tests {
 
     #[test]
     fn features_turned_on_are_warned_about() {
-        assert_eq!(
-            check("X11Forwarding", &a(&["yes"])),
-            Support::Warn("X11 forwarding")
-        );
-        assert_eq!(check("X11Forwarding", &a(&["no"])), Support::Full);
+        assert_eq!(check("X11Forwarding", &a(&["yes"])), Support::Full);
         assert_eq!(
             check("GatewayPorts", &a(&["clientspecified"])),
-            Support::Warn("remote port forwarding")
+            Support::Full
         );
         assert_eq!(
             check("Compression", &a(&["delayed"])),

@@ -61,11 +61,13 @@ pub struct SpawnRequest<'a> {
     /// `no-user-rc`, no `ForceCommand`, not a subsystem); the system's
     /// `/etc/ssh/sshrc` runs otherwise, when it exists ([`super::rc`]).
     pub user_rc: bool,
+    /// A forwarded X11 display's cookie: handed to the rc file, or stored with xauth.
+    pub x11: Option<&'a super::rc::X11Cookie>,
 }
 
 /// Writes all of `bytes` to `fd` with write(2), giving up on an error: for the child
 /// between fork and exec (no allocation, no lock).
-fn write_all_fd(fd: i32, bytes: &[u8]) {
+pub(super) fn write_all_fd(fd: i32, bytes: &[u8]) {
     let mut rest = bytes;
     while !rest.is_empty() {
         // SAFETY: write(2) on an fd std set up, from a live buffer of `rest.len()`
@@ -159,7 +161,7 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
         None
     };
     let with_pty = req.pty.is_some();
-    let rc = super::rc::RcFiles::new(req.user_rc, shell, shell_base, req.env)
+    let rc = super::rc::RcFiles::new(req.user_rc, shell, shell_base, req.env, req.x11)
         .ok_or_else(|| invalid("NUL in the environment".into()))?;
     let greeting: Vec<u8> = req
         .greeting

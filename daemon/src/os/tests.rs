@@ -57,6 +57,7 @@ fn request<'a>(
         greeting: None,
         refusal: None,
         user_rc: false,
+        x11: None,
     }
 }
 

@@ -23,6 +23,12 @@ pub struct Grant {
     pub user_rc: bool,
     /// `permitopen=` destinations (empty: no restriction).
     pub permitopen: Vec<PermitTarget>,
+    /// Agent forwarding allowed (not `no-agent-forwarding`, nor `restrict` alone).
+    pub agent_forwarding: bool,
+    /// X11 forwarding allowed (not `no-X11-forwarding`, nor `restrict` alone).
+    pub x11_forwarding: bool,
+    /// `permitlisten=` addresses for remote forwards (empty: no restriction).
+    pub permitlisten: Vec<PermitTarget>,
     /// What `ExposeAuthInfo` writes to the file `SSH_USER_AUTH` names: one line per
     /// method that succeeded, in order (`publickey TYPE BASE64`, `password`).
     pub auth_info: Vec<String>,
@@ -36,6 +42,8 @@ impl Grant {
         Grant {
             port_forwarding: true,
             user_rc: true,
+            agent_forwarding: true,
+            x11_forwarding: true,
             auth_info: vec![auth_info.to_string()],
             ..Grant::default()
         }
@@ -48,16 +56,8 @@ impl Grant {
             (Some(a), Some(b)) if a != b => return None,
             (a, b) => a.or(b),
         };
-        let permitopen = match (self.permitopen.is_empty(), other.permitopen.is_empty()) {
-            (true, _) => other.permitopen,
-            (_, true) => self.permitopen,
-            // Both restrict: only what both allow.
-            (false, false) => self
-                .permitopen
-                .into_iter()
-                .filter(|t| other.permitopen.contains(t))
-                .collect(),
-        };
+        let permitopen = stricter(self.permitopen, other.permitopen);
+        let permitlisten = stricter(self.permitlisten, other.permitlisten);
         let mut environment = self.environment;
         environment.extend(other.environment);
         let mut auth_info = self.auth_info;
@@ -69,9 +69,48 @@ impl Grant {
             port_forwarding: self.port_forwarding && other.port_forwarding,
             user_rc: self.user_rc && other.user_rc,
             permitopen,
+            agent_forwarding: self.agent_forwarding && other.agent_forwarding,
+            x11_forwarding: self.x11_forwarding && other.x11_forwarding,
+            permitlisten,
             auth_info,
         })
     }
+}
+
+/// Two keys' target lists: an empty list restricts nothing; when both restrict, only
+/// what both allow.
+fn stricter(a: Vec<PermitTarget>, b: Vec<PermitTarget>) -> Vec<PermitTarget> {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b,
+        (_, true) => a,
+        (false, false) => a.into_iter().filter(|t| b.contains(t)).collect(),
+    }
+}
+
+fn write_targets(w: &mut Writer, targets: &[PermitTarget]) {
+    w.u32(targets.len() as u32);
+    for t in targets {
+        let port = match &t.port {
+            PermitPort::Any => "*".to_string(),
+            PermitPort::Number(n) => n.to_string(),
+            PermitPort::Service(s) => s.clone(),
+        };
+        w.str(&format!("{}:{port}", t.host));
+    }
+}
+
+fn read_targets(r: &mut Reader<'_>, listen: bool) -> Result<Vec<PermitTarget>, String> {
+    let bad = |e: sisu_wire::WireError| format!("grant: {e}");
+    let n = r.u32().map_err(bad)? as usize;
+    if n > MAX_GRANT_ITEMS {
+        return Err(format!("grant: {n} targets"));
+    }
+    let mut out = Vec::with_capacity(n.min(64));
+    for _ in 0..n {
+        let t = r.utf8().map_err(bad)?;
+        out.push(PermitTarget::parse(t, listen).ok_or(format!("grant: bad target {t:?}"))?);
+    }
+    Ok(out)
 }
 
 impl Grant {
@@ -88,16 +127,11 @@ impl Grant {
         }
         w.bool(self.no_pty)
             .bool(self.port_forwarding)
-            .bool(self.user_rc);
-        w.u32(self.permitopen.len() as u32);
-        for t in &self.permitopen {
-            let port = match &t.port {
-                PermitPort::Any => "*".to_string(),
-                PermitPort::Number(n) => n.to_string(),
-                PermitPort::Service(s) => s.clone(),
-            };
-            w.str(&format!("{}:{port}", t.host));
-        }
+            .bool(self.user_rc)
+            .bool(self.agent_forwarding)
+            .bool(self.x11_forwarding);
+        write_targets(&mut w, &self.permitopen);
+        write_targets(&mut w, &self.permitlisten);
         w.u32(self.auth_info.len() as u32);
         for line in &self.auth_info {
             w.str(line);
@@ -127,16 +161,10 @@ impl Grant {
         let no_pty = r.bool().map_err(bad)?;
         let port_forwarding = r.bool().map_err(bad)?;
         let user_rc = r.bool().map_err(bad)?;
-        let n = r.u32().map_err(bad)? as usize;
-        if n > MAX_GRANT_ITEMS {
-            return Err(format!("grant: {n} targets"));
-        }
-        let mut permitopen = Vec::with_capacity(n.min(64));
-        for _ in 0..n {
-            let t = r.utf8().map_err(bad)?;
-            permitopen
-                .push(PermitTarget::parse(t, false).ok_or(format!("grant: bad target {t:?}"))?);
-        }
+        let agent_forwarding = r.bool().map_err(bad)?;
+        let x11_forwarding = r.bool().map_err(bad)?;
+        let permitopen = read_targets(&mut r, false)?;
+        let permitlisten = read_targets(&mut r, true)?;
         let n = r.u32().map_err(bad)? as usize;
         if n > MAX_GRANT_ITEMS {
             return Err(format!("grant: {n} methods"));
@@ -153,6 +181,9 @@ impl Grant {
             port_forwarding,
             user_rc,
             permitopen,
+            agent_forwarding,
+            x11_forwarding,
+            permitlisten,
             auth_info,
         })
     }
@@ -176,6 +207,9 @@ mod tests {
                 PermitTarget::parse("*:*", false).unwrap(),
                 PermitTarget::parse("db:postgresql", false).unwrap(),
             ],
+            agent_forwarding: true,
+            x11_forwarding: false,
+            permitlisten: vec![PermitTarget::parse("localhost:8080", true).unwrap()],
             auth_info: vec!["password".into(), "publickey ssh-ed25519 AAAA".into()],
         };
         let bytes = g.to_bytes();

@@ -6,7 +6,7 @@
 //! `authorized_keys` line that authenticated the user neither says
 //! `no-port-forwarding`/`restrict` nor has a `permitopen=` list without it.
 
-use crate::config::PermitOpen;
+use crate::config::{GatewayPorts, PermitOpen};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::socket::{
@@ -32,13 +32,39 @@ pub struct ForwardPolicy {
     pub local_allowed: bool,
     /// `PermitOpen`.
     pub permit_open: PermitOpen,
+    /// `AllowTcpForwarding` allows `tcpip-forward` and `DisableForwarding` is off.
+    pub remote_allowed: bool,
+    /// `PermitListen`.
+    pub permit_listen: PermitOpen,
+    /// `GatewayPorts`.
+    pub gateway_ports: GatewayPorts,
+    /// `AllowStreamLocalForwarding` allows `direct-streamlocal@openssh.com` (and
+    /// `DisableForwarding` is off).
+    pub streamlocal_local: bool,
+    /// `AllowStreamLocalForwarding` allows `streamlocal-forward@openssh.com`.
+    pub streamlocal_remote: bool,
+    /// `StreamLocalBindMask`.
+    pub streamlocal_bind_mask: u32,
+    /// `StreamLocalBindUnlink`.
+    pub streamlocal_bind_unlink: bool,
+    /// `AllowAgentForwarding` and `DisableForwarding` is off.
+    pub agent_allowed: bool,
 }
 
 impl Default for ForwardPolicy {
+    /// Nothing allowed.
     fn default() -> Self {
         ForwardPolicy {
             local_allowed: false,
             permit_open: PermitOpen::None,
+            remote_allowed: false,
+            permit_listen: PermitOpen::None,
+            gateway_ports: GatewayPorts::No,
+            streamlocal_local: false,
+            streamlocal_remote: false,
+            streamlocal_bind_mask: 0o177,
+            streamlocal_bind_unlink: false,
+            agent_allowed: false,
         }
     }
 }
@@ -232,6 +258,7 @@ mod tests {
         let any = ForwardPolicy {
             local_allowed: true,
             permit_open: PermitOpen::Any,
+            ..ForwardPolicy::default()
         };
         assert!(may_open(&any, true, &[], "127.0.0.1", 80));
         assert!(
@@ -249,6 +276,7 @@ mod tests {
                 host: "db".into(),
                 port: Some(5432),
             }]),
+            ..ForwardPolicy::default()
         };
         assert!(may_open(&list, true, &[], "DB", 5432));
         assert!(!may_open(&list, true, &[], "db", 22));

@@ -13,6 +13,7 @@ pub mod child;
 mod environ;
 mod forward;
 pub mod hostkeys_prove;
+mod listen;
 
 pub use channels::{ChannelSettings, Channels};
 pub use forward::ForwardPolicy;

@@ -27,6 +27,7 @@ mod authkeys_options;
 mod bad_mac;
 mod bad_peers;
 mod certificates;
+mod channels_opened;
 mod ciphers_legacy;
 mod daemon_modes;
 mod dropbear;
@@ -215,6 +216,17 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         flags::extended_test_mode_matches_openssh => [Program("/usr/sbin/sshd")],
         flags::without_d_the_daemon_detaches_writes_and_removes_pidfile,
         flags::inetd_mode_via_proxy_command,
+        channels_opened::remote_forwards_through_a_control_master,
+        channels_opened::control_master_runs_several_sessions,
+        channels_opened::remote_forward_policy_and_gateway_ports,
+        channels_opened::unix_socket_forwards_both_ways,
+        channels_opened::unix_socket_forward_policy,
+        channels_opened::agent_forwarding_with_dash_a => [Program("ssh-agent"), Program("ssh-add")],
+        channels_opened::dynamic_forwarding_with_dash_d,
+        channels_opened::server_alive_interval_is_answered,
+        channels_opened::asyncssh_remote_port_forwarding => [PyModule("asyncssh")],
+        channels_opened::x11_forwarding_reaches_xvfb => [Program("Xvfb"), Program("xauth"), Program("xdpyinfo")],
+        channels_opened::x11_forwarding_refused => [Program("Xvfb"), Program("xauth")],
         forwarding::stdio_forwarding_carries_data_both_ways,
         forwarding::local_forward_with_dash_l,
         forwarding::forwarding_refused_by_config_and_key_options,

@@ -556,6 +556,9 @@ fn grant_of(settings: &AuthSettings, r: &sisu_authkeys::Restrictions) -> Grant {
         port_forwarding: r.port_forwarding,
         user_rc: r.user_rc,
         permitopen: r.permitopen.clone(),
+        agent_forwarding: r.agent_forwarding,
+        x11_forwarding: r.x11_forwarding,
+        permitlisten: r.permitlisten.clone(),
         auth_info: Vec::new(),
     }
 }

@@ -6,11 +6,14 @@
 //! routes the connection's events.
 
 mod kind;
+mod listeners;
 mod pipes;
 mod pump;
 mod session;
 pub use session::{nologin_text, NOLOGIN_FILES};
 mod tcpip;
+mod x11;
+pub use x11::X11Settings;
 
 use kind::ChannelBackend;
 use session::Session;
@@ -72,6 +75,8 @@ pub struct ChannelSettings {
     /// `UsePAM`: what PAM's modules set in the environment (pam_env's
     /// `/etc/environment` and `/etc/security/pam_env.conf`), from the monitor.
     pub pam_env: Vec<(String, String)>,
+    /// `X11Forwarding`, `X11DisplayOffset`, `X11UseLocalhost`, `XAuthLocation`.
+    pub x11: X11Settings,
     /// `UsePAM`: what PAM's modules said while the session opened (pam_motd's message of
     /// the day, pam_mail's "You have mail"), shown as the motd is.
     pub pam_messages: String,
@@ -84,6 +89,8 @@ enum Which {
     Out,
     Err,
     In,
+    /// The listening socket at this index of `Channels::listeners`.
+    Listen(usize),
 }
 
 /// The session channels of one connection.
@@ -99,6 +106,10 @@ pub struct Channels {
     read_buf: Vec<u8>,
     /// Issue 5: the host keys for `hostkeys-00@openssh.com` and its proofs.
     proofs: super::hostkeys_prove::HostKeyProofs,
+    /// Remote forwards and the agent socket.
+    listeners: Vec<listeners::Listening>,
+    /// `SSH_AUTH_SOCK`, once the client asked for agent forwarding.
+    agent_path: Option<String>,
 }
 
 impl Channels {
@@ -114,6 +125,8 @@ impl Channels {
             poll_map: Vec::new(),
             read_buf: vec![0u8; pipes::READ_CHUNK],
             proofs: Default::default(),
+            listeners: Vec::new(),
+            agent_path: None,
         }
     }
 
@@ -207,6 +220,9 @@ impl Channels {
                     originator,
                     originator_port,
                 } => self.open_direct_tcpip(conn, ch, &host, port, &originator, originator_port),
+                ChannelKind::DirectStreamlocal { path } => {
+                    self.open_direct_streamlocal(conn, ch, &path)
+                }
                 other => conn.reject_open(
                     ch,
                     open_failure::SSH_OPEN_UNKNOWN_CHANNEL_TYPE,
@@ -327,6 +343,30 @@ impl Channels {
                     }
                 }
             }
+            Event::AgentRequest { ch, want_reply } => {
+                let ok = self.agent_request(ch);
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::X11Request {
+                ch,
+                want_reply,
+                single_connection,
+                auth_protocol,
+                auth_cookie,
+                screen,
+            } => {
+                let ok =
+                    self.x11_request(ch, single_connection, &auth_protocol, &auth_cookie, screen);
+                if want_reply {
+                    conn.reply_request(ch, ok);
+                }
+            }
+            Event::OpenConfirmed { ch } => debug!("channel {ch}: open confirmed"),
+            Event::OpenFailed {
+                ch, description, ..
+            } => self.open_failed(ch, &description),
             Event::OtherRequest {
                 ch,
                 want_reply,
@@ -357,7 +397,9 @@ impl Channels {
                 conn.close(ch);
             }
             Event::Closed { ch } => {
-                self.chans.remove(&ch);
+                if self.chans.remove(&ch).is_some_and(|c| c.is_session()) {
+                    self.close_x11(ch);
+                }
             }
             // Issue 5: host key rotation (hostkeys-prove-00@openssh.com).
             Event::GlobalRequest {
@@ -371,13 +413,10 @@ impl Channels {
                 }
             }
             Event::GlobalRequest {
-                name, want_reply, ..
-            } => {
-                debug!("global request {name} refused");
-                if want_reply {
-                    conn.reply_global(false, &[]);
-                }
-            }
+                name,
+                want_reply,
+                data,
+            } => self.on_global_request(conn, &name, want_reply, &data),
             Event::GlobalReply { .. } => {}
         }
     }

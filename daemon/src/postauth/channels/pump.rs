@@ -17,6 +17,10 @@ impl Channels {
             let t = turn.watch(fd, read, !read);
             base.get_or_insert(t.index());
         };
+        for (i, l) in self.listeners.iter().enumerate() {
+            add(turn, l.fd(), true);
+            self.poll_map.push((0, Which::Listen(i)));
+        }
         for (&ch, c) in &self.chans {
             if let Some((fd, deadline)) = c.pending() {
                 turn.wake_at(deadline);
@@ -59,6 +63,10 @@ impl Channels {
                 self.advance(conn, *ch, Instant::now());
                 continue;
             }
+            if let Which::Listen(i) = which {
+                self.accept_on(conn, *i);
+                continue;
+            }
             let Some(c) = self.chans.get_mut(ch) else {
                 continue;
             };
@@ -67,7 +75,7 @@ impl Channels {
                 Which::Out => p.read_out(conn, *ch, false, &mut self.read_buf),
                 Which::Err => p.read_out(conn, *ch, true, &mut self.read_buf),
                 Which::In => p.write_in(conn, *ch),
-                Which::Pending => {}
+                Which::Pending | Which::Listen(_) => {}
             }
         }
     }
@@ -119,5 +127,7 @@ impl Channels {
         for c in self.chans.values_mut() {
             c.hang_up();
         }
+        // Forwards end with the connection; the agent socket and its directory go.
+        self.listeners.clear();
     }
 }

@@ -22,6 +22,8 @@ pub(super) struct Session {
     pub exit: Option<ExitKind>,
     /// A shell, command or subsystem has been started.
     pub started: bool,
+    /// Its X11 display, after an `x11-req`.
+    pub x11: Option<super::x11::X11Display>,
 }
 
 impl ChannelBackend for Session {
@@ -226,6 +228,12 @@ impl Channels {
         if let Some(cmd) = original_command {
             env.set("SSH_ORIGINAL_COMMAND", &String::from_utf8_lossy(cmd));
         }
+        if let Some(x) = &c.x11 {
+            env.set("DISPLAY", &x.display);
+        }
+        if let Some(p) = &self.agent_path {
+            env.set("SSH_AUTH_SOCK", p);
+        }
         if let Some(f) = &self.auth_info {
             env.set("SSH_USER_AUTH", &f.path().display().to_string());
         }
@@ -324,6 +332,12 @@ impl Channels {
             None
         };
         let refusal = self.settings.nologin.clone();
+        let x11 = c.x11.as_ref().map(|x| os::rc::X11Cookie {
+            xauth: self.settings.x11.xauth_location.clone(),
+            auth_display: x.auth_display.clone(),
+            protocol: x.protocol.clone(),
+            cookie: x.cookie.clone(),
+        });
         if refusal.is_some() {
             info!(
                 "User {} not allowed because a nologin file exists",
@@ -343,6 +357,7 @@ impl Channels {
                 && self.grant.user_rc
                 && self.settings.force_command.is_none()
                 && what != "subsystem",
+            x11: x11.as_ref(),
         };
         let child = match os::spawn(&req) {
             Ok(ch) => ch,

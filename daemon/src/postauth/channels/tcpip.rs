@@ -83,7 +83,91 @@ impl ChannelBackend for Tcp {
     }
 }
 
+impl Tcp {
+    /// A connection accepted on a listener of ours (a remote forward, the agent
+    /// socket), for the channel we open towards the client.
+    pub(super) fn accepted(fd: OwnedFd, target: String) -> std::io::Result<Tcp> {
+        let write_half = fd.try_clone()?;
+        Ok(Tcp {
+            pipes: Pipes {
+                stdout: Some(File::from(fd)),
+                stdin: Some(File::from(write_half)),
+                err_eof: true,
+                ..Pipes::default()
+            },
+            connecting: None,
+            target,
+        })
+    }
+}
+
+/// Refuses an open with `administratively prohibited`.
+fn prohibit(conn: &mut Connection, ch: ChannelId) {
+    conn.reject_open(
+        ch,
+        open_failure::SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+        "administratively prohibited",
+    );
+}
+
 impl Channels {
+    /// Whether another forwarding channel may open (a bound of
+    /// [`Channels::too_many_channels`]); if not, the open is refused.
+    fn room_for_a_channel(&self, conn: &mut Connection, ch: ChannelId) -> bool {
+        if self.too_many_channels() {
+            conn.reject_open(
+                ch,
+                open_failure::SSH_OPEN_RESOURCE_SHORTAGE,
+                "too many channels",
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Forwardings are bounded: 16 channels for each session MaxSessions allows.
+    pub(super) fn too_many_channels(&self) -> bool {
+        self.chans.len() >= self.settings.max_sessions.max(1) * 16
+    }
+
+    /// `direct-streamlocal@openssh.com` (`ssh -L` to a Unix socket): allowed by
+    /// `AllowStreamLocalForwarding` (local or all) and the key's port forwarding; the
+    /// socket is connected at once (a Unix connect does not wait on the network).
+    pub(super) fn open_direct_streamlocal(
+        &mut self,
+        conn: &mut Connection,
+        ch: ChannelId,
+        path: &str,
+    ) {
+        if !self.settings.forward.streamlocal_local || !self.grant.port_forwarding {
+            info!(
+                "refused streamlocal port forward: originator {} port {}, target {path}",
+                self.ends.peer_ip(),
+                self.ends.peer_port()
+            );
+            prohibit(conn, ch);
+            return;
+        }
+        if !self.room_for_a_channel(conn, ch) {
+            return;
+        }
+        let connected = std::os::unix::net::UnixStream::connect(path).and_then(|s| {
+            s.set_nonblocking(true)?;
+            Tcp::accepted(s.into(), format!("streamlocal {path}"))
+        });
+        match connected {
+            Ok(t) => {
+                debug!("direct-streamlocal to {path}");
+                self.chans.insert(ch, Box::new(t));
+                conn.accept_open(ch);
+            }
+            Err(e) => {
+                info!("connect_to {path}: failed: {e}");
+                conn.reject_open(ch, open_failure::SSH_OPEN_CONNECT_FAILED, &e.to_string());
+            }
+        }
+    }
+
     pub(super) fn open_direct_tcpip(
         &mut self,
         conn: &mut Connection,
@@ -107,19 +191,10 @@ impl Channels {
             info!(
                 "refused local port forward: originator {originator} port {originator_port}, target {host} port {port}"
             );
-            conn.reject_open(
-                ch,
-                open_failure::SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
-                "administratively prohibited",
-            );
+            prohibit(conn, ch);
             return;
         }
-        if self.chans.len() >= self.settings.max_sessions.max(1) * 16 {
-            conn.reject_open(
-                ch,
-                open_failure::SSH_OPEN_RESOURCE_SHORTAGE,
-                "too many channels",
-            );
+        if !self.room_for_a_channel(conn, ch) {
             return;
         }
         let connecting = match crate::postauth::forward::Connecting::start(
