@@ -227,6 +227,20 @@ pub fn set_preauth(on: bool) {
     logger().lock().unwrap_or_else(|e| e.into_inner()).preauth = on;
 }
 
+/// The descriptor log lines are written to, when it is not stderr (a file, the
+/// syslog socket, the monitor channel): a forked server that closes descriptors keeps
+/// this one, to keep logging.
+pub fn sink_fd() -> Option<std::os::fd::RawFd> {
+    use std::os::fd::AsRawFd;
+    let l = logger().lock().unwrap_or_else(|e| e.into_inner());
+    match &l.sink {
+        Sink::Stderr | Sink::Syslog(None) => None,
+        Sink::File(f) => Some(f.as_raw_fd()),
+        Sink::Syslog(Some(s)) => Some(s.as_raw_fd()),
+        Sink::Monitor(ch) => Some(ch.socket().as_raw_fd()),
+    }
+}
+
 /// Whether lines of `level` are written.
 pub fn enabled(level: Level) -> bool {
     let l = logger().lock().unwrap_or_else(|e| e.into_inner());

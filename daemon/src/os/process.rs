@@ -98,6 +98,71 @@ pub struct Child {
     pub stderr: Option<OwnedFd>,
 }
 
+/// Runs `body` in a forked copy of this process, with pipes as its stdin and stdout
+/// (handed to `body` as files) and its stderr; the copy exits with what `body` returns.
+/// For the in-process servers of a session (`internal-sftp`), which must work inside a
+/// `ChrootDirectory` that holds no program to exec. The copy closes every other
+/// descriptor but `keep` (the log's) first, so it holds neither the connection's
+/// socket nor listeners.
+pub fn fork_with_pipes(
+    keep: Option<i32>,
+    body: impl FnOnce(std::fs::File, std::fs::File) -> i32,
+) -> io::Result<Child> {
+    use nix::fcntl::OFlag;
+    let flags = OFlag::O_CLOEXEC;
+    let (in_r, in_w) = nix::unistd::pipe2(flags)?;
+    let (out_r, out_w) = nix::unistd::pipe2(flags)?;
+    let (err_r, err_w) = nix::unistd::pipe2(flags)?;
+    // SAFETY: after fork(2) the child is single-threaded; it only moves descriptors
+    // (dup2, close_range) and runs `body`, which allocates: glibc's fork resets the
+    // allocator's locks in the child, and nothing else here takes a lock that another
+    // thread could have held (the resolver threads of forwardings touch only their
+    // own channel and pipe).
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => {
+            let code = (|| {
+                use std::os::fd::{AsRawFd, FromRawFd};
+                for (fd, to) in [(&in_r, 0), (&out_w, 1), (&err_w, 2)] {
+                    // SAFETY: dup2 onto the standard descriptors of this process.
+                    if unsafe { libc::dup2(fd.as_raw_fd(), to) } < 0 {
+                        return 255;
+                    }
+                }
+                // SAFETY: close_range(2) closes every descriptor from 3 on but `keep`:
+                // the pipes' originals, the socket, listeners.
+                let ranges = match keep {
+                    Some(k) if k >= 3 => [(3u32, k as u32 - 1), (k as u32 + 1, u32::MAX)],
+                    _ => [(3u32, u32::MAX), (1, 0)],
+                };
+                for (first, last) in ranges {
+                    if first <= last {
+                        unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
+                    }
+                }
+                std::mem::forget((in_r, in_w, out_r, out_w, err_r, err_w));
+                // SAFETY: 0 and 1 are the pipes just put there, owned by nothing else.
+                let (stdin, stdout) =
+                    unsafe { (std::fs::File::from_raw_fd(0), std::fs::File::from_raw_fd(1)) };
+                body(stdin, stdout)
+            })();
+            // SAFETY: ends the forked copy without running the parent's exit handlers.
+            unsafe { libc::_exit(code) }
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            drop((in_r, out_w, err_w));
+            for fd in [&in_w, &out_r, &err_r] {
+                super::set_nonblocking(fd.as_fd())?;
+            }
+            Ok(Child {
+                pid: child.as_raw(),
+                stdin: Some(in_w),
+                stdout: Some(out_r),
+                stderr: Some(err_r),
+            })
+        }
+    }
+}
+
 fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }

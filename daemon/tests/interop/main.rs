@@ -50,6 +50,7 @@ mod rekey;
 mod security_keys;
 mod session;
 mod sftp;
+mod sftp_internal;
 mod stalls;
 mod tcp_wrappers;
 mod transfer;
@@ -225,6 +226,9 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         channels_opened::dynamic_forwarding_with_dash_d,
         channels_opened::server_alive_interval_is_answered,
         channels_opened::asyncssh_remote_port_forwarding => [PyModule("asyncssh")],
+        sftp_internal::internal_sftp_in_an_empty_chroot => [Root],
+        sftp_internal::internal_sftp_read_only,
+        sftp_internal::python_sftp_clients => [PyModule("paramiko"), PyModule("asyncssh")],
         channels_opened::x11_forwarding_reaches_xvfb => [Program("Xvfb"), Program("xauth"), Program("xdpyinfo")],
         channels_opened::x11_forwarding_refused => [Program("Xvfb"), Program("xauth")],
         forwarding::stdio_forwarding_carries_data_both_ways,

@@ -10,6 +10,7 @@ mod listeners;
 mod pipes;
 mod pump;
 mod session;
+mod sftp;
 pub use session::{nologin_text, NOLOGIN_FILES};
 mod tcpip;
 mod x11;
@@ -307,7 +308,7 @@ impl Channels {
                     .find(|(n, _)| *n == name)
                     .map(|(_, c)| c.clone());
                 let ok = match cmd {
-                    Some(c) if c != "internal-sftp" => {
+                    Some(c) => {
                         info!("subsystem request for {name} by user {}", self.user_name());
                         self.start(ch, Some(c.into_bytes()), "subsystem")
                     }

@@ -325,6 +325,15 @@ impl Channels {
             Some(f) => (Some(f.into_bytes()), command.clone()),
             None => (command, None),
         };
+        // `Subsystem sftp internal-sftp` or `ForceCommand internal-sftp` (whatever was
+        // asked for then): the SFTP server inside the daemon.
+        if let Some(line) = command
+            .as_deref()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .filter(|c| super::sftp::is_internal_sftp(c) && (forced || what == "subsystem"))
+        {
+            return self.run_internal_sftp(ch, c, user, &line, forced);
+        }
         let env = self.environment(c, original.as_deref(), forced);
         let motd = if c.pty.is_some() && command.is_none() {
             self.motd(user, c.pty.as_ref().and_then(|p| p.last_login.as_deref()))
