@@ -376,6 +376,8 @@ pub fn channel_settings(cfg: &Config) -> ChannelSettings {
         nologin: None,
         pam_env: Vec::new(),
         pam_messages: String::new(),
+        channel_timeout: cfg.channel_timeout.clone(),
+        unused_connection_timeout: cfg.unused_connection_timeout,
         x11: crate::postauth::channels::X11Settings {
             forwarding: cfg.x11_forwarding && !cfg.disable_forwarding,
             display_offset: cfg.x11_display_offset,

@@ -29,6 +29,7 @@ const TARGETS: &[(&str, &[&str])] = &[
             "transport_state",
             "userauth_result",
             "monitor_messages",
+            "sftp_server",
         ],
     ),
     ("authkeys/fuzz", &["parse_file", "revoked_keys"]),

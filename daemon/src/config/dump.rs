@@ -124,9 +124,16 @@ const LINES: &[(&str, Source)] = &[
     ),
     (
         "streamlocalbindmask",
-        Kept(|c| one(format!("{:04o}", c.streamlocal_bind_mask))),
+        Kept(|c| one(format!("0{:o}", c.streamlocal_bind_mask))),
     ),
-    ("unusedconnectiontimeout", Off("none")),
+    (
+        "unusedconnectiontimeout",
+        Kept(|c| {
+            one(c
+                .unused_connection_timeout
+                .map_or("none".to_string(), |t| t.as_secs().to_string()))
+        }),
+    ),
     (
         "permitrootlogin",
         Kept(|c| one(c.permit_root_login.to_string())),
@@ -369,6 +376,20 @@ const LINES: &[(&str, Source)] = &[
     ),
     ("logverbose", NotKeptUnlessSet),
     (
+        "channeltimeout",
+        Kept(|c| {
+            if c.channel_timeout.is_empty() {
+                return Vec::new();
+            }
+            one(c
+                .channel_timeout
+                .iter()
+                .map(|(t, s)| format!("{t}={s}"))
+                .collect::<Vec<_>>()
+                .join(" "))
+        }),
+    ),
+    (
         "subsystem",
         Kept(|c| each(&c.subsystems, |s| format!("{} {}", s.name, s.command))),
     ),
@@ -437,10 +458,6 @@ pub(crate) const NOT_PRINTED: &[(&str, &str)] = &[
     (
         "KerberosGetAFSToken",
         "printed only by builds with AFS support, which Debian's is not",
-    ),
-    (
-        "ChannelTimeout",
-        "Sisu refuses every value but none, which OpenSSH does not print either",
     ),
     (
         "RDomain",

@@ -8,6 +8,8 @@ use super::keywords::{all_keywords, Status};
 /// `(keyword, tests)`: each test is `FILE::FUNCTION`, the file relative to the daemon
 /// crate. Interop tests live in `tests/interop/`; unit tests in `src/`.
 const EFFECT_TESTS: &[(&str, &[&str])] = &[
+    ("ChannelTimeout", &["tests/interop/channels_opened.rs::channel_and_unused_connection_timeouts"]),
+    ("UnusedConnectionTimeout", &["tests/interop/channels_opened.rs::channel_and_unused_connection_timeouts"]),
     (
         "AllowAgentForwarding",
         &["tests/interop/channels_opened.rs::agent_forwarding_with_dash_a"],
@@ -453,8 +455,8 @@ fn keywords_document() -> String {
          with \"not supported yet\" (the value that turns it off is accepted);\n\
          - **warned**: adds something not implemented yet: accepted with a warning;\n\
          - **deprecated** / **unsupported**: as OpenSSH, accepted with a notice.\n\n\
-         Some keywords also depend on their value (`UsePAM yes` is refused, `ForceCommand \
-         internal-sftp` is refused, `X11Forwarding yes` warns): see \
+         Some keywords also depend on their value (`RDomain` is refused unless \
+         `none`, `Compression yes` warns): see \
          `daemon/src/config/support.rs`.\n\n\
          | keyword | in Match | status | shown by |\n|---|---|---|---|\n",
     );

@@ -410,11 +410,11 @@ const TABLE: &[Row] = &[
         G,
     ),
     row("RequiredRSASize", "RequiredRSASize", Implemented, M),
-    row("ChannelTimeout", "ChannelTimeout", Refused, M),
+    row("ChannelTimeout", "ChannelTimeout", Implemented, M),
     row(
         "UnusedConnectionTimeout",
         "UnusedConnectionTimeout",
-        Refused,
+        Implemented,
         M,
     ),
     row("SshdSessionPath", "SshdSessionPath", NotImplemented, G),
@@ -456,7 +456,7 @@ mod tests {
             "PubkeyAcceptedAlgorithms"
         );
         assert_eq!(lookup("UsePrivilegeSeparation").unwrap().status, Deprecated);
-        assert_eq!(lookup("ChannelTimeout").unwrap().status, Refused);
+        assert_eq!(lookup("RDomain").unwrap().status, Refused);
         assert_eq!(lookup("IPQoS").unwrap().status, NotImplemented);
         assert!(lookup("NoSuchOption").is_none());
         assert!(!lookup("port").unwrap().in_match);

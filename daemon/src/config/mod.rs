@@ -191,6 +191,12 @@ pub struct Config {
     pub streamlocal_bind_mask: u32,
     /// `StreamLocalBindUnlink` (default no): remove an existing file before binding.
     pub streamlocal_bind_unlink: bool,
+    /// `ChannelTimeout` (default none): `(type pattern, seconds)` pairs, as written
+    /// (`session:*=5m` is `("session:*", 300)`); 0 turns a type's timeout off.
+    pub channel_timeout: Vec<(String, u64)>,
+    /// `UnusedConnectionTimeout` (default none): end a connection this long without
+    /// an open channel.
+    pub unused_connection_timeout: Option<std::time::Duration>,
     /// `ForceCommand` (default none).
     pub force_command: Option<String>,
     /// `ChrootDirectory`, as written with `%` tokens (default none).
@@ -507,6 +513,8 @@ impl Config {
             allow_streamlocal_forwarding: AllowTcpForwarding::All,
             streamlocal_bind_mask: 0o177,
             streamlocal_bind_unlink: false,
+            channel_timeout: Vec::new(),
+            unused_connection_timeout: None,
             force_command: None,
             chroot_directory: None,
             rekey_limit: RekeyLimit {

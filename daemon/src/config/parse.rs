@@ -130,6 +130,8 @@ pub(crate) enum Setting {
     AllowStreamLocalForwarding(AllowTcpForwarding),
     StreamLocalBindMask(u32),
     StreamLocalBindUnlink(bool),
+    ChannelTimeout(Vec<(String, u64)>),
+    UnusedConnectionTimeout(Option<std::time::Duration>),
     ForceCommand(Option<String>),
     ChrootDirectory(Option<String>),
     RekeyLimit(RekeyLimit),
@@ -282,6 +284,8 @@ pub(crate) fn apply(
         Setting::AllowStreamLocalForwarding(v) => once!(cfg.allow_streamlocal_forwarding, v),
         Setting::StreamLocalBindMask(v) => once!(cfg.streamlocal_bind_mask, v),
         Setting::StreamLocalBindUnlink(v) => once!(cfg.streamlocal_bind_unlink, v),
+        Setting::ChannelTimeout(v) => once!(cfg.channel_timeout, v),
+        Setting::UnusedConnectionTimeout(v) => once!(cfg.unused_connection_timeout, v),
         Setting::ForceCommand(v) => once!(cfg.force_command, v),
         Setting::ChrootDirectory(v) => once!(cfg.chroot_directory, v),
         Setting::RekeyLimit(v) => once!(cfg.rekey_limit, v),
@@ -858,6 +862,34 @@ fn parse_setting(
             }
         }
         "StreamLocalBindUnlink" => Setting::StreamLocalBindUnlink(flag()?),
+        "ChannelTimeout" => {
+            let v = many()?;
+            if v.len() == 1 && v[0].eq_ignore_ascii_case("none") {
+                Setting::ChannelTimeout(Vec::new())
+            } else {
+                Setting::ChannelTimeout(
+                    v.iter()
+                        .map(|t| {
+                            let (ty, time) = t.split_once('=').ok_or_else(|| invalid(t))?;
+                            if ty.is_empty() {
+                                return Err(invalid(t));
+                            }
+                            let secs = parse_time(time).map_err(|()| invalid(t))?.as_secs();
+                            Ok((ty.to_string(), secs))
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+        }
+        "UnusedConnectionTimeout" => {
+            let v = one()?;
+            if v.eq_ignore_ascii_case("none") {
+                Setting::UnusedConnectionTimeout(None)
+            } else {
+                let t = parse_time(v).map_err(|()| invalid(v))?;
+                Setting::UnusedConnectionTimeout((!t.is_zero()).then_some(t))
+            }
+        }
         "GatewayPorts" => {
             let v = one()?;
             Setting::GatewayPorts(parse_gateway_ports(v).map_err(|()| invalid(v))?)

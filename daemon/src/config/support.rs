@@ -1,6 +1,6 @@
 //! Which values of a keyword Sisu can honour: the checks that depend on the value, not
-//! only on the keyword (`ChannelTimeout` is refused unless `none`; `Compression yes`
-//! is warned about).
+//! only on the keyword (`RDomain` is refused unless `none`; `Compression yes` is
+//! warned about).
 //!
 //! The rule is the one of [`super::keywords`]: a value that restricts access and that
 //! Sisu cannot apply stops start-up; a value that turns on a feature Sisu lacks is
@@ -38,9 +38,7 @@ fn turns_on(args: &[String]) -> bool {
 pub(crate) fn is_off(keyword: &str, args: &[String]) -> bool {
     let [only] = args else { return false };
     match keyword {
-        "ChannelTimeout" | "UnusedConnectionTimeout" | "RDomain" => {
-            only.eq_ignore_ascii_case("none")
-        }
+        "RDomain" => only.eq_ignore_ascii_case("none"),
         "PerSourcePenalties" => only.eq_ignore_ascii_case("no"),
         _ => false,
     }
@@ -74,8 +72,8 @@ mod tests {
     fn restricting_values_are_refused_and_off_values_pass() {
         assert_eq!(check("UsePAM", &a(&["yes"])), Support::Full);
         assert_eq!(check("UsePAM", &a(&["no"])), Support::Full);
-        assert!(!is_off("ChannelTimeout", &a(&["session=5m"])));
-        assert!(is_off("ChannelTimeout", &a(&["none"])));
+        assert!(!is_off("RDomain", &a(&["%D"])));
+        assert!(is_off("RDomain", &a(&["none"])));
         assert!(!is_off("PerSourcePenalties", &a(&["yes"])));
         assert!(is_off("PerSourcePenalties", &a(&["no"])));
         assert!(!is_off("RequiredRSASize", &a(&["none"])));

@@ -489,10 +489,6 @@ Subsystem\tsftp\t/usr/lib/openssh/sftp-server
 fn restrictions_sisu_cannot_apply_stop_start_up() {
     for (text, want) in [
         (
-            "ChannelTimeout session=5m",
-            "ChannelTimeout session=5m: not supported yet",
-        ),
-        (
             "PerSourcePenalties yes",
             "PerSourcePenalties yes: not supported yet",
         ),
@@ -1123,4 +1119,38 @@ fn include_reads_globbed_files_in_order_first_value_wins() {
     let e = parse("Port 22\nInclude /tmp/[\n").unwrap_err();
     assert!(e.to_string().contains("line 2: bad Include pattern"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn channel_and_unused_connection_timeouts_parse() {
+    let c = cfg("ChannelTimeout session:*=5m direct-tcpip=0 x11-connection=90\n");
+    assert_eq!(
+        c.channel_timeout,
+        [
+            ("session:*".to_string(), 300),
+            ("direct-tcpip".to_string(), 0),
+            ("x11-connection".to_string(), 90)
+        ]
+    );
+    assert!(cfg("ChannelTimeout none").channel_timeout.is_empty());
+    assert!(err("ChannelTimeout session").contains("invalid value"));
+    assert!(err("ChannelTimeout =5").contains("invalid value"));
+    assert!(err("ChannelTimeout session=5x").contains("invalid value"));
+    assert_eq!(
+        cfg("UnusedConnectionTimeout 1h").unused_connection_timeout,
+        Some(Duration::from_secs(3600))
+    );
+    assert_eq!(
+        cfg("UnusedConnectionTimeout 0").unused_connection_timeout,
+        None
+    );
+    assert_eq!(
+        cfg("UnusedConnectionTimeout none").unused_connection_timeout,
+        None
+    );
+    assert!(err("UnusedConnectionTimeout soon").contains("invalid value"));
+    // -T prints them as sshd does (seconds).
+    let d = cfg("ChannelTimeout session:*=5m\nUnusedConnectionTimeout 2m\n").dump();
+    assert!(d.contains("channeltimeout session:*=300\n"), "{d}");
+    assert!(d.contains("unusedconnectiontimeout 120\n"), "{d}");
 }

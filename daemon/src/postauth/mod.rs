@@ -62,6 +62,8 @@ struct Postauth<'p> {
     alive_unanswered: u32,
     /// Since when the transport is closed with output still queued.
     closing_since: Option<Instant>,
+    /// Since when no channel is open (for `UnusedConnectionTimeout`).
+    unused_since: Option<Instant>,
     done: bool,
 }
 
@@ -106,6 +108,7 @@ pub fn run(
         last_input: now,
         alive_unanswered: 0,
         closing_since: None,
+        unused_since: Some(now),
         done: false,
     };
     // Issue 5: hostkeys-00@openssh.com, for the client's UpdateHostKeys.
@@ -192,8 +195,18 @@ impl Postauth<'_> {
     /// Every deadline the loop must wake up for. Each one, once passed, changes the
     /// state when [`Postauth::check_timers`] runs (the connection ends, or the deadline
     /// moves on), so the loop never waits with a zero timeout twice in a row.
-    fn deadlines(&self) -> Vec<Instant> {
-        let mut d = Vec::with_capacity(4);
+    fn deadlines(&mut self) -> Vec<Instant> {
+        let mut d = Vec::with_capacity(6);
+        if let Some(at) = self.channels.next_idle_deadline() {
+            d.push(at);
+        }
+        if let Some(t) = self.channels.unused_connection_timeout() {
+            // The clock starts when the last channel is gone (or at the start).
+            if self.conn.channels().next().is_none() {
+                let since = *self.unused_since.get_or_insert_with(Instant::now);
+                d.push(since + t);
+            }
+        }
         if let (Some(iv), true) = (self.rekey_interval, self.rekey_possible()) {
             d.push(self.last_kex + iv);
         }
@@ -215,6 +228,22 @@ impl Postauth<'_> {
     }
 
     fn check_timers(&mut self, now: Instant) {
+        self.channels.expire_idle(&mut self.conn, now);
+        if let Some(t) = self.channels.unused_connection_timeout() {
+            if self.conn.channels().next().is_some() {
+                self.unused_since = None;
+            } else {
+                let since = *self.unused_since.get_or_insert(now);
+                if now >= since + t && !self.done {
+                    info!(
+                        "terminating inactive connection from user {} {}",
+                        self.user,
+                        self.peer()
+                    );
+                    self.give_up();
+                }
+            }
+        }
         if let (true, Some(since)) = (self.transport.is_closed(), self.closing_since) {
             if now >= since + CLOSING_DRAIN_TIME && self.io.pending() > 0 {
                 debug!("output to {} not taken after close; dropped", self.peer());

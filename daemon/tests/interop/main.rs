@@ -225,6 +225,7 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         channels_opened::agent_forwarding_with_dash_a => [Program("ssh-agent"), Program("ssh-add")],
         channels_opened::dynamic_forwarding_with_dash_d,
         channels_opened::server_alive_interval_is_answered,
+        channels_opened::channel_and_unused_connection_timeouts,
         channels_opened::asyncssh_remote_port_forwarding => [PyModule("asyncssh")],
         sftp_internal::internal_sftp_in_an_empty_chroot => [Root],
         sftp_internal::internal_sftp_read_only,

@@ -1,9 +1,10 @@
 //! What every kind of channel is to the connection's loop: [`ChannelBackend`]. The
 //! table in [`super::Channels`] holds one boxed backend per channel id and knows kinds
 //! only where the protocol does (a session's requests go to [`Session`]); polling,
-//! the byte pump and the end of a channel go through this trait. Session and
-//! `direct-tcpip` channels implement it now; forwarded-tcpip, X11, agent and
-//! streamlocal channels are the next kinds.
+//! the byte pump and the end of a channel go through this trait. Session channels
+//! implement it (`session.rs`), and every socket-backed kind (`direct-tcpip`,
+//! `direct-streamlocal`, `forwarded-tcpip`, `forwarded-streamlocal`, agent and X11
+//! connections) through `tcpip.rs`.
 
 use super::pipes::Pipes;
 use super::session::Session;
@@ -31,6 +32,10 @@ pub(super) trait ChannelBackend {
 
     /// The same, to change.
     fn pipes_mut(&mut self) -> &mut Pipes;
+
+    /// Its type for `ChannelTimeout` (`session:shell`, `direct-tcpip`,
+    /// `agent-connection`, ...).
+    fn timeout_type(&self) -> String;
 
     /// Whether it counts toward `MaxSessions`.
     fn is_session(&self) -> bool {

@@ -276,6 +276,12 @@ impl Channels {
             let (orig, orig_port) = peer.map_or((String::new(), 0), |a| {
                 (a.ip().to_string(), u32::from(a.port()))
             });
+            let timeout_type = match &l.role {
+                Role::RemoteTcp { .. } => "forwarded-tcpip",
+                Role::RemoteUnix { .. } => "forwarded-streamlocal@openssh.com",
+                Role::Agent => "agent-connection",
+                Role::X11 { .. } => "x11-connection",
+            };
             let (kind, target) = match &l.role {
                 Role::RemoteTcp { address, port } => (
                     ChannelKind::ForwardedTcpip {
@@ -315,7 +321,7 @@ impl Channels {
                 continue;
             };
             debug!("channel {ch}: new {target}");
-            match Tcp::accepted(fd, target) {
+            match Tcp::accepted(fd, target, timeout_type) {
                 Ok(t) => {
                     self.chans.insert(ch, Box::new(t));
                 }

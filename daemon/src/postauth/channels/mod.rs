@@ -1,9 +1,11 @@
 //! The channels of one connection and what is behind them. Each kind implements one
 //! trait (`kind.rs`): session channels with their PTYs, shells, commands and
-//! subsystems (`session.rs`), `direct-tcpip` channels with their sockets (`tcpip.rs`);
-//! what they share is their pipes (`pipes.rs`), and the loop's side of them (polling,
-//! readiness, ends, reaping) is `pump.rs`. This module holds the channel table and
-//! routes the connection's events.
+//! subsystems (`session.rs`, `internal-sftp` in `sftp.rs`), socket channels of every
+//! forwarding (`tcpip.rs`); what they share is their pipes (`pipes.rs`), and the loop's
+//! side of them (polling, readiness, ends, reaping) is `pump.rs`. The sockets we listen
+//! on for the client (remote forwards, the agent) are `listeners.rs`, X11 displays
+//! `x11.rs`, ChannelTimeout and UnusedConnectionTimeout `timeouts.rs`. This module
+//! holds the channel table and routes the connection's events.
 
 mod kind;
 mod listeners;
@@ -13,6 +15,7 @@ mod session;
 mod sftp;
 pub use session::{nologin_text, NOLOGIN_FILES};
 mod tcpip;
+mod timeouts;
 mod x11;
 pub use x11::X11Settings;
 
@@ -78,6 +81,10 @@ pub struct ChannelSettings {
     pub pam_env: Vec<(String, String)>,
     /// `X11Forwarding`, `X11DisplayOffset`, `X11UseLocalhost`, `XAuthLocation`.
     pub x11: X11Settings,
+    /// `ChannelTimeout`: `(type pattern, seconds)`, the first match applies.
+    pub channel_timeout: Vec<(String, u64)>,
+    /// `UnusedConnectionTimeout`.
+    pub unused_connection_timeout: Option<std::time::Duration>,
     /// `UsePAM`: what PAM's modules said while the session opened (pam_motd's message of
     /// the day, pam_mail's "You have mail"), shown as the motd is.
     pub pam_messages: String,
@@ -310,7 +317,11 @@ impl Channels {
                 let ok = match cmd {
                     Some(c) => {
                         info!("subsystem request for {name} by user {}", self.user_name());
-                        self.start(ch, Some(c.into_bytes()), "subsystem")
+                        let ok = self.start(ch, Some(c.into_bytes()), "subsystem");
+                        if let (true, Some(s)) = (ok, self.session(ch)) {
+                            s.running = Some(format!("subsystem:{name}"));
+                        }
+                        ok
                     }
                     _ => {
                         info!("subsystem request for {name} failed, subsystem not found");

@@ -34,11 +34,15 @@ pub(super) struct Pipes {
     pub finished: bool,
     /// `stdin` and `stdout` are one PTY master: EIO is its end, and it stays open.
     pub is_pty: bool,
+    /// When data last went either way (for `ChannelTimeout`); set when the loop first
+    /// sees the channel.
+    pub last_active: Option<std::time::Instant>,
 }
 
 impl Pipes {
     /// Data from the peer: kept for `stdin`, or, with nowhere to go, credited back.
     pub fn on_data(&mut self, conn: &mut Connection, ch: ChannelId, data: &[u8]) {
+        self.touch();
         if self.stdin.is_some() {
             self.to_child.extend_from_slice(data);
         } else {
@@ -66,6 +70,7 @@ impl Pipes {
             let (eof, more) = match f.read(buf) {
                 Ok(0) => (true, false),
                 Ok(n) => {
+                    self.touch();
                     let sent = if stderr {
                         conn.send_extended_data(ch, 1, &buf[..n])
                     } else {
@@ -121,6 +126,7 @@ impl Pipes {
             }
         }
         if written > 0 {
+            self.touch();
             self.to_child.drain(..written);
             conn.consumed(ch, written as u32);
         }
@@ -149,6 +155,11 @@ impl Pipes {
             }
         }
         self.out_eof = true;
+    }
+
+    /// Data moved: the channel is active now.
+    pub fn touch(&mut self) {
+        self.last_active = Some(std::time::Instant::now());
     }
 
     /// Drops every descriptor.

@@ -24,6 +24,8 @@ pub(super) struct Session {
     pub started: bool,
     /// Its X11 display, after an `x11-req`.
     pub x11: Option<super::x11::X11Display>,
+    /// What runs, for `ChannelTimeout`: `shell`, `command`, `subsystem:NAME`.
+    pub running: Option<String>,
 }
 
 impl ChannelBackend for Session {
@@ -37,6 +39,13 @@ impl ChannelBackend for Session {
 
     fn is_session(&self) -> bool {
         true
+    }
+
+    fn timeout_type(&self) -> String {
+        match &self.running {
+            Some(r) => format!("session:{r}"),
+            None => "session".into(),
+        }
     }
 
     fn as_session(&mut self) -> Option<&mut Session> {
@@ -377,6 +386,7 @@ impl Channels {
         };
         let peer = self.peer();
         c.started = true;
+        c.running = Some(what.to_string());
         c.pid = Some(child.pid);
         let to_file = |fd: Option<OwnedFd>| fd.map(File::from);
         if let Some(pty) = c.pty.take() {

@@ -88,6 +88,7 @@ impl Channels {
         };
         let peer = self.peer();
         c.started = true;
+        c.running = Some("subsystem:sftp".into());
         c.pid = Some(child.pid);
         c.pipes.stdin = child.stdin.map(File::from);
         c.pipes.stdout = child.stdout.map(File::from);

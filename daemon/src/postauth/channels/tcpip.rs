@@ -16,6 +16,8 @@ pub(super) struct Tcp {
     connecting: Option<Connecting>,
     /// `HOST port PORT`, for log lines.
     target: String,
+    /// The `ChannelTimeout` type (`direct-tcpip`, `forwarded-tcpip`, ...).
+    kind: &'static str,
 }
 
 impl ChannelBackend for Tcp {
@@ -25,6 +27,10 @@ impl ChannelBackend for Tcp {
 
     fn pipes_mut(&mut self) -> &mut Pipes {
         &mut self.pipes
+    }
+
+    fn timeout_type(&self) -> String {
+        self.kind.to_string()
     }
 
     fn pending(&self) -> Option<(Option<(RawFd, bool)>, Instant)> {
@@ -86,7 +92,11 @@ impl ChannelBackend for Tcp {
 impl Tcp {
     /// A connection accepted on a listener of ours (a remote forward, the agent
     /// socket), for the channel we open towards the client.
-    pub(super) fn accepted(fd: OwnedFd, target: String) -> std::io::Result<Tcp> {
+    pub(super) fn accepted(
+        fd: OwnedFd,
+        target: String,
+        kind: &'static str,
+    ) -> std::io::Result<Tcp> {
         let write_half = fd.try_clone()?;
         Ok(Tcp {
             pipes: Pipes {
@@ -97,6 +107,7 @@ impl Tcp {
             },
             connecting: None,
             target,
+            kind,
         })
     }
 }
@@ -153,7 +164,11 @@ impl Channels {
         }
         let connected = std::os::unix::net::UnixStream::connect(path).and_then(|s| {
             s.set_nonblocking(true)?;
-            Tcp::accepted(s.into(), format!("streamlocal {path}"))
+            Tcp::accepted(
+                s.into(),
+                format!("streamlocal {path}"),
+                "direct-streamlocal@openssh.com",
+            )
         });
         match connected {
             Ok(t) => {
@@ -219,6 +234,7 @@ impl Channels {
                 },
                 connecting: Some(connecting),
                 target: format!("{host} port {port}"),
+                kind: "direct-tcpip",
             }),
         );
         // Answered (confirmed or refused) once the connection is made or has failed:
