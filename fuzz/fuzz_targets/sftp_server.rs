@@ -29,15 +29,22 @@ fuzz_target!(|data: &[u8]| {
     if flags & 4 != 0 {
         args.extend(["-u".to_string(), "022".to_string()]);
     }
-    let Ok(opts) = Options::parse(&args) else { return };
+    let Ok(opts) = Options::parse(&args) else {
+        return;
+    };
     let opts = opts.with_session("u", 1000, "/home/u", "192.0.2.1");
     let mut server = Server::new(fs, &opts, NullSink);
-    let mut input = Request::Init { version: u32::from(flags >> 4) }.frame();
+    let mut input = Request::Init {
+        version: u32::from(flags >> 4),
+    }
+    .frame();
     input.extend_from_slice(rest);
     let mut pos = 0;
     while pos < input.len() {
         let end = (pos + chunk).min(input.len());
-        let Ok(n) = server.handle_input(&input[pos..end]) else { break };
+        let Ok(n) = server.handle_input(&input[pos..end]) else {
+            break;
+        };
         pos += n;
         assert!(server.pending_output().len() <= MAX_BUFFERED_OUTPUT);
         if n == 0 || flags & 8 != 0 {

@@ -241,9 +241,8 @@ impl<F: Filesystem, L: LogSink> Server<F, L> {
     pub(crate) fn advertised(&mut self) -> Vec<(String, String)> {
         let mut v = Vec::new();
         for e in EXTENSIONS {
-            let ok =
-                !(self.opts.read_only && e.writes) && self.opts.request_listed_ok(e.request_name);
-            if ok {
+            // The same check (and refusal log lines) as for a request, as OpenSSH.
+            if self.permitted(e.request_name, e.writes) {
                 v.push((e.wire_name.to_string(), e.version.to_string()));
             } else {
                 let n = e.wire_name;

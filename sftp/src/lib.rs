@@ -13,6 +13,9 @@
 //! [`options`] (the command line), [`log`] (levels and the [`LogSink`]), [`paths`]
 //! (realpath), `server` (the sans-IO machine), `requests` (version 3 handlers),
 //! `handles` (the handle table), [`serve`](mod@serve) (the blocking loop).
+//! Outside `src/`: `examples/sftp_server.rs` (a standalone sftp-server for
+//! `sftp -D`) and `tests/differential.rs`, which runs one `sftp -b` batch against
+//! OpenSSH's sftp-server and this one and compares client output, log and files.
 //!
 //! Decisions:
 //! - Sans-IO core: [`Server`] takes bytes in any chunking and buffers replies; all

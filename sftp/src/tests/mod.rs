@@ -238,7 +238,11 @@ fn version_lists_extensions_like_openssh() {
 
 #[test]
 fn read_only_and_denied_extensions_are_not_advertised() {
-    let mut s = Server::new(fs(), &opts(&["-R", "-P", "limits"]), VecSink::default());
+    let mut s = Server::new(
+        fs(),
+        &opts(&["-R", "-P", "limits", "-l", "VERBOSE"]),
+        VecSink::default(),
+    );
     s.handle_input(&Request::Init { version: 3 }.frame())
         .unwrap();
     let (r, _) = Response::split_frames(&s.take_output());
@@ -256,6 +260,11 @@ fn read_only_and_denied_extensions_are_not_advertised() {
             "users-groups-by-id@openssh.com"
         ]
     );
+    // Refusals are logged as OpenSSH logs them while composing VERSION.
+    let logs: Vec<&str> = s.sink().0.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(logs.contains(&"Refusing posix-rename request in read-only mode"));
+    assert!(logs.contains(&"Refusing copy-data request in read-only mode"));
+    assert!(logs.contains(&"Refusing denylisted limits request"));
 }
 
 #[test]
