@@ -398,6 +398,12 @@ pub fn unix_socket_forwards_both_ways() {
     assert_eq!(unix_round_trip(&remote, "-R unix"), "through -R unix\n");
     let mode = std::fs::metadata(&remote).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o666, "StreamLocalBindMask 0111");
+    // Bound by the post-auth child, as the user.
+    if crate::common::is_root() {
+        use std::os::unix::fs::MetadataExt;
+        let u = nix::unistd::User::from_name(&test_user()).unwrap().unwrap();
+        assert_eq!(std::fs::metadata(&remote).unwrap().uid(), u.uid.as_raw());
+    }
     fwd.stop();
     wait_until("the connection to end", Duration::from_secs(10), || {
         UnixStream::connect(&remote).is_err()
@@ -868,5 +874,87 @@ pub fn channel_and_unused_connection_timeouts() {
         "the idle connection to end",
         Duration::from_secs(10),
         || !master.ctl.exists(),
+    );
+}
+
+/// With X11 forwarded, `~/.ssh/rc` gets `PROTOCOL COOKIE` on its stdin (the client's
+/// fake cookie) and stores it itself: the server's own xauth run is left out.
+pub fn x11_cookie_goes_to_the_rc_file() {
+    let p = Server::builder("x11-rc")
+        .config("X11Forwarding yes")
+        .prepare();
+    let home = p.account_with_home("sisux11rc");
+    std::fs::write(
+        home.join(".ssh/rc"),
+        "read proto cookie\necho \"rc got $proto ${#cookie}\"\n",
+    )
+    .unwrap();
+    let server = p.start();
+    let xvfb = Xvfb::start(server.dir().path(), 190);
+    let out = xvfb
+        .ssh(&server)
+        .login_as("sisux11rc")
+        .run("echo \"D=$DISPLAY\"; xauth list \"$DISPLAY\" | wc -l");
+    out.assert_success();
+    let text = out.stdout_str();
+    assert!(
+        text.starts_with("rc got MIT-MAGIC-COOKIE-1 32\n"),
+        "{text}\n{}",
+        out.stderr
+    );
+    assert!(text.contains("D=localhost:"), "{text}");
+    assert!(
+        text.ends_with("0\n"),
+        "xauth ran although the rc file did: {text}"
+    );
+}
+
+/// x11-req's single-connection (paramiko asks for it): the display takes one
+/// connection, which reaches the client as an `x11` channel, and then closes.
+pub fn x11_single_connection() {
+    let server = Server::builder("x11-single")
+        .config("X11Forwarding yes")
+        .start();
+    let script = r#"
+import sys, paramiko, threading
+port, user, key, kh = sys.argv[1:5]
+c = paramiko.SSHClient()
+c.load_host_keys(kh)
+c.connect("127.0.0.1", port=int(port), username=user, key_filename=key,
+          look_for_keys=False, allow_agent=False, timeout=20)
+got = []
+def handler(channel, origin):
+    got.append(origin)
+    channel.close()
+chan = c.get_transport().open_session()
+chan.request_x11(single_connection=True, auth_cookie="00" * 16, handler=handler)
+probe = ("import os, socket, time\n"
+         "n = int(os.environ['DISPLAY'].split(':')[1].split('.')[0])\n"
+         "socket.create_connection(('127.0.0.1', 6000 + n), 5)\n"
+         "time.sleep(1)\n"
+         "try:\n"
+         "    socket.create_connection(('127.0.0.1', 6000 + n), 5); print('second accepted')\n"
+         "except OSError:\n"
+         "    print('second refused')\n")
+import base64
+chan.exec_command("python3 -c \"import base64; exec(base64.b64decode('"
+                  + base64.b64encode(probe.encode()).decode() + "'))\"")
+out = chan.makefile().read().decode()
+print(out.strip(), len(got))
+"#;
+    let mut c = Command::new(crate::common::python());
+    c.arg("-c")
+        .arg(script)
+        .arg(server.port.to_string())
+        .arg(server.user())
+        .arg(server.client_key())
+        .arg(server.dir().join("known_hosts"));
+    let out = run_bounded(c, Input::Null, None, Duration::from_secs(60));
+    out.assert_success();
+    assert_eq!(
+        out.stdout_str().trim(),
+        "second refused 1",
+        "{}",
+        out.stderr
     );
 }

@@ -232,6 +232,8 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         sftp_internal::python_sftp_clients => [PyModule("paramiko"), PyModule("asyncssh")],
         channels_opened::x11_forwarding_reaches_xvfb => [Program("Xvfb"), Program("xauth"), Program("xdpyinfo")],
         channels_opened::x11_forwarding_refused => [Program("Xvfb"), Program("xauth")],
+        channels_opened::x11_single_connection => [PyModule("paramiko"), Program("xauth")],
+        channels_opened::x11_cookie_goes_to_the_rc_file => [Root, Program("Xvfb"), Program("xauth")],
         forwarding::stdio_forwarding_carries_data_both_ways,
         forwarding::local_forward_with_dash_l,
         forwarding::forwarding_refused_by_config_and_key_options,
