@@ -8,8 +8,8 @@ use super::keywords::{all_keywords, Status};
 /// `(keyword, tests)`: each test is `FILE::FUNCTION`, the file relative to the daemon
 /// crate. Interop tests live in `tests/interop/`; unit tests in `src/`.
 const EFFECT_TESTS: &[(&str, &[&str])] = &[
-    ("ChannelTimeout", &["tests/interop/channels_opened.rs::channel_and_unused_connection_timeouts"]),
-    ("UnusedConnectionTimeout", &["tests/interop/channels_opened.rs::channel_and_unused_connection_timeouts"]),
+    ("ChannelTimeout", &["tests/interop/liveness.rs::channel_and_unused_connection_timeouts"]),
+    ("UnusedConnectionTimeout", &["tests/interop/liveness.rs::channel_and_unused_connection_timeouts"]),
     (
         "AllowAgentForwarding",
         &["tests/interop/channels_opened.rs::agent_forwarding_with_dash_a"],
@@ -36,19 +36,19 @@ const EFFECT_TESTS: &[(&str, &[&str])] = &[
     ),
     (
         "X11Forwarding",
-        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb", "tests/interop/channels_opened.rs::x11_forwarding_refused"],
+        &["tests/interop/x11.rs::x11_forwarding_reaches_xvfb", "tests/interop/x11.rs::x11_forwarding_refused"],
     ),
     (
         "X11DisplayOffset",
-        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb"],
+        &["tests/interop/x11.rs::x11_forwarding_reaches_xvfb"],
     ),
     (
         "X11UseLocalhost",
-        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb"],
+        &["tests/interop/x11.rs::x11_forwarding_reaches_xvfb"],
     ),
     (
         "XAuthLocation",
-        &["tests/interop/channels_opened.rs::x11_forwarding_reaches_xvfb", "tests/interop/channels_opened.rs::x11_forwarding_refused"],
+        &["tests/interop/x11.rs::x11_forwarding_reaches_xvfb", "tests/interop/x11.rs::x11_forwarding_refused"],
     ),
     (
         "UsePAM",

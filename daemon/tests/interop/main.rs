@@ -24,6 +24,7 @@ mod harness;
 mod access;
 mod algorithms;
 mod authkeys_options;
+mod background;
 mod bad_mac;
 mod bad_peers;
 mod certificates;
@@ -38,6 +39,7 @@ mod host_keys;
 mod hostbased;
 mod kex_methods;
 mod keywords;
+mod liveness;
 mod login;
 mod logs;
 mod match_blocks;
@@ -57,6 +59,7 @@ mod transfer;
 mod transport_logs;
 mod user_files;
 mod user_rc;
+mod x11;
 
 use harness::Need::*;
 
@@ -224,16 +227,16 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         channels_opened::unix_socket_forward_policy,
         channels_opened::agent_forwarding_with_dash_a => [Program("ssh-agent"), Program("ssh-add")],
         channels_opened::dynamic_forwarding_with_dash_d,
-        channels_opened::server_alive_interval_is_answered,
-        channels_opened::channel_and_unused_connection_timeouts,
+        liveness::server_alive_interval_is_answered,
+        liveness::channel_and_unused_connection_timeouts,
         channels_opened::asyncssh_remote_port_forwarding => [PyModule("asyncssh")],
         sftp_internal::internal_sftp_in_an_empty_chroot => [Root],
         sftp_internal::internal_sftp_read_only,
         sftp_internal::python_sftp_clients => [PyModule("paramiko"), PyModule("asyncssh")],
-        channels_opened::x11_forwarding_reaches_xvfb => [Program("Xvfb"), Program("xauth"), Program("xdpyinfo")],
-        channels_opened::x11_forwarding_refused => [Program("Xvfb"), Program("xauth")],
-        channels_opened::x11_single_connection => [PyModule("paramiko"), Program("xauth")],
-        channels_opened::x11_cookie_goes_to_the_rc_file => [Root, Program("Xvfb"), Program("xauth")],
+        x11::x11_forwarding_reaches_xvfb => [Program("Xvfb"), Program("xauth"), Program("xdpyinfo")],
+        x11::x11_forwarding_refused => [Program("Xvfb"), Program("xauth")],
+        x11::x11_single_connection => [PyModule("paramiko"), Program("xauth")],
+        x11::x11_cookie_goes_to_the_rc_file => [Root, Program("Xvfb"), Program("xauth")],
         forwarding::stdio_forwarding_carries_data_both_ways,
         forwarding::local_forward_with_dash_l,
         forwarding::forwarding_refused_by_config_and_key_options,

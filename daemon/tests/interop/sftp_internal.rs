@@ -171,15 +171,7 @@ asyncio.run(main())
         (paramiko, "paramiko-sftp-ok"),
         (asyncssh, "asyncssh-sftp-ok"),
     ] {
-        let mut c = Command::new(crate::common::python());
-        c.arg("-c")
-            .arg(script)
-            .arg(server.port.to_string())
-            .arg(server.user())
-            .arg(server.client_key())
-            .arg(d.join("known_hosts"))
-            .arg(d.path());
-        let out = run_bounded(c, Input::Null, None, Duration::from_secs(60));
+        let out = crate::background::python_peer(&server, script, &[d.path().as_os_str()]);
         out.assert_success();
         assert_eq!(out.stdout_str().trim(), want, "{}", out.stderr);
     }
