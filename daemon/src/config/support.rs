@@ -51,7 +51,6 @@ pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
         // Features that are not there: accepted, with a warning when turned on.
         "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
         "GSSAPIAuthentication" if turns_on(args) => Support::Warn("GSSAPI authentication"),
-        "ExposeAuthInfo" if turns_on(args) => Support::Warn("ExposeAuthInfo"),
         "PermitTunnel" if turns_on(args) => Support::Warn("tun forwarding"),
         "Compression" if turns_on(args) => Support::Warn("compression"),
         "UseDNS" if turns_on(args) => Support::Warn("UseDNS (reverse look-ups)"),
@@ -84,6 +83,8 @@ mod tests {
     #[test]
     fn features_turned_on_are_warned_about() {
         assert_eq!(check("X11Forwarding", &a(&["yes"])), Support::Full);
+        // Applied since issue 11 (it used to warn "not implemented yet; ignored").
+        assert_eq!(check("ExposeAuthInfo", &a(&["yes"])), Support::Full);
         assert_eq!(
             check("GatewayPorts", &a(&["clientspecified"])),
             Support::Full
