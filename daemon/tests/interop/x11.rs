@@ -65,16 +65,23 @@ impl Xvfb {
         x
     }
 
+    /// `ssh -Y` (trusted forwarding) to `server` with this display.
     fn ssh(&self, server: &Server) -> crate::common::Ssh {
+        self.ssh_with(server, "-Y")
+    }
+
+    /// `ssh FLAG` (`-X`: untrusted, the client makes a cookie of its own with `xauth
+    /// generate`; `-Y`: trusted) to `server` with this display.
+    fn ssh_with(&self, server: &Server, flag: &str) -> crate::common::Ssh {
         server
             .ssh()
-            .arg("-Y")
+            .arg(flag)
             .env("DISPLAY", format!(":{}", self.display))
             .env("XAUTHORITY", &self.authority)
     }
 }
 
-/// `ssh -Y` against Xvfb: `xdpyinfo` on the far side reaches the client's display
+/// `ssh -Y` (and `-X`) against Xvfb: `xdpyinfo` on the far side reaches the client's display
 /// through DISPLAY=localhost:N, which XAuthLocation's program stored with the client's
 /// fake cookie (not the real one, which never leaves the client); X11DisplayOffset
 /// picks N, and X11UseLocalhost keeps the display on loopback.
@@ -154,6 +161,19 @@ pub fn x11_forwarding_reaches_xvfb() {
     assert!(
         !bound.is_empty() && bound.iter().all(|a| a == "0100007F" || a == "::1"),
         "display bound on {bound:?}"
+    );
+    // Untrusted forwarding (`ssh -X`): the client's own untrusted cookie, and xdpyinfo
+    // still gets through.
+    let out = xvfb
+        .ssh_with(&server, "-X")
+        .run("xdpyinfo | grep -E '^name of display'");
+    out.assert_success();
+    assert!(
+        out.stdout_str()
+            .starts_with("name of display:    localhost:"),
+        "{}\n{}",
+        out.stdout_str(),
+        out.stderr
     );
 }
 
