@@ -65,13 +65,12 @@ impl Listening {
                 let _ = s.set_nodelay(true);
                 (s.into(), Some(a))
             }
-            Sock::Unix(u) => {
-                let (s, _) = u.listener.accept()?;
-                s.set_nonblocking(true)?;
-                (s.into(), None)
-            }
-            Sock::Agent(a) => {
-                let (s, _) = a.socket.listener.accept()?;
+            Sock::Unix(BoundUnix { listener, .. })
+            | Sock::Agent(AgentSocket {
+                socket: BoundUnix { listener, .. },
+                ..
+            }) => {
+                let (s, _) = listener.accept()?;
                 s.set_nonblocking(true)?;
                 (s.into(), None)
             }

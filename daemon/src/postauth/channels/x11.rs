@@ -104,6 +104,8 @@ impl Channels {
         } else {
             BindTo::Wildcard
         };
+        // How many sockets a display needs here, probed once (not per display tried).
+        let needed = expected_binds(&to);
         let mut bound = None;
         for n in x.display_offset..x.display_offset + MAX_DISPLAYS {
             let Ok(port) = u16::try_from(6000 + n) else {
@@ -111,7 +113,7 @@ impl Channels {
             };
             // Every address must take the port: a display half in use is skipped.
             match bind_tcp(&to, port) {
-                Ok((socks, _)) if socks.len() == expected_binds(&to) => {
+                Ok((socks, _)) if socks.len() == needed => {
                     bound = Some((n, socks));
                     break;
                 }
