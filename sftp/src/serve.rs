@@ -113,6 +113,13 @@ fn run<R: Read, W: Write, L: LogSink>(
             Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(()),
             r => r.map_err(ServeError::Io)?,
         }
+        // Requests already buffered come before more input: the server stops taking
+        // them at the output high-water mark, and a client that waits for their
+        // replies sends nothing more (reading here would deadlock with it).
+        server.handle_input(&[]).map_err(ServeError::Protocol)?;
+        if !server.pending_output().is_empty() {
+            continue;
+        }
         if !leftover.is_empty() {
             let used = server
                 .handle_input(&leftover)

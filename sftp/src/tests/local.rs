@@ -418,6 +418,49 @@ fn serve_with_start_directory_and_umask() {
     );
 }
 
+/// More reads queued at once than fit under the output high-water mark: every one is
+/// answered before the next input is read (a client waiting for those replies sends
+/// nothing more, so reading first would hang).
+#[test]
+fn serve_answers_every_queued_read_past_the_high_water_mark() {
+    let t = Temp::new("queued");
+    let size = 64 * 32 * 1024;
+    std::fs::write(t.p("big"), vec![7u8; size]).unwrap();
+    let mut reqs = vec![Request::Open {
+        id: 1,
+        path: t.p("big").into_bytes(),
+        pflags: pflags::READ,
+        attrs: Attrs::default(),
+    }];
+    for i in 0..64u32 {
+        reqs.push(Request::Read {
+            id: 2 + i,
+            handle: 0u32.to_be_bytes().to_vec(),
+            offset: u64::from(i) * 32 * 1024,
+            len: 32 * 1024,
+        });
+    }
+    let input = session(&reqs);
+    assert!(input.len() < 16 * 1024, "all requests arrive in one read");
+    const { assert!(64 * 32 * 1024 > crate::OUTPUT_HIGH_WATER) };
+    let mut out = Vec::new();
+    serve(&input[..], &mut out, &opts(&[]), crate::NullSink).unwrap();
+    let rs = replies(&out);
+    assert!(
+        matches!(&rs[1], Response::Handle { id: 1, .. }),
+        "{:?}",
+        rs[1]
+    );
+    let data: Vec<u32> = rs
+        .iter()
+        .filter_map(|r| match r {
+            Response::Data { id, data } if data.len() == 32 * 1024 => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(data, (2..66).collect::<Vec<u32>>());
+}
+
 #[test]
 fn serve_fatal_error_and_bad_start_directory() {
     let _t = Temp::new("fatal");
