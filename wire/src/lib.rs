@@ -10,6 +10,8 @@
 //!   [`packet::Opener`] traits that `sisu-cipher` implements;
 //! - OpenSSH certificate blobs split into their fields in [`cert`], and protocol-1
 //!   RSA keys as text in [`rsa1`];
+//! - protocol 1.5's message numbers, data types and packet format in `v1` (cargo
+//!   feature `v1`, on by default: compiled in, off at run time);
 //! - OpenSSH's pattern lists and address lists in [`pattern`], shared by
 //!   `authorized_keys`, `known_hosts` and `sshd_config`.
 //!
@@ -38,5 +40,7 @@ pub mod packet;
 pub mod pattern;
 pub mod rsa1;
 mod types;
+#[cfg(feature = "v1")]
+pub mod v1;
 
 pub use types::{NameList, Reader, WireError, Writer, MAX_NAME_LIST};
