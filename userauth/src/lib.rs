@@ -24,6 +24,9 @@
 //! [`Event::KeyOffered`] (at most SSH_MSG_USERAUTH_PK_OK); only a key whose signature
 //! verified becomes [`Event::KeyVerified`], the one question that can grant access.
 //!
+//! SSH protocol 1.5 authentication (legacy, behind the `v1` feature, on by default)
+//! is [`v1`]: its own machine, [`v1::V1AuthServer`], with the same shape.
+//!
 //! Sans-IO: no sockets, clocks, threads or randomness; every queue and length is bounded
 //! by a constant in [`limits`]. [`Server`]'s docs list its methods by kind and the order
 //! to call them.
@@ -83,6 +86,8 @@ pub mod password;
 pub mod publickey;
 pub mod request;
 mod server;
+#[cfg(feature = "v1")]
+pub mod v1;
 
 pub use config::{
     default_pubkey_algorithms, Method, ServerConfig, DEFAULT_MAX_TRIES, SERVICE_CONNECTION,
