@@ -59,7 +59,7 @@ enum State {
 /// goes through the same questions and replies as a known one (no user enumeration by
 /// behaviour), but a positive answer for it is taken as a negative one: it never
 /// succeeds, and no RSA challenge is ever sent for it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct V1AuthServer {
     config: V1AuthConfig,
     state: State,
@@ -294,8 +294,9 @@ impl V1AuthServer {
             V1Method::RhostsRsa => self.config.rhosts_rsa,
             V1Method::Tis | V1Method::Other(_) => false,
         };
-        if !enabled {
-            // As auth1.c: a disabled method's message is not even parsed.
+        // As auth1.c, whose loop checks the count first: with `max_tries` 0 nothing
+        // is even tried. A disabled method's message is not even parsed.
+        if !enabled || self.failures >= self.config.max_tries {
             self.fail(method);
             return Ok(());
         }
