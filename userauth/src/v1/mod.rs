@@ -65,6 +65,8 @@ mod server;
 mod tests;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_rsa;
 
 pub use error::V1AuthError;
 pub use server::V1AuthServer;
@@ -188,7 +190,9 @@ impl fmt::Display for V1Method {
 /// each gets exactly one answer, with the `answer_*` method named in its docs, and
 /// until then the machine takes no further input
 /// ([`V1AuthServer::awaiting_answer`]). The others are for the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` never prints a password (only its length).
+#[derive(Clone, PartialEq, Eq)]
 pub enum V1AuthEvent {
     /// `SSH_CMSG_USER`: "does this user exist (and may log in at all)?". Answer with
     /// [`V1AuthServer::answer_user`]. `name` is the name without a `:style` suffix
@@ -264,4 +268,55 @@ pub enum V1AuthEvent {
         /// The user name.
         user: String,
     },
+}
+
+impl fmt::Debug for V1AuthEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            V1AuthEvent::User { name } => f.debug_struct("User").field("name", name).finish(),
+            V1AuthEvent::RsaKeyOffered { user, modulus } => f
+                .debug_struct("RsaKeyOffered")
+                .field("user", user)
+                .field("modulus", modulus)
+                .finish(),
+            V1AuthEvent::RsaResponse { user, response } => f
+                .debug_struct("RsaResponse")
+                .field("user", user)
+                .field("response", response)
+                .finish(),
+            V1AuthEvent::Password { user, password } => f
+                .debug_struct("Password")
+                .field("user", user)
+                .field("password_len", &password.len())
+                .finish_non_exhaustive(),
+            V1AuthEvent::RhostsRsa {
+                user,
+                client_user,
+                bits,
+                exponent,
+                modulus,
+            } => f
+                .debug_struct("RhostsRsa")
+                .field("user", user)
+                .field("client_user", client_user)
+                .field("bits", bits)
+                .field("exponent", exponent)
+                .field("modulus", modulus)
+                .finish(),
+            V1AuthEvent::Failed { user, method } => f
+                .debug_struct("Failed")
+                .field("user", user)
+                .field("method", method)
+                .finish(),
+            V1AuthEvent::Authenticated { user, method } => f
+                .debug_struct("Authenticated")
+                .field("user", user)
+                .field("method", method)
+                .finish(),
+            V1AuthEvent::TooManyFailures { user } => f
+                .debug_struct("TooManyFailures")
+                .field("user", user)
+                .finish(),
+        }
+    }
 }

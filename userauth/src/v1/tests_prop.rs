@@ -457,3 +457,70 @@ proptest! {
         }
     }
 }
+
+/// Owned values for a [`ClientMessage`].
+#[derive(Debug, Clone)]
+enum Owned {
+    User(String),
+    AuthRsa(Vec<u8>),
+    Response([u8; 16]),
+    Password(Vec<u8>),
+    Rhosts(String, u32, Vec<u8>, Vec<u8>),
+}
+
+impl Owned {
+    fn borrow(&self) -> ClientMessage<'_> {
+        match self {
+            Owned::User(name) => ClientMessage::User { name },
+            Owned::AuthRsa(modulus) => ClientMessage::AuthRsa { modulus },
+            Owned::Response(response) => ClientMessage::RsaResponse {
+                response: *response,
+            },
+            Owned::Password(password) => ClientMessage::Password { password },
+            Owned::Rhosts(client_user, bits, exponent, modulus) => ClientMessage::RhostsRsa {
+                client_user,
+                bits: *bits,
+                exponent,
+                modulus,
+            },
+        }
+    }
+}
+
+/// A big-endian magnitude without leading zeros, up to 300 bytes.
+fn magnitude() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(any::<u8>(), 0..300).prop_map(|mut v| {
+        let start = v.iter().position(|&b| b != 0).unwrap_or(v.len());
+        v.drain(..start);
+        v
+    })
+}
+
+proptest! {
+    #[test]
+    fn client_messages_round_trip(m in prop_oneof![
+        "[^\u{0}]{0,40}".prop_map(Owned::User),
+        magnitude().prop_map(Owned::AuthRsa),
+        any::<[u8; 16]>().prop_map(Owned::Response),
+        proptest::collection::vec(any::<u8>(), 0..MAX_PASSWORD_LEN).prop_map(Owned::Password),
+        ("[^\u{0}]{0,40}", any::<u32>(), magnitude(), magnitude())
+            .prop_map(|(u, b, e, n)| Owned::Rhosts(u, b, e, n)),
+    ]) {
+        let m = m.borrow();
+        let (t, payload) = m.encode();
+        prop_assert_eq!(ClientMessage::parse(t, &payload).unwrap(), Some(m.clone()));
+        // Any byte more is refused, and so is any byte less.
+        let mut longer = payload.to_vec();
+        longer.push(0);
+        prop_assert!(ClientMessage::parse(t, &longer).is_err());
+        if !payload.is_empty() {
+            prop_assert!(ClientMessage::parse(t, &payload[..payload.len() - 1]).is_err());
+        }
+    }
+
+    #[test]
+    fn parse_never_panics(t in any::<u8>(), payload in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = ClientMessage::parse(t, &payload);
+        let _ = super::message::parse_challenge(&payload);
+    }
+}
