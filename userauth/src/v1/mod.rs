@@ -137,6 +137,27 @@ impl Default for V1AuthConfig {
     }
 }
 
+impl V1AuthConfig {
+    /// The `supported_authentications` mask of `SSH_SMSG_PUBLIC_KEY` for this
+    /// configuration: bit `1 << n` for each enabled method number `n` of
+    /// [`sisu_wire::v1::msg::auth`] (as OpenSSH's `do_ssh1_kex` builds it). The client
+    /// tries only the methods the mask names; TIS and plain rhosts are never offered.
+    pub fn auth_mask(&self) -> u32 {
+        use sisu_wire::v1::msg::auth;
+        let mut mask = 0;
+        if self.rhosts_rsa {
+            mask |= 1 << auth::RHOSTS_RSA;
+        }
+        if self.rsa {
+            mask |= 1 << auth::RSA;
+        }
+        if self.password {
+            mask |= 1 << auth::PASSWORD;
+        }
+        mask
+    }
+}
+
 /// An SSH-1 authentication method, as the log names it.
 ///
 /// The three the server can grant are [`Rsa`](V1Method::Rsa),

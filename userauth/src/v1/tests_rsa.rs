@@ -40,6 +40,24 @@ fn debug_never_prints_a_password() {
 }
 
 #[test]
+fn auth_mask_names_the_enabled_methods() {
+    // 1 << 2 (RSA) | 1 << 3 (password): what OpenSSH's default sshd sent.
+    assert_eq!(V1AuthConfig::default().auth_mask(), 0b1100);
+    let all = V1AuthConfig {
+        rhosts_rsa: true,
+        ..V1AuthConfig::default()
+    };
+    assert_eq!(all.auth_mask(), 0b1_1100);
+    let none = V1AuthConfig {
+        rsa: false,
+        password: false,
+        rhosts_rsa: false,
+        max_tries: 6,
+    };
+    assert_eq!(none.auth_mask(), 0);
+}
+
+#[test]
 fn method_names() {
     let names: Vec<String> = [
         V1Method::Rsa,
