@@ -37,7 +37,7 @@ const PASSWORDS: [&str; 3] = ["right", "wrong", ""];
 
 fn policy() -> impl Strategy<Value = Policy> {
     (
-        any::<bool>(),
+        prop::bool::weighted(0.8),
         proptest::collection::vec(any::<bool>(), 3),
         proptest::collection::vec(any::<bool>(), 3),
         0..PASSWORDS.len(),
@@ -240,7 +240,7 @@ fn run(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn client_and_server_agree_with_the_policy(
