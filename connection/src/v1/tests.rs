@@ -1,0 +1,1 @@
+//! Unit tests of each mapping, with the Connection side played by hand.
