@@ -200,7 +200,10 @@ fn pty_shell_window_size_data_exit_status_and_confirmation() {
     );
     assert_eq!(rig.bridge.phase(), Phase::Interactive);
 
-    rig.send(msg::CMSG_WINDOW_SIZE, &cat(&[&u(50), &u(132), &u(0), &u(0)]));
+    rig.send(
+        msg::CMSG_WINDOW_SIZE,
+        &cat(&[&u(50), &u(132), &u(0), &u(0)]),
+    );
     rig.send(msg::CMSG_STDIN_DATA, &s(b"ls\n"));
     assert_eq!(
         rig.take_events(),
@@ -285,7 +288,10 @@ fn exec_with_stdin_eof_and_exit_status() {
     rig.pump();
     assert_eq!(
         rig.take(),
-        vec![(msg::SMSG_STDOUT_DATA, s(b"abc")), (msg::SMSG_EXITSTATUS, u(0))]
+        vec![
+            (msg::SMSG_STDOUT_DATA, s(b"abc")),
+            (msg::SMSG_EXITSTATUS, u(0))
+        ]
     );
     rig.send(msg::CMSG_EXIT_CONFIRMATION, &[]);
     assert!(rig.bridge.is_finished());
@@ -454,13 +460,20 @@ fn client_port_open_confirmed_data_close_and_refused() {
     // The client's input EOF: EOF to the Connection, output-closed back to it.
     rig.send(msg::MSG_CHANNEL_CLOSE, &u(ours));
     assert_eq!(rig.take_events(), vec![Event::Eof { ch: fch }]);
-    assert_eq!(rig.take(), vec![(msg::MSG_CHANNEL_CLOSE_CONFIRMATION, u(7))]);
+    assert_eq!(
+        rig.take(),
+        vec![(msg::MSG_CHANNEL_CLOSE_CONFIRMATION, u(7))]
+    );
     // The daemon's socket ends too: EOF and CLOSE; the client hears input EOF.
     rig.conn.send_eof(fch);
     rig.conn.close(fch);
     rig.pump();
     assert_eq!(rig.take(), vec![(msg::MSG_CHANNEL_CLOSE, u(7))]);
-    assert_eq!(rig.bridge.channels(), 1, "waits for the client's output-closed");
+    assert_eq!(
+        rig.bridge.channels(),
+        1,
+        "waits for the client's output-closed"
+    );
     rig.send(msg::MSG_CHANNEL_CLOSE_CONFIRMATION, &u(ours));
     assert_eq!(rig.bridge.channels(), 0);
     assert!(rig.take_events().contains(&Event::Closed { ch: fch }));
@@ -475,7 +488,8 @@ fn client_port_open_confirmed_data_close_and_refused() {
     assert_eq!(rig.bridge.channels(), 0);
     // A channel that is gone is a protocol error.
     assert_eq!(
-        rig.bridge.from_peer(msg::MSG_CHANNEL_DATA, &cat(&[&u(ours), &s(b"x")])),
+        rig.bridge
+            .from_peer(msg::MSG_CHANNEL_DATA, &cat(&[&u(ours), &s(b"x")])),
         Err(V1SessionError::UnknownChannel {
             msg: msg::MSG_CHANNEL_DATA,
             ch: ours
@@ -549,7 +563,10 @@ fn remote_forward_and_a_server_opened_forwarded_channel() {
     rig.conn.close(ch);
     rig.pump();
     let (_, err) = stdout_of(&rig.take());
-    assert_eq!(err, b"Waiting for forwarded connections to terminate...\r\n");
+    assert_eq!(
+        err,
+        b"Waiting for forwarded connections to terminate...\r\n"
+    );
     // The daemon's side closes: input EOF and output-closed to the client; it answers
     // with both (as an ssh1 client's channel code does), and the channel is gone.
     rig.conn.close(fch);
@@ -623,7 +640,10 @@ fn x11_and_agent_channels_from_the_daemon() {
     assert_eq!(got[0].0, msg::SMSG_X11_OPEN);
     let mut r = Reader::new(&got[0].1);
     let xo = r.u32().unwrap();
-    assert_eq!(r.string().unwrap(), b"X11 connection from 127.0.0.1 port 40000");
+    assert_eq!(
+        r.string().unwrap(),
+        b"X11 connection from 127.0.0.1 port 40000"
+    );
     assert_eq!(got[1].0, msg::SMSG_AGENT_OPEN);
     let ao = u32::from_be_bytes(got[1].1[..4].try_into().unwrap());
     assert_eq!(got[1].1.len(), 4);
@@ -631,7 +651,10 @@ fn x11_and_agent_channels_from_the_daemon() {
     rig.send(msg::MSG_CHANNEL_OPEN_FAILURE, &u(xo));
     rig.send(msg::MSG_CHANNEL_OPEN_CONFIRMATION, &cat(&[&u(ao), &u(9)]));
     let evs = rig.take_events();
-    assert!(matches!(evs[0], Event::OpenFailed { ch, .. } if ch == x), "{evs:?}");
+    assert!(
+        matches!(evs[0], Event::OpenFailed { ch, .. } if ch == x),
+        "{evs:?}"
+    );
     assert_eq!(evs[1], Event::OpenConfirmed { ch: a });
     assert_eq!(rig.bridge.channels(), 1);
 }
@@ -739,7 +762,7 @@ fn client_message(st: &Step) -> Option<(u8, Vec<u8>)> {
         Step::WindowSize => (msg::CMSG_WINDOW_SIZE, cat(&[&u(1), &u(2), &u(3), &u(4)])),
         Step::PortOpen(c) => (
             msg::MSG_PORT_OPEN,
-            cat(&[&u(*c), &s(b"localhost"), &u(80)]),
+            cat(&[&u(*c), &s(b"localhost"), &u(80), &s(b"orig")]),
         ),
         Step::ChannelData(c, n) => (msg::MSG_CHANNEL_DATA, cat(&[&u(*c), &s(&zeros(*n))])),
         Step::ChannelClose(c) => (msg::MSG_CHANNEL_CLOSE, u(*c)),
@@ -765,6 +788,7 @@ proptest! {
         let limits = Limits { window: 256 * 1024, ..Limits::default() };
         let mut rig = Rig::new(flags::HOST_IN_FWD_OPEN, limits, yes_daemon());
         let mut daemon_channels: Vec<ChannelId> = Vec::new();
+        let mut errors = 0;
         for st in &steps {
             let r = match client_message(st) {
                 Some((m, p)) => {
@@ -828,7 +852,12 @@ proptest! {
                     prop_assert_eq!(rig.bridge.from_connection(&[97, 0, 0, 0, 0]), Err(e));
                     prop_assert!(rig.bridge.is_finished());
                     prop_assert!(rig.bridge.poll_to_peer().is_none());
-                    return Ok(());
+                    // Carry on with a fresh session, past its exec, to reach deeper
+                    // states.
+                    rig = Rig::new(flags::HOST_IN_FWD_OPEN, limits, yes_daemon());
+                    daemon_channels.clear();
+                    rig.send(msg::CMSG_EXEC_SHELL, &[]);
+                    errors += 1;
                 }
             }
             // The pump unwraps: the Connection accepts all the bridge sends and the
@@ -840,5 +869,6 @@ proptest! {
             prop_assert!(rig.bridge.channels() <= MAX_CHANNELS);
             if rig.bridge.is_finished() { break; }
         }
+        prop_assert!(errors <= steps.len());
     }
 }

@@ -5,8 +5,7 @@ use super::*;
 use crate::open::ChannelKind;
 use crate::request::ChannelRequest;
 use sisu_wire::msg::open_failure::{
-    SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, SSH_OPEN_RESOURCE_SHORTAGE,
-    SSH_OPEN_UNKNOWN_CHANNEL_TYPE,
+    SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, SSH_OPEN_RESOURCE_SHORTAGE, SSH_OPEN_UNKNOWN_CHANNEL_TYPE,
 };
 use sisu_wire::v1::msg::flags;
 
@@ -304,7 +303,11 @@ impl V1Session {
             });
         };
         if self.phase != Phase::Interactive {
-            return refuse(self, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "session not running");
+            return refuse(
+                self,
+                SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+                "session not running",
+            );
         }
         let with_originator = self.flags & flags::HOST_IN_FWD_OPEN != 0;
         let mut w = Writer::new();
@@ -320,7 +323,11 @@ impl V1Session {
                     .iter()
                     .find(|f| f.confirmed && f.listen_port == *connected_port)
                 else {
-                    return refuse(self, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED, "no such forward");
+                    return refuse(
+                        self,
+                        SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+                        "no such forward",
+                    );
                 };
                 let (host, host_port) = (fwd.host.clone(), fwd.host_port);
                 w.string(&host).u32(host_port);

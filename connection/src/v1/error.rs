@@ -101,7 +101,8 @@ impl V1SessionError {
     pub fn is_peer_error(&self) -> bool {
         !matches!(
             self,
-            V1SessionError::ConnectionMalformed { .. } | V1SessionError::ConnectionUnexpected { .. }
+            V1SessionError::ConnectionMalformed { .. }
+                | V1SessionError::ConnectionUnexpected { .. }
         )
     }
 }
@@ -113,13 +114,19 @@ impl fmt::Display for V1SessionError {
                 write!(f, "protocol error: malformed SSH-1 message {msg}: {error}")
             }
             V1SessionError::TooLong { msg, len } => {
-                write!(f, "protocol error: SSH-1 message {msg} of {len} bytes is too long")
+                write!(
+                    f,
+                    "protocol error: SSH-1 message {msg} of {len} bytes is too long"
+                )
             }
             V1SessionError::Unexpected { msg, phase } => {
                 write!(f, "protocol error: rcvd type {msg} {phase}")
             }
             V1SessionError::UnknownChannel { msg, ch } => {
-                write!(f, "protocol error: message {msg} for nonexistent channel {ch}")
+                write!(
+                    f,
+                    "protocol error: message {msg} for nonexistent channel {ch}"
+                )
             }
             V1SessionError::DataAfterEof { ch: None } => {
                 f.write_str("protocol error: stdin data after EOF")

@@ -375,7 +375,13 @@ impl V1Session {
 
     /// Bytes of client data waiting for window, all channels and stdin together.
     pub fn buffered(&self) -> usize {
-        self.session.stdin.len() + self.chans.iter().flatten().map(|f| f.up.len()).sum::<usize>()
+        self.session.stdin.len()
+            + self
+                .chans
+                .iter()
+                .flatten()
+                .map(|f| f.up.len())
+                .sum::<usize>()
     }
 
     /// Forwarded channels in use (open, opening, or closing).
@@ -437,7 +443,12 @@ impl V1Session {
                 }
             }
             Credit::Fwd { ch, generation } => match self.fwd_mut(ch) {
-                Some(f) if f.generation == generation && f.open && !f.close_sent && !f.close_received => {
+                Some(f)
+                    if f.generation == generation
+                        && f.open
+                        && !f.close_sent
+                        && !f.close_received =>
+                {
                     f.recv_window = f.recv_window.saturating_add(n);
                     f.conn_id
                 }
@@ -504,7 +515,8 @@ impl V1Session {
                             f.confirmed = true;
                         }
                     } else {
-                        self.forwards.retain(|f| f.listen_port != port || f.confirmed);
+                        self.forwards
+                            .retain(|f| f.listen_port != port || f.confirmed);
                     }
                     self.ssh1_reply(ok);
                 }
@@ -522,7 +534,11 @@ impl V1Session {
     }
 
     fn ssh1_reply(&mut self, ok: bool) {
-        let m = if ok { msg::SMSG_SUCCESS } else { msg::SMSG_FAILURE };
+        let m = if ok {
+            msg::SMSG_SUCCESS
+        } else {
+            msg::SMSG_FAILURE
+        };
         self.peer(m, Vec::new());
     }
 }

@@ -337,7 +337,9 @@ impl V1Session {
 
     /// `MSG_PORT_OPEN` from the client (`ssh -L`): a `direct-tcpip` open.
     fn port_open(&mut self, client_ch: u32, host: &[u8], port: u32, originator: Option<&[u8]>) {
-        let host = std::str::from_utf8(host).ok().filter(|h| h.len() <= MAX_DESCRIPTION);
+        let host = std::str::from_utf8(host)
+            .ok()
+            .filter(|h| h.len() <= MAX_DESCRIPTION);
         let (Some(host), Some(ch)) = (host, self.alloc()) else {
             let mut w = Writer::new();
             w.u32(client_ch);

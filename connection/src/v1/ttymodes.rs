@@ -83,12 +83,12 @@ mod tests {
             3, 0x7f, // VERASE DEL
             4, 0x15, // VKILL ^U
             11, 0xff, // VDSUSP disabled (_POSIX_VDISABLE is sent as 255)
-            36, 1,  // ICRNL on
-            53, 1,  // ECHO on
-            51, 0,  // ICANON off
-            72, 1,  // ONLCR on
-            91, 1,  // CS8 on
-            0,  // TTY_OP_END
+            36, 1, // ICRNL on
+            53, 1, // ECHO on
+            51, 0, // ICANON off
+            72, 1, // ONLCR on
+            91, 1, // CS8 on
+            0, // TTY_OP_END
         ];
         // SSH-2 (RFC 4254 §8): every argument a uint32; speeds at 129 / 128.
         let ssh2: &[u8] = &[
@@ -114,9 +114,7 @@ mod tests {
     fn edge_cases_follow_sshd() {
         // 128/129 are speeds with a uint32 in protocol 1 as well; 130..159 take a
         // uint32 and are dropped; an undefined opcode (200) stops parsing.
-        let ssh1 = [
-            128, 0, 0, 1, 0, 130, 1, 2, 3, 4, 129, 0, 0, 0, 9, 200, 9, 9,
-        ];
+        let ssh1 = [128, 0, 0, 1, 0, 130, 1, 2, 3, 4, 129, 0, 0, 0, 9, 200, 9, 9];
         assert_eq!(translate_modes(&ssh1), Ok(vec![(128, 256), (129, 9)]));
         // No TTY_OP_END at all, and an empty list.
         assert_eq!(translate_modes(&[53, 1]), Ok(vec![(53, 1)]));
