@@ -15,7 +15,14 @@
 //!   the session key.
 //!
 //! Each direction has its own [`V1Crypt`]; its state runs on from packet to packet.
-//! Data must be whole 8-byte blocks (SSH-1 packets are padded to 8).
+//! Data must be whole 8-byte blocks (SSH-1 packets are padded to 8). It is the
+//! [`V1BlockCipher`] of `sisu_wire::v1::packet`'s codec.
+//!
+//! **Handing over.** [`V1Crypt::chain_state`] gives the chaining block of each CBC
+//! layer (8 bytes for `des` and `blowfish`, 24 for `3des`'s three layers, in the order
+//! they are applied); [`V1Crypt::resume_encryptor`] / [`V1Crypt::resume_decryptor`]
+//! rebuild the crypt from the session key and that state, and it goes on exactly
+//! where the other stopped.
 //!
 //! ```
 //! use sisu_cipher::v1::{V1Cipher, V1Crypt};
@@ -32,7 +39,9 @@
 
 use crate::body::{Direction, Transform};
 use crate::legacy::cbc_mode;
+use sisu_wire::v1::packet::V1BlockCipher;
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// Bytes of an SSH-1 session key.
 pub const SESSION_KEY_LEN: usize = 32;
@@ -40,7 +49,6 @@ pub const SESSION_KEY_LEN: usize = 32;
 pub const BLOCK_LEN: usize = 8;
 /// DES key bytes (with parity bits, which DES ignores).
 const DES_KEY_LEN: usize = 8;
-const ZERO_IV: [u8; BLOCK_LEN] = [0; BLOCK_LEN];
 
 /// A protocol 1 cipher.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,6 +121,8 @@ pub enum V1Error {
     },
     /// Data of this length is not whole 8-byte blocks.
     Unaligned(usize),
+    /// A chaining state of this length does not fit the cipher.
+    BadState(usize),
 }
 
 impl fmt::Display for V1Error {
@@ -122,6 +132,7 @@ impl fmt::Display for V1Error {
                 write!(f, "session key too short: need {need} bytes, got {got}")
             }
             V1Error::Unaligned(n) => write!(f, "{n} bytes is not a multiple of 8"),
+            V1Error::BadState(n) => write!(f, "a chaining state of {n} bytes does not fit"),
         }
     }
 }
@@ -138,8 +149,7 @@ impl Transform for Layers {
         }
     }
 
-    /// The layers' states one after the other (protocol 1 sessions are not handed
-    /// over; this only completes the trait).
+    /// The layers' chaining blocks one after the other, in the order applied.
     fn state(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut v = zeroize::Zeroizing::new(Vec::new());
         for layer in &self.0 {
@@ -164,23 +174,67 @@ impl fmt::Debug for V1Crypt {
     }
 }
 
-fn des_cbc(key: &[u8], dir: Direction) -> Option<Box<dyn Transform>> {
-    cbc_mode::boxed::<des::Des>(key, &ZERO_IV, dir)
+fn des_cbc(key: &[u8], iv: &[u8], dir: Direction) -> Option<Box<dyn Transform>> {
+    cbc_mode::boxed::<des::Des>(key, iv, dir)
+}
+
+/// Bytes of chaining state of `cipher`: one block per CBC layer.
+pub fn chain_state_len(cipher: V1Cipher) -> usize {
+    match cipher {
+        V1Cipher::ThreeDes => 3 * BLOCK_LEN,
+        V1Cipher::Des | V1Cipher::Blowfish => BLOCK_LEN,
+    }
 }
 
 impl V1Crypt {
     /// The encrypting side of `cipher` under `session_key` (at least
     /// [`V1Cipher::key_len`] bytes; the rest is ignored).
     pub fn encryptor(cipher: V1Cipher, session_key: &[u8]) -> Result<Self, V1Error> {
-        Self::new(cipher, session_key, Direction::Encrypt)
+        Self::new(cipher, session_key, None, Direction::Encrypt)
     }
 
     /// The decrypting side of `cipher` under `session_key`.
     pub fn decryptor(cipher: V1Cipher, session_key: &[u8]) -> Result<Self, V1Error> {
-        Self::new(cipher, session_key, Direction::Decrypt)
+        Self::new(cipher, session_key, None, Direction::Decrypt)
     }
 
-    fn new(cipher: V1Cipher, session_key: &[u8], dir: Direction) -> Result<Self, V1Error> {
+    /// An encryptor that goes on from `state`, what [`V1Crypt::chain_state`] gave
+    /// ([`chain_state_len`] bytes).
+    pub fn resume_encryptor(
+        cipher: V1Cipher,
+        session_key: &[u8],
+        state: &[u8],
+    ) -> Result<Self, V1Error> {
+        Self::new(cipher, session_key, Some(state), Direction::Encrypt)
+    }
+
+    /// A decryptor that goes on from `state`.
+    pub fn resume_decryptor(
+        cipher: V1Cipher,
+        session_key: &[u8],
+        state: &[u8],
+    ) -> Result<Self, V1Error> {
+        Self::new(cipher, session_key, Some(state), Direction::Decrypt)
+    }
+
+    /// The chaining block of each CBC layer, in the order they are applied (zeros
+    /// before any data): with the session key, all it takes to go on elsewhere.
+    pub fn chain_state(&self) -> Zeroizing<Vec<u8>> {
+        self.inner.state()
+    }
+
+    fn new(
+        cipher: V1Cipher,
+        session_key: &[u8],
+        state: Option<&[u8]>,
+        dir: Direction,
+    ) -> Result<Self, V1Error> {
+        let zeros = [0u8; 3 * BLOCK_LEN];
+        let state = state.unwrap_or(&zeros[..chain_state_len(cipher)]);
+        if state.len() != chain_state_len(cipher) {
+            return Err(V1Error::BadState(state.len()));
+        }
+        let iv = |i: usize| &state[i * BLOCK_LEN..(i + 1) * BLOCK_LEN];
         let need = cipher.key_len();
         let key = session_key.get(..need).ok_or(V1Error::ShortKey {
             need,
@@ -191,26 +245,26 @@ impl V1Crypt {
             got: session_key.len(),
         };
         let inner: Box<dyn Transform> = match cipher {
-            V1Cipher::Des => des_cbc(key, dir).ok_or(short)?,
+            V1Cipher::Des => des_cbc(key, iv(0), dir).ok_or(short)?,
             V1Cipher::ThreeDes => {
                 let k = |i: usize| &key[i * DES_KEY_LEN..(i + 1) * DES_KEY_LEN];
                 let layers = match dir {
                     Direction::Encrypt => [
-                        des_cbc(k(0), Direction::Encrypt),
-                        des_cbc(k(1), Direction::Decrypt),
-                        des_cbc(k(2), Direction::Encrypt),
+                        des_cbc(k(0), iv(0), Direction::Encrypt),
+                        des_cbc(k(1), iv(1), Direction::Decrypt),
+                        des_cbc(k(2), iv(2), Direction::Encrypt),
                     ],
                     Direction::Decrypt => [
-                        des_cbc(k(2), Direction::Decrypt),
-                        des_cbc(k(1), Direction::Encrypt),
-                        des_cbc(k(0), Direction::Decrypt),
+                        des_cbc(k(2), iv(0), Direction::Decrypt),
+                        des_cbc(k(1), iv(1), Direction::Encrypt),
+                        des_cbc(k(0), iv(2), Direction::Decrypt),
                     ],
                 };
                 let layers: Option<Vec<_>> = layers.into_iter().collect();
                 Box::new(Layers(layers.ok_or(short)?))
             }
             V1Cipher::Blowfish => {
-                cbc_mode::boxed::<blowfish::BlowfishLE>(key, &ZERO_IV, dir).ok_or(short)?
+                cbc_mode::boxed::<blowfish::BlowfishLE>(key, iv(0), dir).ok_or(short)?
             }
         };
         Ok(V1Crypt { cipher, inner })
@@ -231,3 +285,18 @@ impl V1Crypt {
         Ok(())
     }
 }
+
+/// The SSH-1 packet codec's cipher: whole blocks, which the codec guarantees (an
+/// unaligned call, a codec bug, leaves the data as it is).
+impl V1BlockCipher for V1Crypt {
+    fn apply(&mut self, data: &mut [u8]) {
+        let _ = V1Crypt::apply(self, data);
+    }
+
+    fn stream_state(&self) -> Zeroizing<Vec<u8>> {
+        self.chain_state()
+    }
+}
+
+#[cfg(test)]
+mod tests;

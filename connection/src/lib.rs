@@ -100,8 +100,13 @@
 //!
 //! ## Not yet
 //!
-//! TODO: the rest of the client role (channel requests of our own that want a reply);
-//! the SSH-1 interactive session (`v1`).
+//! TODO: the rest of the client role (channel requests of our own that want a reply).
+//!
+//! ## SSH-1
+//!
+//! With the `v1` feature (on by default), [`v1`] holds the SSH-1 (protocol 1.5)
+//! interactive session as a bridge onto this crate's SSH-2 machine: the daemon serves
+//! an SSH-1 client with the same [`Connection`] that serves SSH-2 session channels.
 #![forbid(unsafe_code)]
 // No panics on a network path: tests (and doc examples) may unwrap, the library may not.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -115,6 +120,8 @@ pub mod global;
 pub mod message;
 pub mod open;
 pub mod request;
+#[cfg(feature = "v1")]
+pub mod v1;
 
 pub use channel::MAX_PENDING_REPLIES;
 pub use connection::{Connection, MAX_OUTSTANDING_GLOBAL_REQUESTS, MAX_PENDING_GLOBAL_REPLIES};

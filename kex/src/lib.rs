@@ -49,6 +49,9 @@
 //! public-key modulus check. The arithmetic is RustCrypto's (crypto-bigint, p256/p384/
 //! p521, x25519-dalek, ml-kem) and the `sntrup761` crate.
 //!
+//! Protocol 1.5 (SSH-1: the session-key exchange and its transport, both roles) is
+//! in `v1` (cargo feature `v1`, on by default; off at run time until configured).
+//!
 //! ```
 //! use sisu_kex::{Transport, TransportConfig, HostKey, Event};
 //! use rand_core::OsRng;
@@ -76,6 +79,8 @@ pub mod kexinit;
 pub mod method;
 pub mod moduli;
 mod transport;
+#[cfg(feature = "v1")]
+pub mod v1;
 
 pub use alg::{KexAlg, KexFamily};
 pub use derive::HashAlg;

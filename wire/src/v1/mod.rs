@@ -1,6 +1,8 @@
 //! SSH protocol 1.5 (the protocol of the original `ssh-1.2.x` and of OpenSSH's
 //! protocol 1, removed there in 7.4): its message numbers ([`msg`]), its data
-//! types, and (in [`packet`]) its packet format. A legacy protocol: compiled in
+//! types, and (in [`packet`]) its packet format, with the CRC-32 it checks packets
+//! with ([`crc32`]) and the compensation attack detector ([`deattack`]) that guards
+//! that CRC. A legacy protocol: compiled in
 //! behind this crate's `v1` feature and off at run time until `Protocol 2,1`.
 //!
 //! SSH-1's fields are SSH-2's `byte`, `uint32` and `string` (a `uint32` length and
@@ -19,7 +21,10 @@
 //! assert_eq!(mpint(&mut r).unwrap(), &[0x01, 0x00, 0x01]);
 //! ```
 
+pub mod crc32;
+pub mod deattack;
 pub mod msg;
+pub mod packet;
 
 use crate::{Reader, WireError, Writer};
 
