@@ -109,8 +109,9 @@ impl V1Session {
             }
             None => return None,
         };
+        let slot = self.chans.get_mut(id)?;
+        *slot = Some(Fwd::new(generation));
         self.next_generation += 1;
-        self.chans[id] = Some(Fwd::new(generation));
         u32::try_from(id).ok()
     }
 

@@ -57,8 +57,11 @@
 //! assert!(bridge.is_finished());
 //! ```
 //!
-//! ## Decisions (with what sshd did for protocol 1, in OpenSSH 7.3, the last
-//! release that served it, and the ssh1 client of 7.5)
+//! ## Decisions
+//!
+//! Each with what sshd did for protocol 1 (OpenSSH 7.3, the last release that served
+//! it: `session.c`, `serverloop.c`, `channels.c`, `nchan.c`) and what the ssh1 client
+//! of OpenSSH 7.5 sends (`ssh.c`, `clientloop.c`).
 //!
 //! - **Preparatory phase**: `CMSG_REQUEST_PTY` → `pty-req` (TERM not UTF-8 is refused
 //!   at once), modes translated by [`ttymodes`]; `CMSG_X11_REQUEST_FORWARDING` →
@@ -327,7 +330,9 @@ impl V1Session {
     }
 
     /// The next SSH-1 message for the client: (type, payload). Taking a data message
-    /// gives its window credit back to the Connection.
+    /// gives its window credit back to the Connection: drain
+    /// [`V1Session::poll_to_connection`] after this, or the Connection's output stalls
+    /// once the window is used up.
     pub fn poll_to_peer(&mut self) -> Option<(u8, Vec<u8>)> {
         let o = self.to_peer.pop_front()?;
         if let Some((credit, n)) = o.credit {
@@ -552,5 +557,5 @@ fn clip(s: &str, max: usize) -> &str {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    &s[..end]
+    s.get(..end).unwrap_or_default()
 }
