@@ -223,6 +223,8 @@ pub fn session_settings(
         },
         server_sig_algs: server_sig_algs(),
         gex_groups: GexGroups::from_caller(),
+        protocol_1: cfg.protocol.contains(&crate::config::ProtocolVersion::V1),
+        protocol_2: cfg.protocol.contains(&crate::config::ProtocolVersion::V2),
         ..TransportConfig::default()
     };
     let transport = match &cfg.version_addendum {
@@ -269,6 +271,7 @@ pub fn auth_settings(cfg: &Config) -> AuthSettings {
     AuthSettings {
         pubkey_algorithms: cfg.pubkey_accepted_algorithms.clone(),
         pubkey_authentication: cfg.pubkey_authentication,
+        rsa_authentication: cfg.rsa_authentication,
         password_authentication: cfg.password_authentication,
         permit_empty_passwords: cfg.permit_empty_passwords,
         use_pam: cfg.use_pam,

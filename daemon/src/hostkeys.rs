@@ -226,6 +226,11 @@ pub fn load_all(
     }
     let mut keys = Vec::new();
     for p in &paths {
+        if is_rsa1_path(p) {
+            // Protocol 1's host key: `crate::v1::keys::load_host_key` takes it.
+            crate::debug!("protocol 1 host key {}", p.display());
+            continue;
+        }
         match (load_host_key(p), agent) {
             (Ok(k), _) => keys.push(k),
             // No private key here, but an agent: the public key is enough, as
@@ -244,6 +249,17 @@ pub fn load_all(
         }
     }
     keys
+}
+
+/// Whether the file at `path` starts as an `rsa1` private key file.
+fn is_rsa1_path(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 40];
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    crate::v1::keys::is_rsa1_file(&head[..n])
 }
 
 /// The certified copy of the loaded key that certificate file `path` is for.

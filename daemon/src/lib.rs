@@ -60,3 +60,4 @@ pub mod policy;
 pub mod postauth;
 pub mod preauth;
 pub mod reactor;
+pub mod v1;

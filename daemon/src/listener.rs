@@ -36,6 +36,8 @@ pub struct ListenerSettings {
     /// Loads the configuration from disk as a restart would (for SIGHUP): `Err` is the
     /// line to log, with file and line number.
     pub check_config: Box<dyn Fn() -> Result<(), String>>,
+    /// Protocol 1's server key, when protocol 1 is served.
+    pub server_key: Option<crate::v1::server_key::ServerKeys>,
 }
 
 fn bind_one(host: &str, port: u16) -> Result<TcpListener, String> {
@@ -70,7 +72,7 @@ fn bind_one(host: &str, port: u16) -> Result<TcpListener, String> {
 }
 
 /// Binds, (maybe) detaches, and serves until SIGTERM. Returns the process exit code.
-pub fn run(settings: ListenerSettings) -> i32 {
+pub fn run(mut settings: ListenerSettings) -> i32 {
     let mut listeners = Vec::new();
     for (host, port) in &settings.addrs {
         match bind_one(host, *port) {
@@ -128,7 +130,15 @@ pub fn run(settings: ListenerSettings) -> i32 {
         for pid in &startup_pids {
             entries.push(PollEntry::new(startups[pid].0.as_raw_fd(), true, false));
         }
-        if let Err(e) = os::poll_fds(&mut entries, None) {
+        let timeout = settings
+            .server_key
+            .as_ref()
+            .and_then(|k| k.next_check(std::time::Instant::now()));
+        let polled = os::poll_fds(&mut entries, timeout);
+        if let Some(k) = settings.server_key.as_mut() {
+            k.tick(std::time::Instant::now());
+        }
+        if let Err(e) = polled {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 error!("poll: {e}");
             }
@@ -222,6 +232,7 @@ pub fn run(settings: ListenerSettings) -> i32 {
                     OwnedFd::from(sock),
                     Some(notify_write),
                     Some(std::os::fd::AsFd::as_fd(&config)),
+                    settings.server_key.as_mut().map(|k| k.for_session()),
                 ) {
                     Ok(pid) => {
                         children.insert(pid);

@@ -120,6 +120,18 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         fatal!("sshd: no hostkeys available -- exiting.");
         return 255;
     }
+    // Protocol 1 (`Protocol 2,1`): its RSA host key must be there before anything runs.
+    let v1_host = if cfg.protocol.contains(&config::ProtocolVersion::V1) {
+        match sisu_daemon::v1::keys::load_host_key(&cfg.host_keys, &host_keys) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                fatal!("{e}");
+                return 255;
+            }
+        }
+    } else {
+        None
+    };
     match args.test {
         Some(TestMode::Check) => return 0,
         Some(TestMode::Print) | Some(TestMode::PrintUnchecked) => {
@@ -137,6 +149,7 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         return serve_stdio(
             &cfg,
             host_keys,
+            v1_host,
             args.rexeced,
             startup_notify,
             &bundle,
@@ -150,6 +163,22 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
             monitor::privsep::FALLBACK_USER
         );
     }
+    let server_key = match &v1_host {
+        Some(host) => {
+            use rsa::traits::PublicKeyParts;
+            let bits =
+                sisu_daemon::v1::keys::server_key_bits(cfg.server_key_bits, host.n().bits() as u32);
+            let interval = Some(cfg.key_regeneration_interval).filter(|d| !d.is_zero());
+            match sisu_daemon::v1::server_key::ServerKeys::generate(bits, interval) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    fatal!("server key: {e}");
+                    return 255;
+                }
+            }
+        }
+        None => None,
+    };
     drop(host_keys);
     let mut session_args: Vec<String> = argv.iter().skip(1).cloned().collect();
     session_args.push("-R".into());
@@ -164,6 +193,7 @@ fn real_main(args: Args, argv: &[String], startup_notify: Option<std::fs::File>)
         detach: args.detach(),
         session_args,
         config: recorder.into_bundle().encode(),
+        server_key,
         check_config: Box::new(move || {
             let text = std::fs::read_to_string(&path).or_else(|e| match e.kind() {
                 std::io::ErrorKind::NotFound if !explicit => Ok(String::new()),
@@ -211,6 +241,7 @@ fn session_child_args(argv: &[String]) -> Vec<String> {
 fn serve_stdio(
     cfg: &Config,
     host_keys: Vec<sisu_kex::HostKey>,
+    v1_host: Option<rsa::RsaPrivateKey>,
     from_listener: bool,
     startup_notify: Option<std::fs::File>,
     bundle: &[u8],
@@ -248,6 +279,16 @@ fn serve_stdio(
         }
     };
     let settings = algs::session_settings_for(cfg, host_keys, &ends);
+    let v1 = match v1_host {
+        Some(host) => match sisu_daemon::v1::keys::session_keys(host, cfg) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                fatal!("{e}");
+                return 255;
+            }
+        },
+        None => None,
+    };
     let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
     os::set_process_name(os::MONITOR_NAME);
     monitor::run(monitor::MonitorArgs {
@@ -258,5 +299,6 @@ fn serve_stdio(
         config: bundle,
         child_args,
         exe,
+        v1,
     })
 }

@@ -439,6 +439,18 @@ const LINES: &[(&str, Source)] = &[
     ),
     ("persourcepenalties", Off("no")),
     (
+        "serverkeybits",
+        Kept(|c| one(c.server_key_bits.to_string())),
+    ),
+    (
+        "keyregenerationinterval",
+        Kept(|c| one(c.key_regeneration_interval.as_secs().to_string())),
+    ),
+    (
+        "rsaauthentication",
+        Kept(|c| one(yes_no(c.rsa_authentication))),
+    ),
+    (
         "protocol",
         Kept(|c| {
             one(c
@@ -588,6 +600,21 @@ const DIFFERENCES: &[DumpDifference] = {
             "protocol",
             SisuOnly,
             "Sisu keeps Protocol (it can speak SSH-1); OpenSSH dropped it",
+        ),
+        diff(
+            "serverkeybits",
+            SisuOnly,
+            "protocol 1's server key; OpenSSH dropped it with protocol 1",
+        ),
+        diff(
+            "keyregenerationinterval",
+            SisuOnly,
+            "protocol 1's server key; OpenSSH dropped it with protocol 1",
+        ),
+        diff(
+            "rsaauthentication",
+            SisuOnly,
+            "protocol 1's RSA keys; OpenSSH dropped it with protocol 1",
         ),
         diff("ciphers", Default, ALGS),
         diff("macs", Default, ALGS),

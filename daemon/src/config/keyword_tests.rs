@@ -8,6 +8,16 @@ use super::keywords::{all_keywords, Status};
 /// `(keyword, tests)`: each test is `FILE::FUNCTION`, the file relative to the daemon
 /// crate. Interop tests live in `tests/interop/`; unit tests in `src/`.
 const EFFECT_TESTS: &[(&str, &[&str])] = &[
+    (
+        "Protocol",
+        &[
+            "tests/interop/ssh1.rs::ssh1_and_ssh2_clients_on_one_port",
+            "tests/interop/ssh1.rs::protocol_1_is_off_by_default",
+        ],
+    ),
+    ("RSAAuthentication", &["tests/interop/ssh1.rs::ssh1_rsa_authentication_no_refuses_keys"]),
+    ("ServerKeyBits", &["tests/interop/ssh1.rs::server_key_bits_and_its_regeneration"]),
+    ("KeyRegenerationInterval", &["tests/interop/ssh1.rs::server_key_bits_and_its_regeneration"]),
     ("ChannelTimeout", &["tests/interop/liveness.rs::channel_and_unused_connection_timeouts"]),
     ("UnusedConnectionTimeout", &["tests/interop/liveness.rs::channel_and_unused_connection_timeouts"]),
     (

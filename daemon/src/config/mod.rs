@@ -128,6 +128,13 @@ pub struct Config {
     pub kbd_interactive_authentication: bool,
     /// `PermitEmptyPasswords` (default no).
     pub permit_empty_passwords: bool,
+    /// `RSAAuthentication` (default yes): protocol 1's RSA keys.
+    pub rsa_authentication: bool,
+    /// `ServerKeyBits` (default 1024): protocol 1's server key.
+    pub server_key_bits: u32,
+    /// `KeyRegenerationInterval` (default 1 h; zero: never): protocol 1's server key
+    /// is regenerated this long after it was made, once it has been used.
+    pub key_regeneration_interval: Duration,
     /// `MaxAuthTries` (default 6).
     pub max_auth_tries: u32,
     /// `MaxSessions` (default 10).
@@ -479,6 +486,9 @@ impl Config {
             password_authentication: true,
             kbd_interactive_authentication: true,
             permit_empty_passwords: false,
+            rsa_authentication: true,
+            server_key_bits: 1024,
+            key_regeneration_interval: Duration::from_secs(3600),
             max_auth_tries: 6,
             max_sessions: 10,
             max_startups: MaxStartups {

@@ -100,6 +100,9 @@ pub(crate) enum Setting {
     PasswordAuthentication(bool),
     KbdInteractiveAuthentication(bool),
     PermitEmptyPasswords(bool),
+    RsaAuthentication(bool),
+    ServerKeyBits(u32),
+    KeyRegenerationInterval(std::time::Duration),
     MaxAuthTries(u32),
     MaxSessions(u32),
     MaxStartups(MaxStartups),
@@ -256,6 +259,9 @@ pub(crate) fn apply(
         Setting::PasswordAuthentication(v) => once!(cfg.password_authentication, v),
         Setting::KbdInteractiveAuthentication(v) => once!(cfg.kbd_interactive_authentication, v),
         Setting::PermitEmptyPasswords(v) => once!(cfg.permit_empty_passwords, v),
+        Setting::RsaAuthentication(v) => once!(cfg.rsa_authentication, v),
+        Setting::ServerKeyBits(v) => once!(cfg.server_key_bits, v),
+        Setting::KeyRegenerationInterval(v) => once!(cfg.key_regeneration_interval, v),
         Setting::MaxAuthTries(v) => once!(cfg.max_auth_tries, v),
         Setting::MaxSessions(v) => once!(cfg.max_sessions, v),
         Setting::MaxStartups(v) => once!(cfg.max_startups, v),
@@ -749,6 +755,17 @@ fn parse_setting(
         "PasswordAuthentication" => Setting::PasswordAuthentication(flag()?),
         "KbdInteractiveAuthentication" => Setting::KbdInteractiveAuthentication(flag()?),
         "PermitEmptyPasswords" => Setting::PermitEmptyPasswords(flag()?),
+        "RSAAuthentication" => Setting::RsaAuthentication(flag()?),
+        "ServerKeyBits" => {
+            let bits: u32 = int()?;
+            if !(crate::v1::keys::MIN_SERVER_KEY_BITS..=crate::v1::keys::MAX_SERVER_KEY_BITS)
+                .contains(&bits)
+            {
+                return Err(invalid(&bits.to_string()));
+            }
+            Setting::ServerKeyBits(bits)
+        }
+        "KeyRegenerationInterval" => Setting::KeyRegenerationInterval(time()?),
         "MaxAuthTries" => Setting::MaxAuthTries(int()?),
         "MaxSessions" => Setting::MaxSessions(int()?),
         "MaxStartups" => {

@@ -46,7 +46,6 @@ pub(crate) fn is_off(keyword: &str, args: &[String]) -> bool {
 
 /// The value check of `keyword` (canonical spelling) with these arguments.
 pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
-    let first = args.first().map(String::as_str).unwrap_or("");
     match keyword {
         // Features that are not there: accepted, with a warning when turned on.
         "KerberosAuthentication" if turns_on(args) => Support::Warn("Kerberos authentication"),
@@ -54,7 +53,6 @@ pub(crate) fn check(keyword: &str, args: &[String]) -> Support {
         "PermitTunnel" if turns_on(args) => Support::Warn("tun forwarding"),
         "Compression" if turns_on(args) => Support::Warn("compression"),
         "UseDNS" if turns_on(args) => Support::Warn("UseDNS (reverse look-ups)"),
-        "Protocol" if first.split(',').any(|p| p.trim() == "1") => Support::Warn("protocol 1"),
         _ => Support::Full,
     }
 }
@@ -93,7 +91,8 @@ mod tests {
             check("Compression", &a(&["delayed"])),
             Support::Warn("compression")
         );
-        assert_eq!(check("Protocol", &a(&["2,1"])), Support::Warn("protocol 1"));
+        // Served since issue 13.
+        assert_eq!(check("Protocol", &a(&["2,1"])), Support::Full);
         assert_eq!(check("Protocol", &a(&["2"])), Support::Full);
         assert_eq!(check("MaxAuthTries", &a(&["3"])), Support::Full);
     }

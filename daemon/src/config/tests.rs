@@ -443,7 +443,7 @@ fn errors_carry_file_line_and_reason() {
 #[test]
 fn known_but_unimplemented_and_deprecated_keywords_warn() {
     let (c, w) = parse(
-        "UsePrivilegeSeparation sandbox\nIPQoS lowdelay\nRSAAuthentication yes\n\
+        "UsePrivilegeSeparation sandbox\nIPQoS lowdelay\nRhostsRSAAuthentication yes\n\
          KerberosTGTPassing yes\nPort 2\n",
     )
     .unwrap();
@@ -453,7 +453,7 @@ fn known_but_unimplemented_and_deprecated_keywords_warn() {
         [
             "/etc/sisu/sshd_config line 1: Deprecated option UsePrivilegeSeparation",
             "/etc/sisu/sshd_config line 2: option IPQoS is not implemented yet; ignored",
-            "/etc/sisu/sshd_config line 3: Deprecated option RSAAuthentication",
+            "/etc/sisu/sshd_config line 3: Deprecated option RhostsRSAAuthentication",
             "/etc/sisu/sshd_config line 4: Unsupported option KerberosTGTPassing",
         ]
     );

@@ -123,6 +123,30 @@ pub enum ToMonitor {
         /// The signature algorithm name.
         algorithm: String,
     },
+    /// Protocol 1: decrypt the client's session key (once per connection). The
+    /// session id is the pre-auth child's (from its cookie); the monitor keeps it for
+    /// the RSA responses.
+    V1SessionKey {
+        /// The 16-byte session id.
+        session_id: Vec<u8>,
+        /// The doubly encrypted session key (an SSH-1 integer's magnitude).
+        encrypted: Vec<u8>,
+    },
+    /// Protocol 1: the user offers the RSA key with this modulus; the answer is a
+    /// challenge encrypted to it, or none.
+    V1RsaKey {
+        /// The user.
+        user: String,
+        /// The key's modulus.
+        modulus: Vec<u8>,
+    },
+    /// Protocol 1: the client's answer to the last challenge (16 bytes).
+    V1RsaResponse {
+        /// The user.
+        user: String,
+        /// MD5 of the challenge and the session id, as the client computed it.
+        response: Vec<u8>,
+    },
 }
 
 /// What the monitor sends.
@@ -137,6 +161,9 @@ pub enum FromMonitor {
         identity: Option<(u32, u32)>,
         /// The directory to `chroot` into (`None`: none).
         chroot: Option<String>,
+        /// Protocol 1's public keys (host exponent and modulus, server exponent and
+        /// modulus), when it is served; else empty.
+        v1_keys: Vec<Vec<u8>>,
     },
     /// A signature blob.
     Signature {
@@ -217,6 +244,18 @@ pub enum FromMonitor {
         /// Why (for the child's log line).
         reason: String,
     },
+    /// Protocol 1: the session key (32 bytes; random when the padding was bad, so
+    /// that a bad key cannot be told from a good one).
+    V1SessionKey {
+        /// The key.
+        key: Vec<u8>,
+    },
+    /// Protocol 1: the challenge for the key offered (the encrypted integer), or none
+    /// when the key may not log in.
+    V1Challenge {
+        /// The encrypted challenge.
+        challenge: Option<Vec<u8>>,
+    },
 }
 
 mod tag {
@@ -234,6 +273,9 @@ mod tag {
     pub const KBD_START: u8 = 12;
     pub const KBD_RESPOND: u8 = 13;
     pub const HOSTBASED: u8 = 14;
+    pub const V1_SESSION_KEY: u8 = 15;
+    pub const V1_RSA_KEY: u8 = 16;
+    pub const V1_RSA_RESPONSE: u8 = 17;
 
     pub const SETUP: u8 = 101;
     pub const SIGNATURE: u8 = 102;
@@ -247,6 +289,8 @@ mod tag {
     pub const NO_GROUP: u8 = 110;
     pub const METHOD_LIST: u8 = 111;
     pub const KBD_PROMPTS: u8 = 112;
+    pub const V1_KEY: u8 = 113;
+    pub const V1_CHALLENGE: u8 = 114;
 }
 
 /// Why a message did not decode.
@@ -299,6 +343,9 @@ impl ToMonitor {
             ToMonitor::Handover { .. } => "handover",
             ToMonitor::Pty { .. } => "pty",
             ToMonitor::ProveHostKey { .. } => "host key proof",
+            ToMonitor::V1SessionKey { .. } => "protocol 1 session key",
+            ToMonitor::V1RsaKey { .. } => "protocol 1 RSA key",
+            ToMonitor::V1RsaResponse { .. } => "protocol 1 RSA response",
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct MonitorArgs<'a> {
     pub child_args: Vec<String>,
     /// The daemon's own binary, when `/proc/self/exe` is not there.
     pub exe: std::path::PathBuf,
+    /// Protocol 1's host and server keys, when protocol 1 is served.
+    pub v1: Option<crate::v1::keys::V1Keys>,
 }
 
 /// How serving one child ended.
@@ -94,6 +96,7 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         config,
         child_args,
         exe,
+        v1,
     } = args;
     // TCP wrappers, before anything is said to the client (as libwrap in sshd).
     if let Err(line) = crate::hosts_access::check_connection(ends.peer.map(|a| a.ip())) {
@@ -110,7 +113,11 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
         .collect();
     let grace = settings.login_grace_time.map(|d| Instant::now() + d);
     let rules = Rules::new(settings.auth.clone(), ends, settings.per_user);
-    let local = Local::new(settings.host_keys, settings.moduli, rules, ends);
+    let mut local = Local::new(settings.host_keys, settings.moduli, rules, ends);
+    if let Some(keys) = v1 {
+        local.set_v1_keys(keys);
+    }
+    let v1_keys = local.v1_public_keys();
     let reactor = Reactor::new(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP, libc::SIGINT])?;
 
     let (ch, theirs) = Channel::pair()?;
@@ -138,6 +145,7 @@ fn serve(args: MonitorArgs<'_>) -> io::Result<i32> {
             host_keys: key_blobs.clone(),
             identity: sandbox.identity,
             chroot: sandbox.chroot,
+            v1_keys,
         },
         &[],
     )?;
@@ -453,6 +461,26 @@ impl Monitor {
             }
             ToMonitor::Password { user, password } => {
                 let verdict = self.local.password(&user, &password);
+                self.note_authentication();
+                FromMonitor::Verified { verdict }
+            }
+            ToMonitor::V1SessionKey {
+                session_id,
+                encrypted,
+            } => match self.local.answer_v1_session_key(&session_id, &encrypted) {
+                Some(key) => FromMonitor::V1SessionKey { key: key.to_vec() },
+                None => {
+                    return attack(
+                        self,
+                        "a protocol 1 session key not served or asked twice".into(),
+                    )
+                }
+            },
+            ToMonitor::V1RsaKey { user, modulus } => FromMonitor::V1Challenge {
+                challenge: self.local.answer_v1_rsa_key(&user, &modulus),
+            },
+            ToMonitor::V1RsaResponse { user, response } => {
+                let verdict = self.local.answer_v1_rsa_response(&user, &response);
                 self.note_authentication();
                 FromMonitor::Verified { verdict }
             }

@@ -39,6 +39,16 @@ impl Phase {
                 M::User { .. },
             ) => Ok(()),
             (Phase::Preauth { .. }, M::User { .. }) => Err("the user is already named"),
+            // Protocol 1's session key comes before the user (once: the monitor
+            // refuses a second one itself).
+            (
+                Phase::Preauth {
+                    user_named: false,
+                    authenticated: false,
+                },
+                M::V1SessionKey { .. },
+            ) => Ok(()),
+            (Phase::Preauth { .. }, M::V1SessionKey { .. }) => Err("the session key comes first"),
             (
                 Phase::Preauth {
                     user_named: true,
@@ -50,7 +60,9 @@ impl Phase {
                 | M::Password { .. }
                 | M::Methods { .. }
                 | M::KbdStart { .. }
-                | M::KbdRespond { .. },
+                | M::KbdRespond { .. }
+                | M::V1RsaKey { .. }
+                | M::V1RsaResponse { .. },
             ) => Ok(()),
             (
                 Phase::Preauth {
@@ -68,7 +80,9 @@ impl Phase {
                 | M::Password { .. }
                 | M::Methods { .. }
                 | M::KbdStart { .. }
-                | M::KbdRespond { .. },
+                | M::KbdRespond { .. }
+                | M::V1RsaKey { .. }
+                | M::V1RsaResponse { .. },
             ) => Err("no user named, or already authenticated"),
             (Phase::Preauth { .. }, M::Pty { .. } | M::ProveHostKey { .. }) => {
                 Err("only after authentication")
@@ -156,6 +170,18 @@ pub(crate) fn every_request() -> Vec<ToMonitor> {
             key: vec![],
             algorithm: String::new(),
         },
+        ToMonitor::V1SessionKey {
+            session_id: vec![],
+            encrypted: vec![],
+        },
+        ToMonitor::V1RsaKey {
+            user: String::new(),
+            modulus: vec![],
+        },
+        ToMonitor::V1RsaResponse {
+            user: String::new(),
+            response: vec![],
+        },
     ]
 }
 
@@ -173,7 +199,10 @@ mod tests {
 
     #[test]
     fn each_phase_permits_exactly_its_requests() {
-        assert_eq!(permitted(Phase::START), ["log", "sign", "moduli", "user"]);
+        assert_eq!(
+            permitted(Phase::START),
+            ["log", "sign", "moduli", "user", "protocol 1 session key"]
+        );
         let named = Phase::Preauth {
             user_named: true,
             authenticated: false,
@@ -190,7 +219,9 @@ mod tests {
                 "password",
                 "methods",
                 "keyboard-interactive",
-                "keyboard-interactive responses"
+                "keyboard-interactive responses",
+                "protocol 1 RSA key",
+                "protocol 1 RSA response"
             ]
         );
         let in_ = Phase::Preauth {

@@ -30,6 +30,19 @@ pub enum ReadOutcome {
     Nothing,
 }
 
+/// What [`SocketIo::read_with`] gave.
+#[derive(Debug)]
+pub enum ReadWith<E> {
+    /// Bytes, with what the machine made of them.
+    Data(Result<(), E>),
+    /// The peer closed its side.
+    Closed,
+    /// The socket failed; it counts as closed.
+    Failed(io::Error),
+    /// Nothing to read now.
+    Nothing,
+}
+
 /// The socket of one connection (the same descriptor twice, or stdin and stdout).
 #[derive(Debug)]
 pub struct SocketIo {
@@ -101,6 +114,39 @@ impl SocketIo {
                 ReadOutcome::Failed(e)
             }
         }
+    }
+
+    /// Reads once for a machine other than the SSH-2 transport (protocol 1's): the
+    /// bytes go to `feed`, whose result comes back.
+    pub fn read_with<E>(&mut self, feed: impl FnOnce(&[u8]) -> Result<(), E>) -> ReadWith<E> {
+        match self.input.read(&mut self.read_buf) {
+            Ok(0) => {
+                self.input_closed = true;
+                ReadWith::Closed
+            }
+            Ok(n) => ReadWith::Data(feed(&self.read_buf[..n])),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                ReadWith::Nothing
+            }
+            Err(e) => {
+                self.input_closed = true;
+                ReadWith::Failed(e)
+            }
+        }
+    }
+
+    /// Queues bytes for the socket.
+    pub fn queue(&mut self, bytes: &[u8]) {
+        self.out.tail().extend_from_slice(bytes);
+    }
+
+    /// Takes what `fill` puts at the end of the output (it returns how many bytes);
+    /// whether there were any.
+    pub fn take_with(&mut self, fill: impl FnOnce(&mut Vec<u8>) -> usize) -> bool {
+        fill(self.out.tail()) > 0
     }
 
     /// Takes what the transport queued; whether there was any.

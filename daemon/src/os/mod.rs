@@ -78,10 +78,10 @@ pub mod wait;
 pub use perms::{chroot_path_ok, private_key_mode_ok, secure_path};
 pub use poll::{poll_fds, set_nonblocking, PollEntry, MAX_POLL_FDS};
 pub use process::{
-    chroot_and_become, config_memfd, spawn, spawn_monitor_child, spawn_session_process,
-    spawn_session_process_with, stdio_files, take_config_bytes, take_ipc_socket,
-    take_startup_notify, Child, Identity, SessionImage, SpawnRequest, CONFIG_FD, IPC_FD,
-    STARTUP_NOTIFY_FD,
+    chroot_and_become, config_memfd, server_key_memfd, spawn, spawn_monitor_child,
+    spawn_session_process, spawn_session_process_with, stdio_files, take_config_bytes,
+    take_ipc_socket, take_server_key_bytes, take_startup_notify, Child, Identity, SessionImage,
+    SpawnRequest, CONFIG_FD, IPC_FD, SERVER_KEY_FD, STARTUP_NOTIFY_FD,
 };
 pub use pty::{chown_tty, get_winsize, open_pty, release_tty, set_winsize, Pty, WinSize};
 pub use shadow::{account_status, stored_password, AccountStatus};

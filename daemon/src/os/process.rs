@@ -323,13 +323,16 @@ pub fn spawn(req: &SpawnRequest) -> io::Result<Child> {
 /// the accepted `socket` becomes its fds 0 and 1, stderr is passed through, the
 /// environment is inherited. Returns the child's pid, for [`crate::os::reap_children`].
 pub fn spawn_session_process(exe: &Path, args: &[String], socket: OwnedFd) -> io::Result<i32> {
-    spawn_session_process_with(&SessionImage::path(exe), args, socket, None, None)
+    spawn_session_process_with(&SessionImage::path(exe), args, socket, None, None, None)
 }
 
 /// The descriptor number a session process finds its start-up notification pipe on.
 pub const STARTUP_NOTIFY_FD: i32 = 3;
 /// The descriptor number a session process finds the listener's configuration on.
 pub const CONFIG_FD: i32 = 4;
+/// The descriptor number a session process finds protocol 1's server key on (a
+/// memory file in the `rsa1` format), when protocol 1 is served.
+pub const SERVER_KEY_FD: i32 = 5;
 /// Descriptors the listener keeps for all sessions are moved at or above this number,
 /// so that the per-session ones never land on them.
 const HIGH_FD: i32 = 10;
@@ -401,16 +404,29 @@ pub fn config_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
     Ok(OwnedFd::from(file))
 }
 
+/// Protocol 1's server key (`rsa1` file bytes) in an anonymous memory file for the
+/// sessions ([`SERVER_KEY_FD`]); never on disk.
+pub fn server_key_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    let fd = memfd_create(c"sisu-sshd-server-key", MemFdCreateFlag::MFD_CLOEXEC)
+        .map_err(io::Error::from)?;
+    let file = std::fs::File::from(high_fd(fd)?);
+    std::os::unix::fs::FileExt::write_all_at(&file, bytes, 0)?;
+    Ok(OwnedFd::from(file))
+}
+
 /// [`spawn_session_process`], also handing the child the write end of a pipe as fd
 /// [`STARTUP_NOTIFY_FD`] (the session writes one byte there once the user has
 /// authenticated, so the listener counts only unauthenticated connections against
-/// `MaxStartups`) and the listener's configuration as fd [`CONFIG_FD`].
+/// `MaxStartups`), the listener's configuration as fd [`CONFIG_FD`], and protocol
+/// 1's server key as fd [`SERVER_KEY_FD`].
 pub fn spawn_session_process_with(
     image: &SessionImage,
     args: &[String],
     socket: OwnedFd,
     notify: Option<OwnedFd>,
     config: Option<std::os::fd::BorrowedFd<'_>>,
+    server_key: Option<std::os::fd::BorrowedFd<'_>>,
 ) -> io::Result<i32> {
     if args.len() > MAX_SESSION_ARGS {
         return Err(invalid(format!("{} arguments", args.len())));
@@ -420,9 +436,10 @@ pub fn spawn_session_process_with(
         .stdin(Stdio::from(socket.try_clone()?))
         .stdout(Stdio::from(socket))
         .stderr(Stdio::inherit());
-    let handed: [(Option<i32>, i32); 2] = [
+    let handed: [(Option<i32>, i32); 3] = [
         (notify.as_ref().map(|f| f.as_raw_fd()), STARTUP_NOTIFY_FD),
         (config.map(|f| f.as_raw_fd()), CONFIG_FD),
+        (server_key.map(|f| f.as_raw_fd()), SERVER_KEY_FD),
     ];
     // SAFETY: as in `spawn`: only sigaction, sigprocmask, close_range, fcntl, dup2 and
     // close, on integers; `notify` and `config` outlive the fork, so their descriptors
@@ -433,7 +450,7 @@ pub fn spawn_session_process_with(
             mark_fds_cloexec();
             // First out of the way (at or above HIGH_FD), then to their numbers: one
             // dup2 can then never close the other's source.
-            let mut moved = [-1i32; 2];
+            let mut moved = [-1i32; 3];
             for (i, (from, _)) in handed.iter().enumerate() {
                 if let Some(fd) = from {
                     let r = libc::fcntl(*fd, libc::F_DUPFD, HIGH_FD);
@@ -617,6 +634,23 @@ pub fn take_config_bytes() -> Option<Vec<u8>> {
         return None;
     }
     let mut buf = vec![0u8; len as usize];
+    std::os::unix::fs::FileExt::read_exact_at(&file, &mut buf, 0).ok()?;
+    Some(buf)
+}
+
+/// Largest server key file taken from the listener.
+const MAX_SERVER_KEY_BYTES: u64 = 64 * 1024;
+
+/// In a session process started by [`spawn_session_process_with`]: protocol 1's
+/// server key file, if fd [`SERVER_KEY_FD`] is the memory file. Call once, early.
+pub fn take_server_key_bytes() -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let fd = take_fd(SERVER_KEY_FD, libc::S_IFREG)?;
+    let file = std::fs::File::from(fd);
+    let len = file.metadata().ok()?.len();
+    if len > MAX_SERVER_KEY_BYTES {
+        return None;
+    }
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; len as usize]);
     std::os::unix::fs::FileExt::read_exact_at(&file, &mut buf, 0).ok()?;
     Some(buf)
 }

@@ -31,16 +31,18 @@ pub const MAX_PTYS: usize = 64;
 pub struct Local {
     host_keys: Vec<HostKey>,
     moduli: ModuliGroups,
-    rules: Rules,
+    pub(super) rules: Rules,
     ends: Endpoints,
     session_id: Option<Vec<u8>>,
-    user: Option<String>,
-    authenticated: Option<(String, Grant)>,
+    pub(super) user: Option<String>,
+    pub(super) authenticated: Option<(String, Grant)>,
     /// Each terminal given out: its path, a copy of its master (held so that its
     /// number is not reused before it is given back to root) and its login record.
     ptys: Vec<(String, OwnedFd, Option<os::utmp::Login>)>,
     /// `UsePAM yes`: the transaction, once the user is named.
     pam: Option<PamAuth>,
+    /// Protocol 1's keys and questions.
+    pub(super) v1: super::v1::V1State,
 }
 
 impl Local {
@@ -63,6 +65,7 @@ impl Local {
             authenticated: None,
             ptys: Vec::new(),
             pam: None,
+            v1: Default::default(),
         }
     }
 
@@ -130,7 +133,7 @@ impl Local {
 
     /// Every method needed succeeded: PAM's account check (`UsePAM yes`), then the
     /// user is in.
-    fn admit(&mut self, user: String, grant: Grant) -> Verdict {
+    pub(super) fn admit(&mut self, user: String, grant: Grant) -> Verdict {
         if let Some(p) = self.pam.as_mut() {
             if !p.account() {
                 return Verdict::Deny;
@@ -454,6 +457,22 @@ impl Policy for Local {
             return Verdict::Deny;
         };
         self.key_method_succeeded(user, "hostbased", &key, grant)
+    }
+
+    fn v1_session_key(
+        &mut self,
+        session_id: &[u8; 16],
+        encrypted: &[u8],
+    ) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+        self.answer_v1_session_key(session_id, encrypted)
+    }
+
+    fn v1_rsa_key(&mut self, user: &str, modulus: &[u8]) -> Option<Vec<u8>> {
+        self.answer_v1_rsa_key(user, modulus)
+    }
+
+    fn v1_rsa_response(&mut self, user: &str, response: &[u8; 16]) -> Verdict {
+        self.answer_v1_rsa_response(user, response)
     }
 
     fn password(&mut self, user: &str, password: &Password) -> Verdict {

@@ -31,6 +31,7 @@ pub mod password;
 mod remote;
 pub mod rhosts;
 pub mod rules;
+mod v1;
 
 pub use access::{group_names, AccessLists};
 pub use grant::Grant;
@@ -142,6 +143,30 @@ pub trait Policy {
 
     /// After a [`Verdict::Partial`]: the methods that may continue.
     fn next_methods(&mut self, user: &str) -> Vec<Method>;
+
+    /// Protocol 1: the session key the client encrypted for session `session_id`
+    /// (once per connection; `None` ends it).
+    fn v1_session_key(
+        &mut self,
+        session_id: &[u8; 16],
+        encrypted: &[u8],
+    ) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+        let _ = (session_id, encrypted);
+        None
+    }
+
+    /// Protocol 1: `user` offers the RSA key with `modulus`; the encrypted challenge,
+    /// or `None` when the key may not log in.
+    fn v1_rsa_key(&mut self, user: &str, modulus: &[u8]) -> Option<Vec<u8>> {
+        let _ = (user, modulus);
+        None
+    }
+
+    /// Protocol 1: the client's answer to the last challenge.
+    fn v1_rsa_response(&mut self, user: &str, response: &[u8; 16]) -> Verdict {
+        let _ = (user, response);
+        Verdict::Deny
+    }
 
     /// After authentication: the `hostkeys-prove-00@openssh.com` signature for the
     /// host key whose plain public blob is `key_blob`, made with `algorithm`.

@@ -196,6 +196,59 @@ impl Policy for ViaMonitor {
         }
     }
 
+    fn v1_session_key(
+        &mut self,
+        session_id: &[u8; 16],
+        encrypted: &[u8],
+    ) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+        let q = ToMonitor::V1SessionKey {
+            session_id: session_id.to_vec(),
+            encrypted: encrypted.to_vec(),
+        };
+        match self.call(q) {
+            Some((FromMonitor::V1SessionKey { mut key }, _)) => {
+                let out = <[u8; 32]>::try_from(key.as_slice()).ok();
+                zeroize::Zeroize::zeroize(&mut key);
+                out.map(zeroize::Zeroizing::new)
+            }
+            Some(_) => {
+                self.out_of_turn();
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn v1_rsa_key(&mut self, user: &str, modulus: &[u8]) -> Option<Vec<u8>> {
+        let q = ToMonitor::V1RsaKey {
+            user: user.to_string(),
+            modulus: modulus.to_vec(),
+        };
+        match self.call(q) {
+            Some((FromMonitor::V1Challenge { challenge }, _)) => challenge,
+            Some(_) => {
+                self.out_of_turn();
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn v1_rsa_response(&mut self, user: &str, response: &[u8; 16]) -> Verdict {
+        let q = ToMonitor::V1RsaResponse {
+            user: user.to_string(),
+            response: response.to_vec(),
+        };
+        match self.call(q) {
+            Some((FromMonitor::Verified { verdict }, _)) => verdict,
+            Some(_) => {
+                self.out_of_turn();
+                Verdict::Deny
+            }
+            None => Verdict::Deny,
+        }
+    }
+
     fn kbd_interactive(&mut self, user: &str, step: KbdStep) -> KbdAnswer {
         let user = user.to_string();
         let q = match step {

@@ -81,14 +81,22 @@ fn serve(
     channels.pam_env = super::environ::pam_pairs(&pam_env);
     channels.pam_messages = pam_messages;
     enter_chroot(&mut channels, &info)?;
-    let state = TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
-    let transport = Transport::import(
-        state,
-        settings.transport,
-        host_keys,
-        crate::conn::session_rng(),
-    )
-    .map_err(|e| format!("transport state: {e}"))?;
+    let link = match state.strip_prefix(crate::v1::HANDOVER_MAGIC) {
+        Some(v1) => crate::v1::import_link(v1)?,
+        None => {
+            let state =
+                TransportState::from_bytes(state).map_err(|e| format!("transport state: {e}"))?;
+            let mut transport = Transport::import(
+                state,
+                settings.transport,
+                host_keys,
+                crate::conn::session_rng(),
+            )
+            .map_err(|e| format!("transport state: {e}"))?;
+            transport.set_authenticated();
+            super::link::Link::V2(Box::new(transport))
+        }
+    };
     let io = SocketIo::new(input, output);
     let watch = Some(policy.channel().as_raw_fd());
     let post = PostauthSettings {
@@ -98,7 +106,7 @@ fn serve(
         user: info,
         grant,
     };
-    Ok(super::run(transport, post, io, policy, watch))
+    Ok(super::run_link(link, post, io, policy, watch))
 }
 
 /// `ChrootDirectory`: the monitor started this child as root; chroot and become the

@@ -13,6 +13,7 @@ pub mod child;
 mod environ;
 mod forward;
 pub mod hostkeys_prove;
+pub mod link;
 mod listen;
 
 pub use channels::{ChannelSettings, Channels};
@@ -22,10 +23,11 @@ use crate::conn::{
     answer_host_key_question, log_disconnect, log_transport_error, Endpoints, CLOSING_DRAIN_TIME,
     EXIT_FAILED, EXIT_OK,
 };
-use crate::netio::{ReadOutcome, SocketIo, MAX_PENDING_SOCKET_OUTPUT};
+use crate::netio::{ReadWith, SocketIo, MAX_PENDING_SOCKET_OUTPUT};
 use crate::os::UserInfo;
 use crate::policy::{Grant, Policy};
 use crate::reactor::Reactor;
+use link::{Link, LinkError};
 use sisu_connection::Connection;
 use sisu_kex::{Event as TEvent, Transport};
 use sisu_wire::msg::reason;
@@ -47,7 +49,7 @@ pub struct PostauthSettings {
 }
 
 struct Postauth<'p> {
-    transport: Transport,
+    transport: Link,
     conn: Connection,
     channels: Channels,
     io: SocketIo,
@@ -82,6 +84,18 @@ pub fn run(
     // handover).
     let mut transport = transport;
     transport.set_authenticated();
+    run_link(Link::V2(Box::new(transport)), settings, io, policy, watch)
+}
+
+/// [`run`] over either protocol's transport (protocol 1: the SSH-1 transport and its
+/// session bridge, [`link::V1Link`]).
+pub fn run_link(
+    transport: Link,
+    settings: PostauthSettings,
+    io: SocketIo,
+    policy: &mut dyn Policy,
+    watch: Option<RawFd>,
+) -> i32 {
     let mut reactor = match Reactor::new(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP]) {
         Ok(r) => r,
         Err(e) => {
@@ -116,7 +130,7 @@ pub fn run(
     p.channels.announce_host_keys(&mut p.conn, kex_alg);
     p.run(&mut reactor, watch);
     p.finish();
-    if p.transport.error().is_none() {
+    if !p.transport.failed() {
         EXIT_OK
     } else {
         EXIT_FAILED
@@ -146,7 +160,8 @@ impl Postauth<'_> {
             let mut turn = reactor.turn();
             let want_read = !self.io.input_closed()
                 && self.io.pending() < MAX_PENDING_SOCKET_OUTPUT
-                && !self.transport.is_closed();
+                && !self.transport.is_closed()
+                && self.transport.wants_input();
             let sock_in = turn.watch(self.io.input_fd(), want_read, false);
             let sock_out = turn.watch(self.io.output_fd(), false, self.io.pending() > 0);
             let monitor = watch.map(|fd| turn.watch(fd, true, false));
@@ -300,18 +315,23 @@ impl Postauth<'_> {
     }
 
     fn read_socket(&mut self, now: Instant) {
-        match self.io.read_into(&mut self.transport) {
-            ReadOutcome::Data(r) => {
+        let link = &mut self.transport;
+        match self.io.read_with(|b| link.handle_input(b)) {
+            ReadWith::Data(r) => {
                 self.last_input = now;
-                if let Err(e) = r {
-                    log_transport_error(&e, &self.peer(), false);
+                match r {
+                    Ok(()) => {}
+                    Err(LinkError::V2(e)) => log_transport_error(&e, &self.peer(), false),
+                    Err(LinkError::V1(why)) => {
+                        info!("Disconnecting {}: {why}", self.peer())
+                    }
                 }
             }
-            ReadOutcome::Nothing => {}
-            ReadOutcome::Closed => {
+            ReadWith::Nothing => {}
+            ReadWith::Closed => {
                 info!("Connection closed by {} (user {})", self.peer(), self.user);
             }
-            ReadOutcome::Failed(e) => {
+            ReadWith::Failed(e) => {
                 info!("Read error from remote host {}: {e}", self.peer());
             }
         }
@@ -325,9 +345,11 @@ impl Postauth<'_> {
                 progressed = true;
                 let peer = self.peer();
                 let question = &mut *self.policy;
-                if let Some(ev) =
-                    answer_host_key_question(&mut self.transport, question, ev, &peer, false)
-                {
+                let ev = match self.transport.ssh2() {
+                    Some(t) => answer_host_key_question(t, question, ev, &peer, false),
+                    None => Some(ev),
+                };
+                if let Some(ev) = ev {
                     self.on_transport_event(ev, now);
                 }
             }
@@ -349,7 +371,8 @@ impl Postauth<'_> {
                 progressed = true;
                 let _ = self.transport.send_message(&m);
             }
-            if self.io.take_from(&mut self.transport) {
+            let link = &mut self.transport;
+            if self.io.take_with(|buf| link.transmit_into(buf)) {
                 progressed = true;
             }
             if self.io.pending() > 0 {
@@ -376,7 +399,10 @@ impl Postauth<'_> {
                 self.done = true;
             }
             TEvent::GroupNeeded(_) | TEvent::SignatureNeeded { .. } => {}
-            TEvent::PeerIdentification(_) | TEvent::ServiceAccepted(_) | TEvent::ExtInfo(_) => {}
+            TEvent::PeerIdentification(_)
+            | TEvent::ServiceAccepted(_)
+            | TEvent::ExtInfo(_)
+            | TEvent::Protocol1 { .. } => {}
         }
     }
 

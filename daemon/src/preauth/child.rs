@@ -69,6 +69,7 @@ pub fn main(cfg: &Config) -> i32 {
         host_keys,
         identity,
         chroot,
+        v1_keys,
     } = setup
     else {
         error!("pre-auth child: the monitor's first message is not its set-up");
@@ -132,6 +133,9 @@ pub fn main(cfg: &Config) -> i32 {
                 Ok(()) => EXIT_OK,
                 Err(_) => EXIT_FAILED,
             }
+        }
+        Outcome::Protocol1 { io, rest, .. } => {
+            crate::v1::serve_preauth(cfg, &v1_keys, &rest, ends, io, &mut policy, watch)
         }
         Outcome::Ended => EXIT_FAILED,
     }

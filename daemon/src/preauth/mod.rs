@@ -48,6 +48,16 @@ pub enum Outcome {
         /// Who.
         user: String,
     },
+    /// The client speaks protocol 1 only (`Protocol 2,1`): the SSH-2 transport is
+    /// done with, and [`crate::v1::preauth`] goes on from the bytes after its line.
+    Protocol1 {
+        /// The socket.
+        io: SocketIo,
+        /// The client's identification line.
+        identification: sisu_wire::ident::Identification,
+        /// What the client sent after it.
+        rest: Vec<u8>,
+    },
     /// The connection ended.
     Ended,
 }
@@ -72,6 +82,8 @@ struct Preauth<'p> {
     identified: bool,
     done: bool,
     grace_deadline: Option<Instant>,
+    /// A protocol 1 client: its line and what followed it.
+    protocol1: Option<(sisu_wire::ident::Identification, Vec<u8>)>,
 }
 
 /// Serves the connection on `io` with a fresh server `transport` (built before any
@@ -101,6 +113,7 @@ pub fn run(
         identified: false,
         done: false,
         grace_deadline: settings.grace_deadline,
+        protocol1: None,
     };
     let mut reactor = match Reactor::new(&[]) {
         Ok(r) => r,
@@ -110,6 +123,13 @@ pub fn run(
         }
     };
     p.run(&mut reactor, watch);
+    if let Some((identification, rest)) = p.protocol1.take() {
+        return Outcome::Protocol1 {
+            io: p.io,
+            identification,
+            rest,
+        };
+    }
     match p.authenticated.take() {
         Some(user) if !p.done => Outcome::Authenticated {
             transport: Box::new(p.transport),
@@ -139,6 +159,9 @@ impl Preauth<'_> {
                 if !self.io.flush_until(until) {
                     self.done = true;
                 }
+                return;
+            }
+            if self.protocol1.is_some() {
                 return;
             }
             if self.done
@@ -222,7 +245,7 @@ impl Preauth<'_> {
     fn pump(&mut self, now: Instant) {
         for _ in 0..10_000 {
             let mut progressed = false;
-            while self.authenticated.is_none() && !self.done {
+            while self.authenticated.is_none() && !self.done && self.protocol1.is_none() {
                 let Some(ev) = self.transport.poll_event() else {
                     break;
                 };
@@ -287,6 +310,17 @@ impl Preauth<'_> {
                 let trying = self.user.as_ref().map(|(u, _)| u.as_str());
                 log_disconnect(code, &description, &self.peer(), None, trying);
                 self.done = true;
+            }
+            TEvent::Protocol1 {
+                identification,
+                rest,
+            } => {
+                self.identified = true;
+                debug!(
+                    "Remote protocol version {}, remote software version {}",
+                    identification.proto, identification.software
+                );
+                self.protocol1 = Some((identification, rest));
             }
             TEvent::GroupNeeded(_) | TEvent::SignatureNeeded { .. } => {}
             TEvent::ServiceAccepted(_) | TEvent::ExtInfo(_) => {}

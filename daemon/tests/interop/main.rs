@@ -53,6 +53,7 @@ mod security_keys;
 mod session;
 mod sftp;
 mod sftp_internal;
+mod ssh1;
 mod stalls;
 mod tcp_wrappers;
 mod transfer;
@@ -71,6 +72,14 @@ fn main() -> std::process::ExitCode {
 /// Every interop test, with what it needs to run.
 fn trials() -> Vec<libtest_mimic::Trial> {
     trials![
+        ssh1::ssh1_and_ssh2_clients_on_one_port => [Sisu, Program("ssh1")],
+        ssh1::ssh1_transfers_with_3des_and_blowfish => [Sisu, Program("ssh1"), Program("plink")],
+        ssh1::ssh1_pty_shell => [Sisu, Program("ssh1")],
+        ssh1::ssh1_local_forward => [Sisu, Program("ssh1")],
+        ssh1::ssh1_rsa_authentication_no_refuses_keys => [Sisu, Program("ssh1")],
+        ssh1::protocol_1_is_off_by_default => [Sisu, Program("ssh1")],
+        ssh1::server_key_bits_and_its_regeneration => [Sisu, Program("ssh1")],
+        ssh1::plink_ssh1_rsa_and_a_refused_key => [Sisu, Program("plink"), Program("ssh-keygen1")],
         forwarding::a_stalled_forward_connect_blocks_nothing => [Sisu, PyModule("paramiko")],
         privsep::preauth_child_is_unprivileged_chrooted_and_filtered => [Sisu, Root],
         privsep::forbidden_system_call_kills_only_that_child => [Sisu],

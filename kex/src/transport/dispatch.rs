@@ -2,6 +2,7 @@
 //! current [`super::phase::Phase`] and routed by number (RFC 4250): 1–49 stay here,
 //! 50 and up go to the caller as [`Event::Message`].
 
+use super::phase::Phase;
 use super::{Event, Role, Stage, Transport, TransportError, MAX_INPUT_WHILE_WAITING};
 use sisu_wire::ident::{read_identification, IdentError};
 use sisu_wire::msg;
@@ -20,13 +21,28 @@ impl Transport {
             match read_identification(&self.ident_buf, allow_preamble) {
                 Ok(None) => return Ok(()),
                 Ok(Some((id, used))) => {
-                    if !id.speaks_ssh2() {
+                    let serves_1 = self.role == Role::Server && self.config.protocol_1;
+                    let serves_2 = !serves_1 || self.config.protocol_2;
+                    let rest = self.ident_buf.split_off(used);
+                    self.ident_buf = Vec::new();
+                    if serves_1 && id.proto.starts_with("1.") && id.proto != "1.99" {
+                        self.peer_ident = Some(id.clone());
+                        self.closed = true;
+                        return self.push_event(Event::Protocol1 {
+                            identification: id,
+                            rest,
+                        });
+                    }
+                    if !id.speaks_ssh2() || !serves_2 {
                         self.out
                             .extend_from_slice(b"Protocol major versions differ.\r\n");
                         return Err(TransportError::ProtocolVersionMismatch { peer: id.proto });
                     }
-                    let rest = self.ident_buf.split_off(used);
-                    self.ident_buf = Vec::new();
+                    if serves_1 {
+                        // Our KEXINIT waited for the peer's choice of protocol.
+                        let exchange = self.start_kexinit(true);
+                        self.phase = Phase::First { exchange };
+                    }
                     self.dec.feed(&rest);
                     self.peer_ident = Some(id.clone());
                     self.push_event(Event::PeerIdentification(id))?;

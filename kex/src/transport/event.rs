@@ -10,6 +10,15 @@ use sisu_wire::ident::Identification;
 pub enum Event {
     /// The peer's identification line arrived.
     PeerIdentification(Identification),
+    /// Server with [`crate::TransportConfig::protocol_1`]: the peer speaks protocol 1
+    /// only. The transport is closed (nothing more is sent or read) and hands over the
+    /// line and the bytes that followed it, for the SSH-1 machine.
+    Protocol1 {
+        /// The peer's identification.
+        identification: Identification,
+        /// What came after the line.
+        rest: Vec<u8>,
+    },
     /// A key exchange finished (the peer's `SSH_MSG_NEWKEYS` arrived); `first` is the
     /// initial one. For a server this is not yet the time to start authentication: wait
     /// for [`Event::ServiceAccepted`].

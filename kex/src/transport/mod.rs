@@ -126,6 +126,14 @@ pub struct TransportConfig {
     /// KEXINIT that we send before the peer's, saving a round trip when the guess is
     /// right. Off by default, as OpenSSH.
     pub send_kex_guess: bool,
+    /// For a server: protocol 1.5 is served too (`Protocol 2,1`). Our identification
+    /// says `SSH-1.99` (or `SSH-1.5` without [`TransportConfig::protocol_2`]), our
+    /// KEXINIT waits for the peer's identification, and a peer that speaks only
+    /// protocol 1 is handed back with [`Event::Protocol1`]. Off by default.
+    pub protocol_1: bool,
+    /// For a server with [`TransportConfig::protocol_1`]: SSH-2 is served as well (on
+    /// by default; off is `Protocol 1`, where an SSH-2-only peer is refused).
+    pub protocol_2: bool,
 }
 
 impl Default for TransportConfig {
@@ -145,6 +153,8 @@ impl Default for TransportConfig {
             strict_kex: true,
             kex_guess2: true,
             send_kex_guess: false,
+            protocol_1: false,
+            protocol_2: true,
         }
     }
 }
@@ -289,7 +299,14 @@ impl Transport {
         host_keys: Vec<HostKey>,
         rng: Box<dyn CryptoRngCore + Send>,
     ) -> Self {
-        let our_ident = format!("SSH-2.0-{}", config.software_version);
+        // Protocol 1 beside 2 is `1.99`, alone `1.5` (a server's choice only).
+        let serves_1 = role == Role::Server && config.protocol_1;
+        let proto = match (serves_1, config.protocol_2) {
+            (false, _) => "2.0",
+            (true, true) => "1.99",
+            (true, false) => "1.5",
+        };
+        let our_ident = format!("SSH-{proto}-{}", config.software_version);
         let mut t = Transport {
             role,
             config,
@@ -322,8 +339,10 @@ impl Transport {
         };
         t.out.extend_from_slice(t.our_ident.as_bytes());
         t.out.extend_from_slice(b"\r\n");
-        let exchange = t.start_kexinit(true);
-        t.phase = Phase::First { exchange };
+        if !serves_1 {
+            let exchange = t.start_kexinit(true);
+            t.phase = Phase::First { exchange };
+        }
         t
     }
 

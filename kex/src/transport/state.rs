@@ -144,9 +144,10 @@ impl SavedEvent {
             Event::ServiceAccepted(s) => SavedEvent::ServiceAccepted(s),
             Event::ExtInfo(x) => SavedEvent::ExtInfo(x),
             Event::Message(m) => SavedEvent::Message(m),
-            Event::Disconnected { .. } | Event::SignatureNeeded { .. } | Event::GroupNeeded(_) => {
-                return None
-            }
+            Event::Disconnected { .. }
+            | Event::SignatureNeeded { .. }
+            | Event::GroupNeeded(_)
+            | Event::Protocol1 { .. } => return None,
         })
     }
 

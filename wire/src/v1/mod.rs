@@ -32,8 +32,9 @@ use crate::{Reader, WireError, Writer};
 pub const MAX_MPINT_BITS: u16 = 16384;
 
 /// An SSH-1 multiple-precision integer, as its minimal big-endian magnitude (empty
-/// for zero). The bit count must be exact: a magnitude with leading zero bits
-/// beyond it, or more than [`MAX_MPINT_BITS`], is refused.
+/// for zero; leading zero bytes dropped). The bit count may be larger than the
+/// value's (PuTTY counts the modulus's bits for an RSA ciphertext, as OpenSSH 7's
+/// reader allowed), never smaller, and at most [`MAX_MPINT_BITS`].
 pub fn mpint<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
     let hi = r.u8()?;
     let lo = r.u8()?;
@@ -43,10 +44,11 @@ pub fn mpint<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
     }
     let n = usize::from(bits).div_ceil(8);
     let m = r.bytes(n)?;
-    if bit_len(m) != usize::from(bits) {
+    if bit_len(m) > usize::from(bits) {
         return Err(WireError::BadValue("SSH-1 integer bit count"));
     }
-    Ok(m)
+    let start = m.iter().position(|&b| b != 0).unwrap_or(m.len());
+    Ok(&m[start..])
 }
 
 /// Writes an SSH-1 integer from an unsigned big-endian magnitude (leading zero
@@ -89,8 +91,11 @@ mod tests {
         // 16385 bits: refused before anything is read.
         let mut r = Reader::new(&[0x40, 0x01]);
         assert_eq!(mpint(&mut r), Err(WireError::TooLong));
-        // A bit count that does not match the magnitude.
+        // A bit count above the value's (PuTTY's ciphertexts): the value.
         let mut r = Reader::new(&[0, 9, 0x00, 0xff]);
+        assert_eq!(mpint(&mut r).unwrap(), &[0xff]);
+        // One below it: refused.
+        let mut r = Reader::new(&[0, 7, 0xff]);
         assert!(matches!(mpint(&mut r), Err(WireError::BadValue(_))));
         let mut r = Reader::new(&[0, 16, 0x01]);
         assert_eq!(mpint(&mut r), Err(WireError::Truncated));

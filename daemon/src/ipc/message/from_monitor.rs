@@ -13,6 +13,7 @@ impl FromMonitor {
                 host_keys,
                 identity,
                 chroot,
+                v1_keys,
             } => {
                 w.u8(tag::SETUP);
                 write_keys(&mut w, host_keys);
@@ -22,6 +23,17 @@ impl FromMonitor {
                 };
                 match chroot {
                     Some(dir) => w.bool(true).str(dir),
+                    None => w.bool(false),
+                };
+                write_keys(&mut w, v1_keys);
+            }
+            FromMonitor::V1SessionKey { key } => {
+                w.u8(tag::V1_KEY).string(key);
+            }
+            FromMonitor::V1Challenge { challenge } => {
+                w.u8(tag::V1_CHALLENGE);
+                match challenge {
+                    Some(c) => w.bool(true).string(c),
                     None => w.bool(false),
                 };
             }
@@ -113,12 +125,22 @@ impl FromMonitor {
                 } else {
                     None
                 };
+                let v1_keys = read_keys(&mut r)?;
                 FromMonitor::Setup {
                     host_keys,
                     identity,
                     chroot,
+                    v1_keys,
                 }
             }
+            tag::V1_KEY => FromMonitor::V1SessionKey { key: blob(&mut r)? },
+            tag::V1_CHALLENGE => FromMonitor::V1Challenge {
+                challenge: if flag(&mut r)? {
+                    Some(blob(&mut r)?)
+                } else {
+                    None
+                },
+            },
             tag::SIGNATURE => FromMonitor::Signature {
                 blob: blob(&mut r)?,
             },

@@ -85,6 +85,12 @@ fn to_monitor() -> impl Strategy<Value = ToMonitor> {
             }
         ),
         (b(), s()).prop_map(|(key, algorithm)| ToMonitor::ProveHostKey { key, algorithm }),
+        (b(), b()).prop_map(|(session_id, encrypted)| ToMonitor::V1SessionKey {
+            session_id,
+            encrypted
+        }),
+        (s(), b()).prop_map(|(user, modulus)| ToMonitor::V1RsaKey { user, modulus }),
+        (s(), b()).prop_map(|(user, response)| ToMonitor::V1RsaResponse { user, response }),
     ]
 }
 
@@ -93,13 +99,19 @@ fn from_monitor() -> impl Strategy<Value = FromMonitor> {
         (
             proptest::collection::vec(b(), 0..5),
             proptest::option::of((any::<u32>(), any::<u32>())),
-            proptest::option::of(s())
+            proptest::option::of(s()),
+            proptest::collection::vec(b(), 0..5)
         )
-            .prop_map(|(host_keys, identity, chroot)| FromMonitor::Setup {
-                host_keys,
-                identity,
-                chroot
-            }),
+            .prop_map(
+                |(host_keys, identity, chroot, v1_keys)| FromMonitor::Setup {
+                    host_keys,
+                    identity,
+                    chroot,
+                    v1_keys
+                }
+            ),
+        b().prop_map(|key| FromMonitor::V1SessionKey { key }),
+        proptest::option::of(b()).prop_map(|challenge| FromMonitor::V1Challenge { challenge }),
         b().prop_map(|blob| FromMonitor::Signature { blob }),
         (b(), b()).prop_map(|(p, g)| FromMonitor::Group { p, g }),
         Just(FromMonitor::NoGroup),

@@ -83,6 +83,20 @@ impl ToMonitor {
             ToMonitor::ProveHostKey { key, algorithm } => {
                 w.u8(tag::PROVE).string(key).str(algorithm);
             }
+            ToMonitor::V1SessionKey {
+                session_id,
+                encrypted,
+            } => {
+                w.u8(tag::V1_SESSION_KEY)
+                    .string(session_id)
+                    .string(encrypted);
+            }
+            ToMonitor::V1RsaKey { user, modulus } => {
+                w.u8(tag::V1_RSA_KEY).str(user).string(modulus);
+            }
+            ToMonitor::V1RsaResponse { user, response } => {
+                w.u8(tag::V1_RSA_RESPONSE).str(user).string(response);
+            }
         }
         w.into_vec()
     }
@@ -167,6 +181,18 @@ impl ToMonitor {
             tag::PROVE => ToMonitor::ProveHostKey {
                 key: blob(&mut r)?,
                 algorithm: text(&mut r)?,
+            },
+            tag::V1_SESSION_KEY => ToMonitor::V1SessionKey {
+                session_id: blob(&mut r)?,
+                encrypted: blob(&mut r)?,
+            },
+            tag::V1_RSA_KEY => ToMonitor::V1RsaKey {
+                user: text(&mut r)?,
+                modulus: blob(&mut r)?,
+            },
+            tag::V1_RSA_RESPONSE => ToMonitor::V1RsaResponse {
+                user: text(&mut r)?,
+                response: blob(&mut r)?,
             },
             t => return Err(DecodeError::UnknownType(t)),
         };

@@ -31,6 +31,8 @@ pub struct AuthSettings {
     pub pubkey_algorithms: Vec<String>,
     /// `PubkeyAuthentication`.
     pub pubkey_authentication: bool,
+    /// `RSAAuthentication` (protocol 1's keys).
+    pub rsa_authentication: bool,
     /// `PasswordAuthentication`.
     pub password_authentication: bool,
     /// `PermitEmptyPasswords`.
@@ -595,6 +597,7 @@ mod certificate;
 mod commands;
 mod hostbased;
 mod keys;
+mod rsa1;
 
 #[cfg(test)]
 mod tests;

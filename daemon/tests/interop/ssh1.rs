@@ -1,0 +1,353 @@
+//! SSH protocol 1.5 beside SSH-2 on one port (`Protocol 2,1`), with the two real
+//! SSH-1 clients on this machine: OpenSSH 7.5's `ssh1 -1` and PuTTY's `plink -1`.
+//! Host keys made by `ssh-keygen1 -t rsa1`; user keys the same, in authorized_keys as
+//! SSH-1 lines (`bits exponent modulus comment`). OpenSSH 9 has no protocol 1, so
+//! these run against sisu-sshd only.
+
+use crate::background::tcp_echo;
+use crate::common::{
+    random_file, run_bounded, sha256_file, Input, Output, Server, ServerBuilder, CLIENT_TIMEOUT,
+};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Makes an `rsa1` key pair at `path` (and `path.pub`) with `ssh-keygen1`.
+fn rsa1_key(path: &Path, bits: u32) {
+    let mut cmd = Command::new("ssh-keygen1");
+    cmd.args(["-q", "-t", "rsa1", "-N", "", "-C", "sisu-test", "-b"])
+        .arg(bits.to_string())
+        .arg("-f")
+        .arg(path);
+    run_bounded(cmd, Input::Null, None, Duration::from_secs(60)).assert_success();
+}
+
+/// A server with `Protocol 2,1`, an `rsa1` host key, and the user's `rsa1` key in
+/// authorized_keys (next to the harness's ed25519 key).
+struct V1Server {
+    server: Server,
+    host_pub: PathBuf,
+    user_key: PathBuf,
+}
+
+fn v1_builder(name: &str, extra: &[&str]) -> (ServerBuilder, PathBuf, PathBuf) {
+    let keys = std::env::temp_dir().join(format!("sisu-ssh1-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&keys);
+    fs::create_dir_all(&keys).unwrap();
+    let host = keys.join("ssh_host_key");
+    rsa1_key(&host, 2048);
+    let user_key = keys.join("identity");
+    rsa1_key(&user_key, 1024);
+    let mut b = Server::builder(name)
+        .config("Protocol 2,1")
+        .config(&format!("HostKey {}", host.display()));
+    for l in extra {
+        b = b.config(l);
+    }
+    (
+        b,
+        PathBuf::from(format!("{}.pub", host.display())),
+        user_key,
+    )
+}
+
+fn start_v1(name: &str, extra: &[&str]) -> V1Server {
+    let (b, host_pub, user_key) = v1_builder(name, extra);
+    let server = b.start();
+    // The SSH-2 host keys of the harness stay; the user's SSH-1 key is added.
+    let line = fs::read_to_string(format!("{}.pub", user_key.display())).unwrap();
+    let ak = server.dir().join("authorized_keys");
+    let mut text = fs::read_to_string(&ak).unwrap();
+    text.push_str(&line);
+    fs::write(&ak, text).unwrap();
+    V1Server {
+        server,
+        host_pub,
+        user_key,
+    }
+}
+
+impl Drop for V1Server {
+    fn drop(&mut self) {
+        if let Some(dir) = self.user_key.parent() {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl V1Server {
+    /// `known_hosts` for `ssh1`: the host key as an SSH-1 line for `[127.0.0.1]:PORT`.
+    fn known_hosts(&self) -> PathBuf {
+        let line = fs::read_to_string(&self.host_pub).unwrap();
+        let kh = self.server.dir().join("known_hosts1");
+        fs::write(
+            &kh,
+            format!("[127.0.0.1]:{} {}", self.server.port, line.trim_end()),
+        )
+        .unwrap();
+        kh
+    }
+
+    /// `plink -1` with `cipher` first (a saved session says so) and `key`, running
+    /// `cmd`.
+    fn plink(&self, cipher: &str, key: &Path, cmd: &str, input: Input) -> Output {
+        let home = self.server.dir().join("plink-home");
+        let sessions = home.join(".putty/sessions");
+        fs::create_dir_all(&sessions).unwrap();
+        fs::write(
+            sessions.join(cipher),
+            format!("Cipher={cipher},3des,blowfish,WARN,aes,chacha20,des,arcfour\nSshProt=1\n"),
+        )
+        .unwrap();
+        let mut c = Command::new("plink");
+        c.env("HOME", &home)
+            .args(["-load", cipher, "-1", "-batch", "-P"])
+            .arg(self.server.port.to_string())
+            .args(["-l", self.server.user(), "-i"])
+            .arg(key)
+            .args(["-hostkey", &host_fingerprint(&self.host_pub)])
+            .args(["127.0.0.1", cmd]);
+        run_bounded(c, input, None, CLIENT_TIMEOUT)
+    }
+
+    /// `ssh1 -1` with the user's key, `cipher`, and `args` (the command and what
+    /// goes before it).
+    fn ssh1(&self, cipher: &str, args: &[&str], input: Input) -> Output {
+        let kh = self.known_hosts();
+        let openssl = self.server.dir().join("openssl-legacy.cnf");
+        fs::write(&openssl, OPENSSL_LEGACY).unwrap();
+        let mut cmd = Command::new("ssh1");
+        cmd.env("OPENSSL_CONF", &openssl)
+            .args(["-1", "-F", "/dev/null", "-o", "BatchMode=yes"])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+            ])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", kh.display()))
+            .arg("-o")
+            .arg("GlobalKnownHostsFile=/dev/null")
+            .args(["-c", cipher, "-i"])
+            .arg(&self.user_key)
+            .args([
+                "-p",
+                &self.server.port.to_string(),
+                "-l",
+                self.server.user(),
+            ])
+            .args(args);
+        if !args.contains(&"127.0.0.1") {
+            cmd.arg("127.0.0.1");
+        }
+        run_bounded(cmd, input, None, CLIENT_TIMEOUT)
+    }
+}
+
+/// OpenSSL 3's legacy provider, which `ssh1`'s Blowfish needs (see ECOSYSTEM.md).
+const OPENSSL_LEGACY: &str = "openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n[provider_sect]\ndefault = default_sect\nlegacy = legacy_sect\n[default_sect]\nactivate = 1\n[legacy_sect]\nactivate = 1\n";
+
+/// `Protocol 2,1`: `ssh1 -1` logs in with its RSA key and runs a command (output and
+/// exit status), while an SSH-2 client logs in on the same port; the log says
+/// `Accepted rsa for USER from ADDR port N ssh1`, as OpenSSH 7 did.
+pub fn ssh1_and_ssh2_clients_on_one_port() {
+    let s = start_v1("ssh1-both", &[]);
+    let out = s.ssh1(
+        "3des",
+        &["127.0.0.1", "echo one; echo two >&2; exit 3"],
+        Input::Null,
+    );
+    out.assert_code(3);
+    assert_eq!(out.stdout_str(), "one\n");
+    assert!(out.stderr.contains("two"), "{}", out.stderr);
+    let user = s.server.user().to_string();
+    s.server
+        .assert_logged(&format!("Accepted rsa for {user} from 127.0.0.1 port "));
+    s.server.assert_logged(" ssh1");
+    let out = s.server.ssh().run("echo ssh2");
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "ssh2\n");
+}
+
+/// Protocol 1's default ciphers carry 4 MiB each way intact: 3DES with `ssh1`,
+/// 3DES and Blowfish with `plink -1`. (`ssh1 -c blowfish` cannot be used here: linked
+/// with OpenSSL 3 it crashes in `BF_set_key` while setting up its own cipher, before
+/// it reads a byte from the server.)
+pub fn ssh1_transfers_with_3des_and_blowfish() {
+    let s = start_v1("ssh1-transfer", &[]);
+    let src = s.server.dir().join("src.bin");
+    random_file(&src, 4);
+    let sum = sha256_file(&src);
+    let check = |label: &str, up: &Path, down: &Output| {
+        down.assert_success();
+        assert_eq!(sha256_file(up), sum, "{label} upload");
+        assert_eq!(down.stdout.len(), 4 << 20, "{label} download");
+        let file = s.server.dir().join(&format!("down-{label}.bin"));
+        fs::write(&file, &down.stdout).unwrap();
+        assert_eq!(sha256_file(&file), sum, "{label} download");
+    };
+    let up = s.server.dir().join("up-ssh1.bin");
+    let cmd = format!("cat > {}", up.display());
+    s.ssh1("3des", &["127.0.0.1", &cmd], Input::File(src.clone()))
+        .assert_success();
+    let cat = format!("cat {}", src.display());
+    let down = s.ssh1("3des", &["127.0.0.1", &cat], Input::Null);
+    check("ssh1-3des", &up, &down);
+    for cipher in ["3des", "blowfish"] {
+        let up = s.server.dir().join(&format!("up-plink-{cipher}.bin"));
+        let cmd = format!("cat > {}", up.display());
+        s.plink(cipher, &s.user_key, &cmd, Input::File(src.clone()))
+            .assert_success();
+        let down = s.plink(cipher, &s.user_key, &cat, Input::Null);
+        check(&format!("plink-{cipher}"), &up, &down);
+    }
+}
+
+/// A terminal (`-tt`): the shell runs on a PTY that says so.
+pub fn ssh1_pty_shell() {
+    let s = start_v1("ssh1-pty", &[]);
+    let out = s.ssh1(
+        "3des",
+        &["-tt", "127.0.0.1"],
+        Input::Bytes(b"tty; echo marker-$((6*7)); exit\n".to_vec()),
+    );
+    let text = out.stdout_str();
+    assert!(text.contains("/dev/pts/"), "{text}\n{}", out.stderr);
+    assert!(text.contains("marker-42"), "{text}");
+}
+
+/// `-L`: a local forward through the server to a TCP echo service.
+pub fn ssh1_local_forward() {
+    let s = start_v1("ssh1-forward", &[]);
+    let echo = tcp_echo();
+    let local = crate::common::free_port();
+    let spec = format!("{local}:127.0.0.1:{echo}");
+    let script = format!(
+        "import socket,time\nfor i in range(100):\n  try:\n    c=socket.create_connection(('127.0.0.1',{local}));break\n  except OSError: time.sleep(0.1)\nc.sendall(b'ping-ssh1');c.shutdown(socket.SHUT_WR)\nd=b''\nwhile True:\n  b=c.recv(100)\n  if not b: break\n  d+=b\nprint(d.decode())\n"
+    );
+    let child_out = std::thread::scope(|sc| {
+        let h = sc.spawn(|| s.ssh1("3des", &["-L", &spec, "127.0.0.1", "sleep 5"], Input::Null));
+        let mut py = Command::new("python3");
+        py.args(["-c", &script]);
+        let got = run_bounded(py, Input::Null, None, CLIENT_TIMEOUT);
+        (got, h.join().unwrap())
+    });
+    child_out.1.assert_success();
+    assert_eq!(
+        child_out.0.stdout_str(),
+        "ping-ssh1\n",
+        "{}",
+        child_out.0.stderr
+    );
+}
+
+/// `RSAAuthentication no`: RSA is not offered (the client, in batch mode, has no
+/// password to give: "Permission denied"); with passwords off too, the server offers
+/// nothing at all.
+pub fn ssh1_rsa_authentication_no_refuses_keys() {
+    let s = start_v1("ssh1-norsa", &["RSAAuthentication no"]);
+    let out = s.ssh1("3des", &["127.0.0.1", "true"], Input::Null);
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
+    assert!(
+        !s.server.log().contains("Accepted rsa"),
+        "{}",
+        s.server.log()
+    );
+    drop(s);
+    let s = start_v1(
+        "ssh1-noauth",
+        &["RSAAuthentication no", "PasswordAuthentication no"],
+    );
+    let out = s.ssh1("3des", &["127.0.0.1", "true"], Input::Null);
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("server supports no auth methods"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Without `Protocol 2,1` an SSH-1 client is refused: "Protocol major versions
+/// differ".
+pub fn protocol_1_is_off_by_default() {
+    let server = Server::start("ssh1-off");
+    let mut cmd = Command::new("ssh1");
+    cmd.args(["-1", "-F", "/dev/null", "-o", "BatchMode=yes", "-p"])
+        .arg(server.port.to_string())
+        .args(["127.0.0.1", "true"]);
+    let out = run_bounded(cmd, Input::Null, None, CLIENT_TIMEOUT);
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Protocol major versions differ"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `ServerKeyBits 768`: the client is sent a 768-bit server key beside the 2048-bit
+/// host key. `KeyRegenerationInterval 2`: once used and 2 s old, the listener makes a
+/// new one in the background (logged as sshd did), and logins go on.
+pub fn server_key_bits_and_its_regeneration() {
+    let s = start_v1(
+        "ssh1-server-key",
+        &["ServerKeyBits 768", "KeyRegenerationInterval 2"],
+    );
+    s.server.assert_logged("Generating 768 bit RSA key.");
+    let out = s.ssh1("3des", &["-v", "127.0.0.1", "true"], Input::Null);
+    out.assert_success();
+    assert!(
+        out.stderr
+            .contains("Received server public key (768 bits) and host key (2048 bits)."),
+        "{}",
+        out.stderr
+    );
+    let regenerated = s.server.wait_log_line(Duration::from_secs(20), |l| {
+        l.contains("Generating new 768 bit RSA key.")
+    });
+    assert!(regenerated.is_some(), "{}", s.server.log());
+    let done = s.server.wait_log_line(Duration::from_secs(60), |l| {
+        l.contains("RSA key generation complete.")
+            && s.server
+                .log()
+                .matches("RSA key generation complete.")
+                .count()
+                >= 2
+    });
+    assert!(done.is_some(), "{}", s.server.log());
+    s.ssh1("3des", &["127.0.0.1", "true"], Input::Null)
+        .assert_success();
+}
+
+/// PuTTY's `plink -1`: RSA with an `ssh-keygen1` key (exit status), and a key that
+/// is not in authorized_keys refused.
+pub fn plink_ssh1_rsa_and_a_refused_key() {
+    let s = start_v1("ssh1-plink", &["PasswordAuthentication no"]);
+    let out = s.plink(
+        "3des",
+        &s.user_key,
+        "echo plink-$((40+2)); exit 7",
+        Input::Null,
+    );
+    out.assert_code(7);
+    assert_eq!(out.stdout_str(), "plink-42\n", "{}", out.stderr);
+    let other = s.server.dir().join("other");
+    rsa1_key(&other, 1024);
+    let out = s.plink("3des", &other, "true", Input::Null);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    s.server.assert_logged("Accepted rsa for ");
+}
+
+/// The MD5 fingerprint `ssh-keygen1 -l` gives for an `rsa1` public key file
+/// (`aa:bb:…`), as `plink -hostkey` takes it for protocol 1.
+fn host_fingerprint(pub_file: &Path) -> String {
+    let mut cmd = Command::new("ssh-keygen1");
+    cmd.args(["-l", "-E", "md5", "-f"]).arg(pub_file);
+    let out = run_bounded(cmd, Input::Null, None, Duration::from_secs(30));
+    out.assert_success();
+    let text = out.stdout_str();
+    let fp = text.split_whitespace().nth(1).unwrap_or("").to_string();
+    fp.trim_start_matches("MD5:").to_string()
+}
