@@ -82,8 +82,17 @@ fn with_openssh_names(mut ours: Vec<&'static str>) -> Vec<&'static str> {
 /// Supported and default names for every list keyword.
 pub fn sets() -> AlgorithmSets {
     AlgorithmSets {
+        // Protocol 1's ciphers (`3des`, `blowfish`, `des`) may be named too: see
+        // `crate::v1::ciphers`.
         ciphers: Algs::new(
-            &names(CipherAlg::ALL, CipherAlg::name),
+            &[
+                names(CipherAlg::ALL, CipherAlg::name),
+                names(
+                    sisu_cipher::v1::V1Cipher::ALL,
+                    sisu_cipher::v1::V1Cipher::name,
+                ),
+            ]
+            .concat(),
             &names(CipherAlg::DEFAULT, CipherAlg::name),
         ),
         macs: Algs::new(
@@ -149,7 +158,9 @@ pub fn query(kind: Query) -> Option<Vec<String>> {
             v.extend(names(PubkeyAlgorithm::ALL, PubkeyAlgorithm::name));
             v
         }
-        Query::ProtocolVersion => vec!["2"],
+        // Protocol 1 is compiled in (and off until `Protocol 2,1`), as in the
+        // OpenSSH builds that had it.
+        Query::ProtocolVersion => vec!["1", "2"],
         Query::Help => Query::NAMES.to_vec(),
     };
     Some(v.into_iter().map(String::from).collect())

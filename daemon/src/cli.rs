@@ -31,7 +31,7 @@
 //! | `-u len` | utmp host name length |
 //! | `-V` | print the version and exit |
 //! | `-Z role` | a session monitor's child (internal): `preauth` or `postauth` |
-//! | `-b bits`, `-k time` | protocol-1-era options, accepted and ignored |
+//! | `-b bits`, `-k time` | protocol 1's `ServerKeyBits`, `KeyRegenerationInterval` |
 //!
 //! An error is the message to print on stderr; the caller then exits with status 1
 //! ([`EXIT_USAGE`]).
@@ -450,7 +450,15 @@ fn apply_option(a: &mut Args, c: char, v: String) -> Result<(), String> {
                 .ok_or_else(|| "Invalid utmp length.".to_string())?;
             a.utmp_len = Some(n);
         }
-        // -b and -k: protocol 1 options, ignored as OpenSSH does.
+        // Protocol 1's server key, as the seed's sshd took them: the same as the
+        // keywords, winning over the file.
+        'b' => push_bounded(&mut a.options, format!("ServerKeyBits {v}"), MAX_REPEATS, c)?,
+        'k' => push_bounded(
+            &mut a.options,
+            format!("KeyRegenerationInterval {v}"),
+            MAX_REPEATS,
+            c,
+        )?,
         _ => {}
     }
     Ok(())
@@ -549,8 +557,11 @@ mod tests {
             Some(Duration::from_secs(60))
         );
         assert_eq!(p(&["-u0"]).unwrap().utmp_len, Some(0));
-        // Protocol 1 options are accepted and ignored.
-        assert_eq!(p(&["-b", "768", "-k", "3600"]).unwrap(), Args::default());
+        // Protocol 1's server key options are the keywords.
+        assert_eq!(
+            p(&["-b", "768", "-k", "3600"]).unwrap().options,
+            ["ServerKeyBits 768", "KeyRegenerationInterval 3600"]
+        );
     }
 
     #[test]

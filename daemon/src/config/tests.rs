@@ -271,6 +271,38 @@ Protocol 2,1
         ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"]
     );
     assert_eq!(c.protocol, [ProtocolVersion::V2, ProtocolVersion::V1]);
+    // -T says so, as the seed's sshd printed it.
+    assert!(c.dump().contains("\nprotocol 2,1\n"), "{}", c.dump());
+}
+
+#[test]
+fn protocol_1_keywords_and_their_bounds() {
+    let c = cfg("ServerKeyBits 768\nKeyRegenerationInterval 10m\nRSAAuthentication no\n");
+    assert_eq!(c.server_key_bits, 768);
+    assert_eq!(c.key_regeneration_interval, Duration::from_secs(600));
+    assert!(!c.rsa_authentication);
+    let d = c.dump();
+    for line in [
+        "serverkeybits 768",
+        "keyregenerationinterval 600",
+        "rsaauthentication no",
+    ] {
+        assert!(d.contains(&format!("\n{line}\n")), "{line}: {d}");
+    }
+    let defaults = cfg("");
+    assert_eq!(defaults.server_key_bits, 1024);
+    assert_eq!(
+        defaults.key_regeneration_interval,
+        Duration::from_secs(3600)
+    );
+    assert!(defaults.rsa_authentication);
+    for bad in ["ServerKeyBits 256", "ServerKeyBits 9000", "ServerKeyBits x"] {
+        let e = parse(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("line 1: invalid value for ServerKeyBits"),
+            "{bad}: {e}"
+        );
+    }
 }
 
 #[test]

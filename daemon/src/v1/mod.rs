@@ -25,10 +25,21 @@ use std::os::fd::RawFd;
 /// What a handed-over protocol 1 state starts with (an SSH-2 one never does).
 pub const HANDOVER_MAGIC: &[u8] = b"sisu-ssh1-state\0";
 
-/// The protocol 1 ciphers offered: 3DES and Blowfish (DES only when configured).
+/// The protocol 1 ciphers offered: those `Ciphers` names by their protocol 1 names
+/// (`3des`, `blowfish`, `des`), or, when it names none, 3DES and Blowfish (DES, broken,
+/// only when named). `Ciphers +des` thus offers DES alone to protocol 1 clients; write
+/// `Ciphers +3des,blowfish,des` to add it.
 pub fn ciphers(cfg: &crate::config::Config) -> Vec<V1Cipher> {
-    let _ = cfg;
-    vec![V1Cipher::ThreeDes, V1Cipher::Blowfish]
+    let named: Vec<V1Cipher> = cfg
+        .ciphers
+        .iter()
+        .filter_map(|n| V1Cipher::from_name(n))
+        .collect();
+    if named.is_empty() {
+        vec![V1Cipher::ThreeDes, V1Cipher::Blowfish]
+    } else {
+        named
+    }
 }
 
 /// The authentication methods of protocol 1 for `cfg`.

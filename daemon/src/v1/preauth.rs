@@ -7,8 +7,9 @@
 //! ssh1`), so that fail2ban reads them.
 
 use crate::conn::Endpoints;
-use crate::netio::{ReadWith, SocketIo, MAX_PENDING_SOCKET_OUTPUT};
+use crate::netio::{ReadWith, SocketIo};
 use crate::policy::{Policy, Verdict};
+use crate::preauth::{log_closed, wait_once, Waited};
 use crate::reactor::Reactor;
 use sisu_kex::v1::{V1Event, V1Transport};
 use sisu_userauth::v1::{V1AuthConfig, V1AuthEvent, V1AuthServer};
@@ -118,36 +119,22 @@ impl Preauth1<'_> {
             {
                 return;
             }
-            let mut turn = reactor.turn();
-            let want_read = !self.io.input_closed()
-                && !self.transport.is_closed()
-                && self.io.pending() < MAX_PENDING_SOCKET_OUTPUT;
-            let sock_in = turn.watch(self.io.input_fd(), want_read, false);
-            let sock_out = turn.watch(self.io.output_fd(), false, self.io.pending() > 0);
-            let monitor = watch.map(|fd| turn.watch(fd, true, false));
-            if let Some(d) = self.grace_deadline {
-                turn.wake_at(d);
-            }
-            let ready = match reactor.wait(turn) {
-                Ok(r) => r,
-                Err(e) => {
-                    error!("poll: {e}");
-                    return;
+            let may_read = !self.transport.is_closed();
+            let peer = self.peer();
+            match wait_once(reactor, &mut self.io, may_read, watch, self.grace_deadline) {
+                Waited::Failed => return,
+                Waited::Ready { readable, ended } => {
+                    if readable {
+                        self.read_socket();
+                    }
+                    if ended {
+                        self.done = true;
+                    }
                 }
-            };
-            if ready.readable(sock_in) {
-                self.read_socket();
-            }
-            if ready.writable(sock_out) {
-                self.io.write(ready.now);
-            }
-            if monitor.is_some_and(|m| ready.readable(m)) {
-                self.done = true;
-            }
-            if self.grace_deadline.is_some_and(|d| ready.now >= d) {
-                info!("Timeout before authentication for {}", self.peer());
-                self.io.discard_output();
-                self.done = true;
+                Waited::GraceOver => {
+                    info!("Timeout before authentication for {peer}");
+                    self.done = true;
+                }
             }
         }
     }
@@ -159,25 +146,8 @@ impl Preauth1<'_> {
             ReadWith::Data(Err(e)) => {
                 info!("Disconnecting {}: {e} [preauth]", self.peer());
             }
-            ReadWith::Closed => self.log_closed(),
+            ReadWith::Closed => log_closed(self.user.as_ref(), true, &self.peer()),
             ReadWith::Failed(_) => info!("Connection reset by {} [preauth]", self.peer()),
-        }
-    }
-
-    fn log_closed(&self) {
-        match &self.user {
-            Some((user, valid)) => {
-                let who = if *valid {
-                    "authenticating user"
-                } else {
-                    "invalid user"
-                };
-                info!(
-                    "Connection closed by {who} {user} {} [preauth]",
-                    self.peer()
-                );
-            }
-            None => info!("Connection closed by {} [preauth]", self.peer()),
         }
     }
 

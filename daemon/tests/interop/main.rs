@@ -54,6 +54,7 @@ mod session;
 mod sftp;
 mod sftp_internal;
 mod ssh1;
+mod ssh1_bad_peers;
 mod stalls;
 mod tcp_wrappers;
 mod transfer;
@@ -78,6 +79,12 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         ssh1::ssh1_local_forward => [Sisu, Program("ssh1")],
         ssh1::ssh1_rsa_authentication_no_refuses_keys => [Sisu, Program("ssh1")],
         ssh1::protocol_1_is_off_by_default => [Sisu, Program("ssh1")],
+        ssh1::ssh1_des_only_when_configured => [Sisu, Program("plink"), Program("ssh-keygen1")],
+        ssh1::ssh1_password_login_and_refusal => [Sisu, Root, Program("plink")],
+        ssh1_bad_peers::ssh1_huge_packet_length => [Sisu],
+        ssh1_bad_peers::ssh1_bad_crc => [Sisu],
+        ssh1_bad_peers::ssh1_wrong_session_key_padding => [Sisu],
+        ssh1_bad_peers::ssh1_compensation_attack_packet => [Sisu],
         ssh1::server_key_bits_and_its_regeneration => [Sisu, Program("ssh1")],
         ssh1::plink_ssh1_rsa_and_a_refused_key => [Sisu, Program("plink"), Program("ssh-keygen1")],
         forwarding::a_stalled_forward_connect_blocks_nothing => [Sisu, PyModule("paramiko")],

@@ -92,6 +92,19 @@ impl V1Server {
     /// `plink -1` with `cipher` first (a saved session says so) and `key`, running
     /// `cmd`.
     fn plink(&self, cipher: &str, key: &Path, cmd: &str, input: Input) -> Output {
+        let user = self.server.user().to_string();
+        let args: Vec<std::ffi::OsString> = vec!["-l".into(), user.into(), "-i".into(), key.into()];
+        self.plink_with(cipher, &args, cmd, input)
+    }
+
+    /// `plink -1` with `cipher` first and `args` (who, and how), running `cmd`.
+    fn plink_with(
+        &self,
+        cipher: &str,
+        args: &[std::ffi::OsString],
+        cmd: &str,
+        input: Input,
+    ) -> Output {
         let home = self.server.dir().join("plink-home");
         let sessions = home.join(".putty/sessions");
         fs::create_dir_all(&sessions).unwrap();
@@ -104,8 +117,7 @@ impl V1Server {
         c.env("HOME", &home)
             .args(["-load", cipher, "-1", "-batch", "-P"])
             .arg(self.server.port.to_string())
-            .args(["-l", self.server.user(), "-i"])
-            .arg(key)
+            .args(args)
             .args(["-hostkey", &host_fingerprint(&self.host_pub)])
             .args(["127.0.0.1", cmd]);
         run_bounded(c, input, None, CLIENT_TIMEOUT)
@@ -350,4 +362,64 @@ fn host_fingerprint(pub_file: &Path) -> String {
     let text = out.stdout_str();
     let fp = text.split_whitespace().nth(1).unwrap_or("").to_string();
     fp.trim_start_matches("MD5:").to_string()
+}
+
+/// Password authentication over protocol 1 (`plink -1 -pw`), through the same policy
+/// as SSH-2's: the account's real hash, a wrong password refused, both logged in
+/// OpenSSH 7's words for protocol 1.
+pub fn ssh1_password_login_and_refusal() {
+    const PASSWORD: &str = "correct horse 1";
+    crate::common::ensure_account("sisupw1", &crate::common::AccountSpec::default());
+    crate::common::set_password("sisupw1", PASSWORD, "YESCRYPT");
+    let s = start_v1("ssh1-password", &[]);
+    let args = |pw: &str| -> Vec<std::ffi::OsString> {
+        vec!["-l".into(), "sisupw1".into(), "-pw".into(), pw.into()]
+    };
+    let out = s.plink_with("3des", &args(PASSWORD), "id -un", Input::Null);
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "sisupw1\n");
+    s.server
+        .assert_logged("Accepted password for sisupw1 from 127.0.0.1 port ");
+    let out = s.plink_with("blowfish", &args("wrong"), "true", Input::Null);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    s.server
+        .assert_logged("Failed password for sisupw1 from 127.0.0.1 port ");
+}
+
+/// DES (single, broken) is offered to protocol 1 clients only when `Ciphers` names
+/// it: `plink -1` set to accept nothing else gets it then, and is refused before.
+pub fn ssh1_des_only_when_configured() {
+    let des_only = |s: &V1Server| {
+        let home = s.server.dir().join("plink-home");
+        let sessions = home.join(".putty/sessions");
+        fs::create_dir_all(&sessions).unwrap();
+        fs::write(
+            sessions.join("desonly"),
+            "Cipher=des,WARN,3des,blowfish,aes,chacha20,arcfour\nSshProt=1\n",
+        )
+        .unwrap();
+        let mut c = Command::new("plink");
+        c.env("HOME", &home)
+            .args(["-load", "desonly", "-v", "-1", "-batch", "-P"])
+            .arg(s.server.port.to_string())
+            .args(["-l", s.server.user(), "-i"])
+            .arg(&s.user_key)
+            .args(["-hostkey", &host_fingerprint(&s.host_pub)])
+            .args(["127.0.0.1", "echo des-ok"]);
+        run_bounded(c, Input::Null, None, CLIENT_TIMEOUT)
+    };
+    let s = start_v1("ssh1-nodes", &[]);
+    let out = des_only(&s);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("3DES"), "{}", out.stderr);
+    drop(s);
+    let s = start_v1("ssh1-des", &["Ciphers +3des,blowfish,des"]);
+    let out = des_only(&s);
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "des-ok\n");
+    assert!(
+        out.stderr.contains("Using single-DES encryption"),
+        "{}",
+        out.stderr
+    );
 }
