@@ -30,6 +30,8 @@ const TARGETS: &[(&str, &[&str])] = &[
             "userauth_result",
             "monitor_messages",
             "sftp_server",
+            "v1_packet",
+            "v1_transport_server",
         ],
     ),
     ("authkeys/fuzz", &["parse_file", "revoked_keys"]),
