@@ -138,7 +138,7 @@ fn stream_longer_than_the_buffer() {
     enc.set_cipher(e);
     let mut dec = PacketDecoder::new();
     dec.set_cipher(d);
-    let data: Vec<u8> = (0..40_000u32).map(|i| (i * 7919 >> 3) as u8).collect();
+    let data: Vec<u8> = (0..40_000u32).map(|i| ((i * 7919) >> 3) as u8).collect();
     let mut wire = Vec::new();
     for i in 0..30u8 {
         enc.encode(i, &data, &[i; 8], &mut wire).unwrap();
