@@ -41,7 +41,7 @@ fn run(cipher: V1Cipher, host: &RsaPrivateKey, server_key: &RsaPrivateKey) -> Ve
     std::fs::write(&conf, OPENSSL_LEGACY).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut child = Command::new(SSH1)
+    let child = Command::new(SSH1)
         .args(["-1", "-c", cipher.name(), "-p", &port.to_string()])
         .args([
             "-o",
