@@ -32,6 +32,8 @@ const TARGETS: &[(&str, &[&str])] = &[
             "sftp_server",
             "v1_auth_server",
             "v1_session",
+            "v1_packet",
+            "v1_transport_server",
         ],
     ),
     ("authkeys/fuzz", &["parse_file", "revoked_keys"]),

@@ -503,6 +503,26 @@ fn exported_state_refuses_garbage() {
     assert!(V1TransportState::from_bytes(&other).is_err());
 }
 
+/// A session carrying several times the decoder's buffer, both ways, in large
+/// reads (room is made in the decoder as packets are taken).
+#[test]
+fn long_session() {
+    let k = keys();
+    let (mut c, mut s) = established(&k, V1Cipher::Blowfish, &[100_000]);
+    let data = vec![0x61u8; 60_000];
+    let (mut ec, mut es) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        for _ in 0..5 {
+            c.send(m::CMSG_STDIN_DATA, &data).unwrap();
+            s.send(m::SMSG_STDOUT_DATA, &data).unwrap();
+        }
+        shuttle(&k, &mut c, &mut s, &[100_000], &mut ec, &mut es);
+    }
+    assert!(s.error().is_none() && c.error().is_none());
+    assert_eq!(messages(&es).len(), 20);
+    assert_eq!(messages(&ec).len(), 20);
+}
+
 /// With keys of the sizes OpenSSH used by default (1024-bit server key, 2048-bit
 /// host key), generated here.
 #[test]

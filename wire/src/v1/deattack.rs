@@ -63,8 +63,8 @@ impl fmt::Display for DeattackError {
 
 impl std::error::Error for DeattackError {}
 
-/// The detector, with its hash table kept from packet to packet (at most
-/// `4 * MAX_BLOCKS` two-byte entries: 256 KiB).
+/// The detector, with its hash table kept from packet to packet (at most 65536
+/// two-byte entries, 128 KiB, for [`MAX_BLOCKS`] blocks).
 #[derive(Debug, Default, Clone)]
 pub struct Detector {
     table: Vec<u16>,

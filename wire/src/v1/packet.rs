@@ -165,7 +165,11 @@ impl PacketEncoder {
 pub struct PacketDecoder {
     cipher: Option<Box<dyn V1BlockCipher>>,
     detector: Detector,
+    /// Received bytes; those before `pos` are already returned as packets (dropped
+    /// at the next [`PacketDecoder::feed`], so that taking many small packets out of
+    /// a full buffer does not move the rest each time).
     buf: Vec<u8>,
+    pos: usize,
     error: Option<V1PacketError>,
 }
 
@@ -173,7 +177,7 @@ impl fmt::Debug for PacketDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PacketDecoder")
             .field("decrypting", &self.cipher.is_some())
-            .field("buffered", &self.buf.len())
+            .field("buffered", &self.buffered())
             .field("error", &self.error)
             .finish()
     }
@@ -200,6 +204,10 @@ impl PacketDecoder {
     /// was. Taking packets out with [`PacketDecoder::next_packet`] makes room again;
     /// a full buffer always holds a whole packet (or a bad length).
     pub fn feed(&mut self, data: &[u8]) -> usize {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
         let n = data
             .len()
             .min(MAX_BUFFERED - self.buf.len().min(MAX_BUFFERED));
@@ -209,12 +217,15 @@ impl PacketDecoder {
 
     /// Bytes received but not yet part of a returned packet.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.pos
     }
 
     /// The buffered bytes, taken out (to hand them to another process).
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
+        let mut b = std::mem::take(&mut self.buf);
+        b.drain(..self.pos);
+        self.pos = 0;
+        b
     }
 
     /// The error that stopped the decoder, if any.
@@ -236,7 +247,8 @@ impl PacketDecoder {
     }
 
     fn next_inner(&mut self) -> Result<Option<(u8, Vec<u8>)>, V1PacketError> {
-        let Some(head) = self.buf.get(..4) else {
+        let avail = &mut self.buf[self.pos..];
+        let Some(head) = avail.get(..4) else {
             return Ok(None);
         };
         let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
@@ -244,10 +256,10 @@ impl PacketDecoder {
             return Err(V1PacketError::BadLength(length));
         }
         let padded = padded_len(length);
-        if self.buf.len() < MIN_WIRE_LEN || self.buf.len() < 4 + padded {
+        if avail.len() < MIN_WIRE_LEN || avail.len() < 4 + padded {
             return Ok(None);
         }
-        let body = &mut self.buf[4..4 + padded];
+        let body = &mut avail[4..4 + padded];
         if let Some(c) = &mut self.cipher {
             self.detector.check(body).map_err(V1PacketError::Deattack)?;
             c.apply(body);
@@ -261,7 +273,7 @@ impl PacketDecoder {
         let padding = 8 - length as usize % 8;
         let msg_type = checked[padding];
         let data = checked[padding + 1..].to_vec();
-        self.buf.drain(..4 + padded);
+        self.pos += 4 + padded;
         Ok(Some((msg_type, data)))
     }
 }

@@ -107,6 +107,58 @@ fn bad_lengths_are_refused_without_allocation() {
     ));
 }
 
+/// A full buffer of the smallest packets is taken out without moving the rest of
+/// the buffer for each one (this would be quadratic).
+#[test]
+fn many_small_packets() {
+    let mut enc = PacketEncoder::new();
+    let mut wire = Vec::new();
+    while wire.len() + 12 <= MAX_BUFFERED {
+        enc.encode(32, b"", &[0; 8], &mut wire).unwrap();
+    }
+    let mut d = PacketDecoder::new();
+    assert_eq!(d.feed(&wire), wire.len());
+    let mut n = 0;
+    while let Some((t, _)) = d.next_packet().unwrap() {
+        assert_eq!(t, 32);
+        n += 1;
+    }
+    assert_eq!(n, wire.len() / 12);
+    assert_eq!(d.buffered(), 0);
+    assert_eq!(d.feed(&wire[..5]), 5);
+    assert_eq!(d.take_buffered(), wire[..5].to_vec());
+}
+
+/// A stream several times the buffer's size goes through in chunks (room is made
+/// as packets are taken).
+#[test]
+fn stream_longer_than_the_buffer() {
+    let (e, d) = Toy::pair(77);
+    let mut enc = PacketEncoder::new();
+    enc.set_cipher(e);
+    let mut dec = PacketDecoder::new();
+    dec.set_cipher(d);
+    let data: Vec<u8> = (0..40_000u32).map(|i| ((i * 7919) >> 3) as u8).collect();
+    let mut wire = Vec::new();
+    for i in 0..30u8 {
+        enc.encode(i, &data, &[i; 8], &mut wire).unwrap();
+    }
+    assert!(wire.len() > 4 * MAX_BUFFERED);
+    let mut got = 0;
+    for chunk in wire.chunks(65_536) {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let n = dec.feed(rest);
+            rest = &rest[n..];
+            while let Some((t, p)) = dec.next_packet().unwrap() {
+                assert_eq!((t, p.len()), (got, data.len()));
+                got += 1;
+            }
+        }
+    }
+    assert_eq!(got, 30);
+}
+
 #[test]
 fn outgoing_limit() {
     let mut out = Vec::new();
