@@ -1,7 +1,10 @@
 //! The SSH-1 server transport fed arbitrary bytes after its `SSH_SMSG_PUBLIC_KEY`:
 //! no panic, bounded output, sticky errors. Session keys it asks for are decrypted
 //! with the fixed test keys below (the monitor's part), so an input carrying a real
-//! encrypted session key reaches the encrypted stream.
+//! encrypted session key reaches the encrypted stream. Input: one byte, the length
+//! of the first chunk, then the bytes (the committed seeds in
+//! `fuzz/seeds/v1_transport_server/`, made by `kex/tests/v1_fuzz_seeds.rs`, hold
+//! whole sessions and one input per refusal).
 //!
 //! Deterministic: the keys are embedded (made once with `openssl genrsa -traditional`,
 //! 768 and 1024 bits, the same as `sisu-kex`'s v1 tests) and the randomness comes
@@ -66,9 +69,12 @@ fuzz_target!(|data: &[u8]| {
         &[],
     );
     let _ = t.poll_transmit();
-    // Two chunks split by the first byte, to vary the chunking.
-    let split = data.first().map_or(0, |b| *b as usize).min(data.len());
-    let first = t.handle_input(&data[..split]);
+    // The first byte says how many of the following bytes go in the first chunk;
+    // a session key asked for after it is answered before the second.
+    let split = data.first().map_or(0, |b| *b as usize);
+    let stream = data.get(1..).unwrap_or_default();
+    let split = split.min(stream.len());
+    let first = t.handle_input(&stream[..split]);
     while let Some(e) = t.poll_event() {
         if let V1Event::SessionKeyNeeded {
             encrypted,
@@ -81,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = t.provide_session_key(key);
         }
     }
-    let second = t.handle_input(&data[split..]);
+    let second = t.handle_input(&stream[split..]);
     if let Err(e) = first {
         assert_eq!(second, Err(e), "errors are sticky");
     }
