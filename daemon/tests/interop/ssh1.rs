@@ -31,12 +31,42 @@ struct V1Server {
     user_key: PathBuf,
 }
 
+/// Makes an `rsa1` key pair at `path` (and `path.pub`) with PuTTY's `puttygen`.
+fn puttygen_key(path: &Path) {
+    let mut cmd = Command::new("puttygen");
+    cmd.args([
+        "-q",
+        "-t",
+        "rsa1",
+        "-b",
+        "2048",
+        "--new-passphrase",
+        "/dev/null",
+        "-o",
+    ])
+    .arg(path);
+    run_bounded(cmd, Input::Null, None, Duration::from_secs(120)).assert_success();
+    let mut cmd = Command::new("puttygen");
+    cmd.arg(path).arg("-L");
+    let out = run_bounded(cmd, Input::Null, None, Duration::from_secs(30));
+    out.assert_success();
+    fs::write(format!("{}.pub", path.display()), out.stdout).unwrap();
+}
+
 fn v1_builder(name: &str, extra: &[&str]) -> (ServerBuilder, PathBuf, PathBuf) {
+    v1_builder_with(name, extra, |p| rsa1_key(p, 2048))
+}
+
+fn v1_builder_with(
+    name: &str,
+    extra: &[&str],
+    host_key: impl Fn(&Path),
+) -> (ServerBuilder, PathBuf, PathBuf) {
     let keys = std::env::temp_dir().join(format!("sisu-ssh1-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&keys);
     fs::create_dir_all(&keys).unwrap();
     let host = keys.join("ssh_host_key");
-    rsa1_key(&host, 2048);
+    host_key(&host);
     let user_key = keys.join("identity");
     rsa1_key(&user_key, 1024);
     let mut b = Server::builder(name)
@@ -53,7 +83,10 @@ fn v1_builder(name: &str, extra: &[&str]) -> (ServerBuilder, PathBuf, PathBuf) {
 }
 
 fn start_v1(name: &str, extra: &[&str]) -> V1Server {
-    let (b, host_pub, user_key) = v1_builder(name, extra);
+    finish_v1(v1_builder(name, extra))
+}
+
+fn finish_v1((b, host_pub, user_key): (ServerBuilder, PathBuf, PathBuf)) -> V1Server {
     let server = b.start();
     // The SSH-2 host keys of the harness stay; the user's SSH-1 key is added.
     let line = fs::read_to_string(format!("{}.pub", user_key.display())).unwrap();
@@ -126,6 +159,11 @@ impl V1Server {
     /// `ssh1 -1` with the user's key, `cipher`, and `args` (the command and what
     /// goes before it).
     fn ssh1(&self, cipher: &str, args: &[&str], input: Input) -> Output {
+        run_bounded(self.ssh1_command(cipher, args), input, None, CLIENT_TIMEOUT)
+    }
+
+    /// The `ssh1 -1` command line of [`V1Server::ssh1`].
+    fn ssh1_command(&self, cipher: &str, args: &[&str]) -> Command {
         let kh = self.known_hosts();
         let openssl = self.server.dir().join("openssl-legacy.cnf");
         fs::write(&openssl, OPENSSL_LEGACY).unwrap();
@@ -154,7 +192,7 @@ impl V1Server {
         if !args.contains(&"127.0.0.1") {
             cmd.arg("127.0.0.1");
         }
-        run_bounded(cmd, input, None, CLIENT_TIMEOUT)
+        cmd
     }
 }
 
@@ -422,4 +460,95 @@ pub fn ssh1_des_only_when_configured() {
         "{}",
         out.stderr
     );
+}
+
+/// A host key made by `puttygen -t rsa1`: `ssh1` checks it against the public line
+/// `puttygen -L` printed, with StrictHostKeyChecking.
+pub fn ssh1_host_key_made_by_puttygen() {
+    let s = finish_v1(v1_builder_with("ssh1-puttygen", &[], puttygen_key));
+    let out = s.ssh1("3des", &["127.0.0.1", "echo puttygen-key"], Input::Null);
+    out.assert_success();
+    assert_eq!(out.stdout_str(), "puttygen-key\n");
+}
+
+/// `-R`: the server listens for the client and carries connections back to a TCP
+/// echo service on the client's side.
+pub fn ssh1_remote_forward() {
+    let s = start_v1("ssh1-rforward", &[]);
+    let echo = tcp_echo();
+    let remote = crate::common::free_port();
+    let spec = format!("{remote}:127.0.0.1:{echo}");
+    let script = format!(
+        "import socket,time\nfor i in range(100):\n  try:\n    c=socket.create_connection(('127.0.0.1',{remote}));break\n  except OSError: time.sleep(0.1)\nc.sendall(b'pong-ssh1');c.shutdown(socket.SHUT_WR)\nd=b''\nwhile True:\n  b=c.recv(100)\n  if not b: break\n  d+=b\nprint(d.decode())\n"
+    );
+    let (got, client) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| s.ssh1("3des", &["-R", &spec, "127.0.0.1", "sleep 5"], Input::Null));
+        let mut py = Command::new("python3");
+        py.args(["-c", &script]);
+        let got = run_bounded(py, Input::Null, None, CLIENT_TIMEOUT);
+        (got, h.join().unwrap())
+    });
+    client.assert_success();
+    assert_eq!(got.stdout_str(), "pong-ssh1\n", "{}", got.stderr);
+}
+
+/// `-A`: the client's agent answers through the forwarded socket (`ssh-add -l` on
+/// the server lists the agent's key).
+pub fn ssh1_agent_forwarding() {
+    use crate::background::{wait_until, StopOnDrop};
+    let s = start_v1("ssh1-agent", &[]);
+    let sock = s.server.dir().join("agent.sock");
+    let agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _stop_agent = StopOnDrop(agent.id());
+    wait_until("ssh-agent", Duration::from_secs(10), || sock.exists());
+    let mut add = Command::new("ssh-add");
+    add.arg("-q")
+        .arg(s.server.client_key())
+        .env("SSH_AUTH_SOCK", &sock);
+    run_bounded(add, Input::Null, None, Duration::from_secs(30)).assert_success();
+    let fp = crate::common::fingerprint(&PathBuf::from(format!(
+        "{}.pub",
+        s.server.client_key().display()
+    )));
+    // The client logs in with its rsa1 key (-i); the agent socket only travels.
+    let mut cmd = s.ssh1_command("3des", &["-A", "127.0.0.1", "ssh-add -l"]);
+    cmd.env("SSH_AUTH_SOCK", &sock);
+    let out = run_bounded(cmd, Input::Null, None, CLIENT_TIMEOUT);
+    out.assert_success();
+    assert!(
+        out.stdout_str().contains(&fp),
+        "{}\n{}",
+        out.stdout_str(),
+        out.stderr
+    );
+}
+
+/// `-X` over protocol 1: `xdpyinfo` on the server reaches the client's Xvfb display
+/// through the forwarded X11 channel.
+pub fn ssh1_x11_forwarding() {
+    let s = start_v1("ssh1-x11", &["X11Forwarding yes", "X11DisplayOffset 40"]);
+    let xvfb = crate::x11::Xvfb::start(s.server.dir().path(), 140);
+    let mut cmd = s.ssh1_command(
+        "3des",
+        &[
+            "-X",
+            "127.0.0.1",
+            "echo D=$DISPLAY; xdpyinfo | grep 'vendor string'",
+        ],
+    );
+    cmd.env("DISPLAY", format!(":{}", xvfb.display))
+        .env("XAUTHORITY", &xvfb.authority);
+    let out = run_bounded(cmd, Input::Null, None, CLIENT_TIMEOUT);
+    out.assert_success();
+    let text = out.stdout_str();
+    assert!(text.contains("D=localhost:4"), "{text}\n{}", out.stderr);
+    assert!(text.contains("vendor string"), "{text}\n{}", out.stderr);
 }

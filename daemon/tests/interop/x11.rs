@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// An Xvfb server on display `:n`, with a cookie of its own; stopped when dropped.
-struct Xvfb {
-    display: u32,
-    authority: PathBuf,
+pub(crate) struct Xvfb {
+    pub(crate) display: u32,
+    pub(crate) authority: PathBuf,
     cookie: String,
     child: Child,
 }
@@ -27,7 +27,7 @@ impl Drop for Xvfb {
 impl Xvfb {
     /// Starts one on the first free display from `first` on (tests running at once
     /// use ranges of their own).
-    fn start(dir: &Path, first: u32) -> Xvfb {
+    pub(crate) fn start(dir: &Path, first: u32) -> Xvfb {
         let display = (first..first + 50)
             .find(|n| {
                 !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
