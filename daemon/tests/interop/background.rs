@@ -182,15 +182,38 @@ pub fn addresses_in(port: u16, tcp: &str, tcp6: &str) -> Vec<String> {
     out
 }
 
-/// A process (by PID) sent SIGTERM when dropped.
-pub struct StopOnDrop(pub u32);
+/// An `ssh-agent -D` of the test's own on `sock`, stopped (and reaped) when dropped.
+pub struct Agent {
+    child: std::process::Child,
+}
 
-impl Drop for StopOnDrop {
+impl Agent {
+    /// Starts one on `sock` and waits (bounded) for the socket.
+    pub fn start(sock: &std::path::Path) -> Agent {
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(sock)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start ssh-agent");
+        let agent = Agent { child };
+        wait_until("ssh-agent", Duration::from_secs(10), || sock.exists());
+        agent
+    }
+
+    /// Stops it now.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Agent {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0 as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
+        self.stop();
     }
 }
 

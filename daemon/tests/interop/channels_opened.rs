@@ -14,7 +14,7 @@ use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
@@ -308,17 +308,7 @@ pub fn unix_socket_forward_policy() {
 pub fn agent_forwarding_with_dash_a() {
     let server = Server::start("agent-fwd");
     let sock = server.dir().join("agent.sock");
-    let mut agent = Command::new("ssh-agent")
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _stop_agent = StopOnDrop(agent.id());
-    wait_until("ssh-agent", Duration::from_secs(10), || sock.exists());
+    let mut agent = crate::background::Agent::start(&sock);
     let mut add = Command::new("ssh-add");
     add.arg("-q")
         .arg(server.client_key())
@@ -373,8 +363,7 @@ pub fn agent_forwarding_with_dash_a() {
     )
     .unwrap();
     none(&key_off);
-    let _ = agent.kill();
-    let _ = agent.wait();
+    agent.stop();
 }
 
 /// `ssh -D`: SOCKS5 with a name (resolved on the server, off its loop) and SOCKS4 with

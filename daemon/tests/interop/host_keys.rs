@@ -361,23 +361,7 @@ pub fn host_key_agent_signs_for_a_missing_private_key() {
         .host_key(crate::common::HostKeyType::Rsa)
         .prepare();
     let sock = p.dir.join("agent.sock");
-    let mut agent = Command::new("ssh-agent")
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !sock.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "ssh-agent did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut agent = crate::background::Agent::start(&sock);
     let mut text = fs::read_to_string(p.config_path()).unwrap();
     for kind in ["ed25519", "rsa"] {
         let key = p.dir.join(&format!("ssh_host_{kind}_key"));
@@ -402,8 +386,7 @@ pub fn host_key_agent_signs_for_a_missing_private_key() {
             .run("echo signed");
         assert_eq!(out.stdout_str(), "signed\n", "{alg}: {}", out.stderr);
     }
-    let _ = agent.kill();
-    let _ = agent.wait();
+    agent.stop();
     // Without the agent the key cannot sign: the exchange fails, nothing else breaks.
     let out = server.ssh().run("true");
     assert_ne!(out.code, Some(0), "{}", out.stderr);

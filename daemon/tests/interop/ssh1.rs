@@ -495,20 +495,9 @@ pub fn ssh1_remote_forward() {
 /// `-A`: the client's agent answers through the forwarded socket (`ssh-add -l` on
 /// the server lists the agent's key).
 pub fn ssh1_agent_forwarding() {
-    use crate::background::{wait_until, StopOnDrop};
     let s = start_v1("ssh1-agent", &[]);
     let sock = s.server.dir().join("agent.sock");
-    let agent = Command::new("ssh-agent")
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _stop_agent = StopOnDrop(agent.id());
-    wait_until("ssh-agent", Duration::from_secs(10), || sock.exists());
+    let _agent = crate::background::Agent::start(&sock);
     let mut add = Command::new("ssh-add");
     add.arg("-q")
         .arg(s.server.client_key())
