@@ -55,6 +55,7 @@ mod sftp;
 mod sftp_internal;
 mod ssh1;
 mod ssh1_bad_peers;
+mod ssh1_forwarding;
 mod stalls;
 mod tcp_wrappers;
 mod transfer;
@@ -76,13 +77,15 @@ fn trials() -> Vec<libtest_mimic::Trial> {
         ssh1::ssh1_and_ssh2_clients_on_one_port => [Sisu, Program("ssh1")],
         ssh1::ssh1_transfers_with_3des_and_blowfish => [Sisu, Program("ssh1"), Program("plink")],
         ssh1::ssh1_pty_shell => [Sisu, Program("ssh1")],
-        ssh1::ssh1_local_forward => [Sisu, Program("ssh1")],
+        ssh1_forwarding::ssh1_local_forward => [Sisu, Program("ssh1")],
         ssh1::ssh1_rsa_authentication_no_refuses_keys => [Sisu, Program("ssh1")],
         ssh1::protocol_1_is_off_by_default => [Sisu, Program("ssh1")],
-        ssh1::ssh1_x11_forwarding => [Sisu, Program("ssh1"), Program("Xvfb"), Program("xdpyinfo"), Program("xauth")],
+        ssh1::protocol_1_alone => [Sisu, Program("ssh1")],
+        ssh1::ssh1_authorized_keys_options => [Sisu, Program("ssh1")],
+        ssh1_forwarding::ssh1_x11_forwarding => [Sisu, Program("ssh1"), Program("Xvfb"), Program("xdpyinfo"), Program("xauth")],
         ssh1::ssh1_host_key_made_by_puttygen => [Sisu, Program("ssh1"), Program("puttygen")],
-        ssh1::ssh1_remote_forward => [Sisu, Program("ssh1")],
-        ssh1::ssh1_agent_forwarding => [Sisu, Program("ssh1"), Program("ssh-agent")],
+        ssh1_forwarding::ssh1_remote_forward => [Sisu, Program("ssh1")],
+        ssh1_forwarding::ssh1_agent_forwarding => [Sisu, Program("ssh1"), Program("ssh-agent")],
         ssh1::ssh1_des_only_when_configured => [Sisu, Program("plink"), Program("ssh-keygen1")],
         ssh1::ssh1_password_login_and_refusal => [Sisu, Root, Program("plink")],
         ssh1_bad_peers::ssh1_huge_packet_length => [Sisu],

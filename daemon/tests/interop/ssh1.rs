@@ -4,7 +4,6 @@
 //! SSH-1 lines (`bits exponent modulus comment`). OpenSSH 9 has no protocol 1, so
 //! these run against sisu-sshd only.
 
-use crate::background::tcp_echo;
 use crate::common::{
     random_file, run_bounded, sha256_file, Input, Output, Server, ServerBuilder, CLIENT_TIMEOUT,
 };
@@ -25,10 +24,10 @@ fn rsa1_key(path: &Path, bits: u32) {
 
 /// A server with `Protocol 2,1`, an `rsa1` host key, and the user's `rsa1` key in
 /// authorized_keys (next to the harness's ed25519 key).
-struct V1Server {
-    server: Server,
+pub(crate) struct V1Server {
+    pub(crate) server: Server,
     host_pub: PathBuf,
-    user_key: PathBuf,
+    pub(crate) user_key: PathBuf,
 }
 
 /// Makes an `rsa1` key pair at `path` (and `path.pub`) with PuTTY's `puttygen`.
@@ -69,12 +68,15 @@ fn v1_builder_with(
     host_key(&host);
     let user_key = keys.join("identity");
     rsa1_key(&user_key, 1024);
-    let mut b = Server::builder(name)
-        .config("Protocol 2,1")
-        .config(&format!("HostKey {}", host.display()));
+    // The first value of a keyword wins: `extra` comes first, so that it may say
+    // `Protocol 1`.
+    let mut b = Server::builder(name);
     for l in extra {
         b = b.config(l);
     }
+    let b = b
+        .config("Protocol 2,1")
+        .config(&format!("HostKey {}", host.display()));
     (
         b,
         PathBuf::from(format!("{}.pub", host.display())),
@@ -82,7 +84,7 @@ fn v1_builder_with(
     )
 }
 
-fn start_v1(name: &str, extra: &[&str]) -> V1Server {
+pub(crate) fn start_v1(name: &str, extra: &[&str]) -> V1Server {
     finish_v1(v1_builder(name, extra))
 }
 
@@ -158,12 +160,12 @@ impl V1Server {
 
     /// `ssh1 -1` with the user's key, `cipher`, and `args` (the command and what
     /// goes before it).
-    fn ssh1(&self, cipher: &str, args: &[&str], input: Input) -> Output {
+    pub(crate) fn ssh1(&self, cipher: &str, args: &[&str], input: Input) -> Output {
         run_bounded(self.ssh1_command(cipher, args), input, None, CLIENT_TIMEOUT)
     }
 
     /// The `ssh1 -1` command line of [`V1Server::ssh1`].
-    fn ssh1_command(&self, cipher: &str, args: &[&str]) -> Command {
+    pub(crate) fn ssh1_command(&self, cipher: &str, args: &[&str]) -> Command {
         let kh = self.known_hosts();
         let openssl = self.server.dir().join("openssl-legacy.cnf");
         fs::write(&openssl, OPENSSL_LEGACY).unwrap();
@@ -204,11 +206,20 @@ const OPENSSL_LEGACY: &str = "openssl_conf = openssl_init\n[openssl_init]\nprovi
 /// `Accepted rsa for USER from ADDR port N ssh1`, as OpenSSH 7 did.
 pub fn ssh1_and_ssh2_clients_on_one_port() {
     let s = start_v1("ssh1-both", &[]);
-    let out = s.ssh1(
-        "3des",
-        &["127.0.0.1", "echo one; echo two >&2; exit 3"],
-        Input::Null,
-    );
+    // An SSH-2 session runs while the SSH-1 one does.
+    let (out, ssh2) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| {
+            s.ssh1(
+                "3des",
+                &["127.0.0.1", "sleep 1; echo one; echo two >&2; exit 3"],
+                Input::Null,
+            )
+        });
+        let ssh2 = s.server.ssh().run("sleep 0.5; echo during");
+        (h.join().unwrap(), ssh2)
+    });
+    ssh2.assert_success();
+    assert_eq!(ssh2.stdout_str(), "during\n");
     out.assert_code(3);
     assert_eq!(out.stdout_str(), "one\n");
     assert!(out.stderr.contains("two"), "{}", out.stderr);
@@ -266,31 +277,6 @@ pub fn ssh1_pty_shell() {
     let text = out.stdout_str();
     assert!(text.contains("/dev/pts/"), "{text}\n{}", out.stderr);
     assert!(text.contains("marker-42"), "{text}");
-}
-
-/// `-L`: a local forward through the server to a TCP echo service.
-pub fn ssh1_local_forward() {
-    let s = start_v1("ssh1-forward", &[]);
-    let echo = tcp_echo();
-    let local = crate::common::free_port();
-    let spec = format!("{local}:127.0.0.1:{echo}");
-    let script = format!(
-        "import socket,time\nfor i in range(100):\n  try:\n    c=socket.create_connection(('127.0.0.1',{local}));break\n  except OSError: time.sleep(0.1)\nc.sendall(b'ping-ssh1');c.shutdown(socket.SHUT_WR)\nd=b''\nwhile True:\n  b=c.recv(100)\n  if not b: break\n  d+=b\nprint(d.decode())\n"
-    );
-    let child_out = std::thread::scope(|sc| {
-        let h = sc.spawn(|| s.ssh1("3des", &["-L", &spec, "127.0.0.1", "sleep 5"], Input::Null));
-        let mut py = Command::new("python3");
-        py.args(["-c", &script]);
-        let got = run_bounded(py, Input::Null, None, CLIENT_TIMEOUT);
-        (got, h.join().unwrap())
-    });
-    child_out.1.assert_success();
-    assert_eq!(
-        child_out.0.stdout_str(),
-        "ping-ssh1\n",
-        "{}",
-        child_out.0.stderr
-    );
 }
 
 /// `RSAAuthentication no`: RSA is not offered (the client, in batch mode, has no
@@ -471,73 +457,49 @@ pub fn ssh1_host_key_made_by_puttygen() {
     assert_eq!(out.stdout_str(), "puttygen-key\n");
 }
 
-/// `-R`: the server listens for the client and carries connections back to a TCP
-/// echo service on the client's side.
-pub fn ssh1_remote_forward() {
-    let s = start_v1("ssh1-rforward", &[]);
-    let echo = tcp_echo();
-    let remote = crate::common::free_port();
-    let spec = format!("{remote}:127.0.0.1:{echo}");
-    let script = format!(
-        "import socket,time\nfor i in range(100):\n  try:\n    c=socket.create_connection(('127.0.0.1',{remote}));break\n  except OSError: time.sleep(0.1)\nc.sendall(b'pong-ssh1');c.shutdown(socket.SHUT_WR)\nd=b''\nwhile True:\n  b=c.recv(100)\n  if not b: break\n  d+=b\nprint(d.decode())\n"
-    );
-    let (got, client) = std::thread::scope(|sc| {
-        let h = sc.spawn(|| s.ssh1("3des", &["-R", &spec, "127.0.0.1", "sleep 5"], Input::Null));
-        let mut py = Command::new("python3");
-        py.args(["-c", &script]);
-        let got = run_bounded(py, Input::Null, None, CLIENT_TIMEOUT);
-        (got, h.join().unwrap())
-    });
-    client.assert_success();
-    assert_eq!(got.stdout_str(), "pong-ssh1\n", "{}", got.stderr);
-}
-
-/// `-A`: the client's agent answers through the forwarded socket (`ssh-add -l` on
-/// the server lists the agent's key).
-pub fn ssh1_agent_forwarding() {
-    let s = start_v1("ssh1-agent", &[]);
-    let sock = s.server.dir().join("agent.sock");
-    let _agent = crate::background::Agent::start(&sock);
-    let mut add = Command::new("ssh-add");
-    add.arg("-q")
-        .arg(s.server.client_key())
-        .env("SSH_AUTH_SOCK", &sock);
-    run_bounded(add, Input::Null, None, Duration::from_secs(30)).assert_success();
-    let fp = crate::common::fingerprint(&PathBuf::from(format!(
-        "{}.pub",
-        s.server.client_key().display()
-    )));
-    // The client logs in with its rsa1 key (-i); the agent socket only travels.
-    let mut cmd = s.ssh1_command("3des", &["-A", "127.0.0.1", "ssh-add -l"]);
-    cmd.env("SSH_AUTH_SOCK", &sock);
-    let out = run_bounded(cmd, Input::Null, None, CLIENT_TIMEOUT);
+/// `Protocol 1` alone: the server says `SSH-1.5`, serves `ssh1`, and refuses an SSH-2
+/// client ("Protocol major versions differ").
+pub fn protocol_1_alone() {
+    let s = start_v1("ssh1-only", &["Protocol 1"]);
+    let out = s.ssh1("3des", &["-v", "127.0.0.1", "echo v1"], Input::Null);
     out.assert_success();
+    assert_eq!(out.stdout_str(), "v1\n");
     assert!(
-        out.stdout_str().contains(&fp),
-        "{}\n{}",
-        out.stdout_str(),
+        out.stderr.contains("Remote protocol version 1.5"),
+        "{}",
+        out.stderr
+    );
+    let out = s.server.ssh().run("true");
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Protocol major versions differ"),
+        "{}",
         out.stderr
     );
 }
 
-/// `-X` over protocol 1: `xdpyinfo` on the server reaches the client's Xvfb display
-/// through the forwarded X11 channel.
-pub fn ssh1_x11_forwarding() {
-    let s = start_v1("ssh1-x11", &["X11Forwarding yes", "X11DisplayOffset 40"]);
-    let xvfb = crate::x11::Xvfb::start(s.server.dir().path(), 140);
-    let mut cmd = s.ssh1_command(
-        "3des",
-        &[
-            "-X",
-            "127.0.0.1",
-            "echo D=$DISPLAY; xdpyinfo | grep 'vendor string'",
-        ],
-    );
-    cmd.env("DISPLAY", format!(":{}", xvfb.display))
-        .env("XAUTHORITY", &xvfb.authority);
-    let out = run_bounded(cmd, Input::Null, None, CLIENT_TIMEOUT);
-    out.assert_success();
+/// Options of an SSH-1 authorized_keys line: `command=` runs instead of what the
+/// client asked for, `no-pty` refuses the terminal.
+pub fn ssh1_authorized_keys_options() {
+    let s = start_v1("ssh1-options", &[]);
+    let ak = s.server.dir().join("authorized_keys");
+    let text = fs::read_to_string(&ak).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("1024 ") {
+            Some(rest) => {
+                format!("command=\"echo forced:$SSH_ORIGINAL_COMMAND\",no-pty 1024 {rest}\n")
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(&ak, text).unwrap();
+    let out = s.ssh1("3des", &["-tt", "127.0.0.1", "echo asked"], Input::Null);
     let text = out.stdout_str();
-    assert!(text.contains("D=localhost:4"), "{text}\n{}", out.stderr);
-    assert!(text.contains("vendor string"), "{text}\n{}", out.stderr);
+    assert!(text.contains("forced:echo asked"), "{text}\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("refused to allocate a pseudo tty"),
+        "{}",
+        out.stderr
+    );
 }
