@@ -256,3 +256,47 @@ pub fn a_stalled_forward_connect_blocks_nothing() {
         "refused after {fwd_secs} s"
     );
 }
+
+/// A paramiko client that opens `direct-tcpip` to 127.0.0.1:PORT, sends 64 KiB and
+/// closes the channel at once (DATA, EOF and CLOSE back to back).
+const SEND_AND_CLOSE_PY: &str = r#"
+import sys, paramiko
+port, user, key, known, target = sys.argv[1:6]
+c = paramiko.SSHClient()
+c.load_host_keys(known)
+c.set_missing_host_key_policy(paramiko.RejectPolicy())
+c.connect("127.0.0.1", port=int(port), username=user, key_filename=key,
+          look_for_keys=False, allow_agent=False, timeout=10, banner_timeout=10, auth_timeout=10)
+t = c.get_transport()
+ch = t.open_channel("direct-tcpip", ("127.0.0.1", int(target)), ("127.0.0.1", 1), timeout=30)
+ch.sendall(b"s" * 65536)
+ch.shutdown_write()
+ch.close()
+import time; time.sleep(1)
+c.close()
+print("sent")
+"#;
+
+/// What a client sends just before it closes a forwarded channel reaches the
+/// destination whole: the server writes it out after the channel is gone (it used
+/// to drop what it had not written yet when the CLOSE came in the same read).
+pub fn data_sent_just_before_close_is_delivered() {
+    let server = Server::start("fwd-send-close");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().port();
+    let got = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut all = Vec::new();
+        let _ = s.read_to_end(&mut all);
+        all.len()
+    });
+    let out = crate::background::python_peer(
+        &server,
+        SEND_AND_CLOSE_PY,
+        &[std::ffi::OsStr::new(&target.to_string())],
+    );
+    out.assert_success();
+    assert_eq!(got.join().unwrap(), 65536, "{}", out.stderr);
+}

@@ -37,7 +37,7 @@ pub fn accepted_publickey_line() {
 pub const FAIL2BAN_SSHD_FILTER: &str = "/etc/fail2ban/filter.d/sshd.conf";
 
 /// The server's log as syslog lines (timestamp, host, program), which fail2ban wants.
-fn as_syslog(server: &Server) -> std::path::PathBuf {
+pub(crate) fn as_syslog(server: &Server) -> std::path::PathBuf {
     let syslog: String = server
         .log()
         .lines()
@@ -48,8 +48,22 @@ fn as_syslog(server: &Server) -> std::path::PathBuf {
     path
 }
 
+/// How many lines `fail2ban-regex` says matched ("Lines: 13 lines, 8 ignored, 4
+/// matched, 1 missed").
+pub(crate) fn fail2ban_matched(text: &str) -> u32 {
+    text.lines()
+        .find(|l| l.starts_with("Lines:"))
+        .and_then(|l| {
+            l.split(',')
+                .find(|part| part.trim_end().ends_with(" matched"))
+        })
+        .and_then(|m| m.split_whitespace().next())
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(0)
+}
+
 /// `fail2ban-regex ARGS…` (bounded): its stdout.
-fn fail2ban_regex(args: &[&std::ffi::OsStr]) -> String {
+pub(crate) fn fail2ban_regex(args: &[&std::ffi::OsStr]) -> String {
     let mut cmd = std::process::Command::new("fail2ban-regex");
     cmd.args(args);
     let out = crate::common::run_bounded(
@@ -156,17 +170,7 @@ pub fn fail2ban_recognises_failed_attempts() {
         hits >= 3,
         "fail2ban recognised {hits} of 3 failed attempts:\n{text}"
     );
-    // "Lines: 13 lines, 8 ignored, 4 matched, 1 missed"
-    let matched = text
-        .lines()
-        .find(|l| l.starts_with("Lines:"))
-        .and_then(|l| {
-            l.split(',')
-                .find(|part| part.trim_end().ends_with(" matched"))
-        })
-        .and_then(|m| m.split_whitespace().next())
-        .and_then(|n| n.parse::<u32>().ok())
-        .unwrap_or(0);
+    let matched = fail2ban_matched(&text);
     assert!(
         matched >= 3,
         "fail2ban (aggressive) matched {matched} lines:\n{text}"

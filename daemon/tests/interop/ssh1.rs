@@ -166,6 +166,11 @@ impl V1Server {
 
     /// The `ssh1 -1` command line of [`V1Server::ssh1`].
     pub(crate) fn ssh1_command(&self, cipher: &str, args: &[&str]) -> Command {
+        self.ssh1_command_with(cipher, &[self.user_key.as_path()], args)
+    }
+
+    /// [`V1Server::ssh1_command`] offering `keys` (in turn) instead of the user's.
+    fn ssh1_command_with(&self, cipher: &str, keys: &[&Path], args: &[&str]) -> Command {
         let kh = self.known_hosts();
         let openssl = self.server.dir().join("openssl-legacy.cnf");
         fs::write(&openssl, OPENSSL_LEGACY).unwrap();
@@ -182,15 +187,17 @@ impl V1Server {
             .arg(format!("UserKnownHostsFile={}", kh.display()))
             .arg("-o")
             .arg("GlobalKnownHostsFile=/dev/null")
-            .args(["-c", cipher, "-i"])
-            .arg(&self.user_key)
-            .args([
-                "-p",
-                &self.server.port.to_string(),
-                "-l",
-                self.server.user(),
-            ])
-            .args(args);
+            .args(["-c", cipher]);
+        for k in keys {
+            cmd.arg("-i").arg(k);
+        }
+        cmd.args([
+            "-p",
+            &self.server.port.to_string(),
+            "-l",
+            self.server.user(),
+        ])
+        .args(args);
         if !args.contains(&"127.0.0.1") {
             cmd.arg("127.0.0.1");
         }
@@ -501,5 +508,46 @@ pub fn ssh1_authorized_keys_options() {
         out.stderr.contains("refused to allocate a pseudo tty"),
         "{}",
         out.stderr
+    );
+}
+
+/// Protocol 1 failures in OpenSSH 7's words: a wrong password and unknown RSA keys
+/// (`Failed password|rsa for USER from ADDR port N ssh1`), `MaxAuthTries` ending the
+/// connection, and Debian's fail2ban sshd filter counting the failures.
+pub fn ssh1_failures_max_auth_tries_and_fail2ban() {
+    let s = start_v1("ssh1-failures", &["MaxAuthTries 2"]);
+    let user = s.server.user().to_string();
+    let args: Vec<std::ffi::OsString> = vec![
+        "-l".into(),
+        user.clone().into(),
+        "-pw".into(),
+        "not the password".into(),
+    ];
+    let out = s.plink_with("3des", &args, "true", Input::Null);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    let mut keys = Vec::new();
+    for i in 0..3 {
+        let k = s.server.dir().join(&format!("unknown{i}"));
+        rsa1_key(&k, 1024);
+        keys.push(k);
+    }
+    // The user's own key is not offered: only the unknown ones, in turn.
+    let keys: Vec<&Path> = keys.iter().map(PathBuf::as_path).collect();
+    let cmd = s.ssh1_command_with("3des", &keys, &["127.0.0.1", "true"]);
+    let out = run_bounded(cmd, Input::Null, None, CLIENT_TIMEOUT);
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    s.server
+        .assert_logged(&format!("Failed password for {user} from 127.0.0.1 port "));
+    s.server
+        .assert_logged(&format!("Failed rsa for {user} from 127.0.0.1 port "));
+    s.server.assert_logged("Too many authentication failures");
+    let log = crate::logs::as_syslog(&s.server);
+    let filter = std::ffi::OsString::from(crate::logs::FAIL2BAN_SSHD_FILTER);
+    let text = crate::logs::fail2ban_regex(&[log.as_os_str(), filter.as_os_str()]);
+    let matched = crate::logs::fail2ban_matched(&text);
+    assert!(
+        matched >= 3,
+        "fail2ban matched {matched} lines:\n{text}\n{}",
+        s.server.log()
     );
 }

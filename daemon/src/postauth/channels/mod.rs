@@ -8,6 +8,7 @@
 //! holds the channel table and routes the connection's events.
 
 mod kind;
+mod linger;
 mod listeners;
 mod pipes;
 mod pump;
@@ -99,6 +100,8 @@ enum Which {
     In,
     /// The listening socket at this index of `Channels::listeners`.
     Listen(usize),
+    /// The descriptor at this index of `Channels::lingering`.
+    Linger(usize),
 }
 
 /// The session channels of one connection.
@@ -118,6 +121,8 @@ pub struct Channels {
     listeners: Vec<listeners::Listening>,
     /// `SSH_AUTH_SOCK`, once the client asked for agent forwarding.
     agent_path: Option<String>,
+    /// Data of closed channels still being written out.
+    lingering: Vec<linger::Lingering>,
 }
 
 impl Channels {
@@ -135,6 +140,7 @@ impl Channels {
             proofs: Default::default(),
             listeners: Vec::new(),
             agent_path: None,
+            lingering: Vec::new(),
         }
     }
 
@@ -404,6 +410,12 @@ impl Channels {
             Event::WindowAdjusted { .. } => {}
             Event::PeerClosed { ch } => {
                 if let Some(c) = self.chans.get_mut(&ch) {
+                    // What the peer sent before its CLOSE still goes where it was for.
+                    if self.lingering.len() < linger::MAX_LINGERING {
+                        if let Some(l) = linger::Lingering::take(c.pipes_mut(), Instant::now()) {
+                            self.lingering.push(l);
+                        }
+                    }
                     c.peer_closed();
                 }
                 conn.close(ch);

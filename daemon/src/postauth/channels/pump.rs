@@ -21,6 +21,13 @@ impl Channels {
             add(turn, l.fd(), true);
             self.poll_map.push((0, Which::Listen(i)));
         }
+        let now = Instant::now();
+        self.lingering.retain(|l| l.deadline > now);
+        for (i, l) in self.lingering.iter().enumerate() {
+            add(turn, l.file.as_raw_fd(), false);
+            turn.wake_at(l.deadline);
+            self.poll_map.push((0, Which::Linger(i)));
+        }
         for (&ch, c) in &self.chans {
             if let Some((fd, deadline)) = c.pending() {
                 turn.wake_at(deadline);
@@ -67,6 +74,14 @@ impl Channels {
                 self.accept_on(conn, *i);
                 continue;
             }
+            if let Which::Linger(i) = which {
+                if let Some(l) = self.lingering.get_mut(*i) {
+                    if l.write() {
+                        l.deadline = Instant::now();
+                    }
+                }
+                continue;
+            }
             let Some(c) = self.chans.get_mut(ch) else {
                 continue;
             };
@@ -75,7 +90,7 @@ impl Channels {
                 Which::Out => p.read_out(conn, *ch, false, &mut self.read_buf),
                 Which::Err => p.read_out(conn, *ch, true, &mut self.read_buf),
                 Which::In => p.write_in(conn, *ch),
-                Which::Pending | Which::Listen(_) => {}
+                Which::Pending | Which::Listen(_) | Which::Linger(_) => {}
             }
         }
     }
